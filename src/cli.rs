@@ -1,0 +1,92 @@
+//! The command line as clap parses it ("low" arguments; `config` validates them).
+//!
+//! Owns: flag names, help texts and defaults. Must not: validate values beyond their types, or
+//! do any work.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Deploy static sites to S3 and S3-compatible stores, with correct headers.
+#[derive(Debug, Parser)]
+#[command(name = "s3site", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Upload what changed in DIR to s3://BUCKET[/PREFIX], with correct Content-Type and no
+    /// bogus Content-Encoding; optionally delete what DIR no longer has.
+    Sync(SyncArgs),
+}
+
+/// `s3site sync`.
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// The built site (e.g. public/ or output/).
+    pub dir: PathBuf,
+    /// Destination, s3://BUCKET or s3://BUCKET/PREFIX.
+    pub url: String,
+    /// Print the plan; make no write request.
+    #[arg(long, short = 'n')]
+    pub dry_run: bool,
+    /// Delete objects under PREFIX that have no file in DIR (after every upload succeeded).
+    #[arg(long)]
+    pub delete: bool,
+    /// With --delete: if more than N objects would be deleted, delete none and exit 1.
+    #[arg(long, value_name = "N", requires = "delete")]
+    pub max_delete: Option<usize>,
+    /// Skip paths matching GLOB (relative to DIR; repeatable). Excluded keys are never deleted.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Requests in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    pub concurrency: usize,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// How to reach the store.
+#[derive(Debug, Args)]
+pub struct ConnectionArgs {
+    /// S3-compatible endpoint, e.g. http://127.0.0.1:9000 (also AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Path-style addressing (http://host/bucket/key), needed by most S3-compatible stores.
+    #[arg(long)]
+    pub path_style: bool,
+    /// Region (default: from the AWS config chain, else us-east-1).
+    #[arg(long, value_name = "R")]
+    pub region: Option<String>,
+    /// Named profile from ~/.aws/config and ~/.aws/credentials.
+    #[arg(long, value_name = "P")]
+    pub profile: Option<String>,
+}
+
+/// How results are shown.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// text: a line per action and a summary; json: one JSON document on stdout.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+    /// Print only errors.
+    #[arg(long, short = 'q', conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Also print unchanged files and debug logs.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+}
+
+/// `--output` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Lines for people.
+    Text,
+    /// One JSON document.
+    Json,
+}

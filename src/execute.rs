@@ -1,0 +1,314 @@
+//! Runs a `Plan` against any `ObjectStore`, with bounded concurrency and the safe order.
+//!
+//! Owns: the order of writes — assets, then pages only if every asset succeeded, then deletes
+//! only if every upload succeeded and the plan allows them — and turning each request's result
+//! into a `Record`. Must not: decide what to upload (that is `plan`) or know about S3 itself.
+
+use crate::plan::{Plan, Upload};
+use crate::report::{Action, Outcome, Record};
+use crate::store::ObjectStore;
+use futures::StreamExt;
+
+/// Most keys in one DeleteObjects request (S3's limit).
+pub const DELETE_BATCH: usize = 1000;
+
+/// The records of a plan that is not executed (`--dry-run`): every action `Planned`, deletes
+/// `NotRun` when the plan blocks them.
+pub fn dry_run(plan: &Plan) -> Vec<Record> {
+    let mut out = unchanged_records(plan);
+    for u in plan.assets.iter().chain(&plan.pages) {
+        out.push(upload_record(u, Outcome::Planned));
+    }
+    let deletes = match &plan.delete_blocked {
+        Some(why) => Outcome::NotRun(why.to_string()),
+        None => Outcome::Planned,
+    };
+    out.extend(delete_records(plan, deletes));
+    out
+}
+
+/// Executes `plan`, calling `on_record` as each action finishes, and returns every record.
+pub async fn execute<S: ObjectStore>(
+    store: &S,
+    plan: &Plan,
+    concurrency: usize,
+    on_record: &(dyn Fn(&Record) + Sync),
+) -> Vec<Record> {
+    let mut out = unchanged_records(plan);
+    for r in &out {
+        on_record(r);
+    }
+    let assets = upload_all(store, &plan.assets, concurrency, on_record).await;
+    let assets_ok = all_ok(&assets);
+    out.extend(assets);
+    if assets_ok {
+        let pages = upload_all(store, &plan.pages, concurrency, on_record).await;
+        out.extend(pages);
+    } else {
+        for u in &plan.pages {
+            let r = upload_record(
+                u,
+                Outcome::NotRun("not uploaded because an asset upload failed".into()),
+            );
+            on_record(&r);
+            out.push(r);
+        }
+    }
+    let uploads_ok = all_ok(&out);
+    let blocked = match &plan.delete_blocked {
+        Some(why) => Some(why.to_string()),
+        None if !uploads_ok => Some("not deleted because an upload failed".to_string()),
+        None => None,
+    };
+    match blocked {
+        Some(why) => {
+            for r in delete_records(plan, Outcome::NotRun(why)) {
+                on_record(&r);
+                out.push(r);
+            }
+        }
+        None => out.extend(delete_all(store, plan, concurrency, on_record).await),
+    }
+    out
+}
+
+fn all_ok(records: &[Record]) -> bool {
+    records.iter().all(|r| r.outcome == Outcome::Ok)
+}
+
+async fn upload_all<S: ObjectStore>(
+    store: &S,
+    uploads: &[Upload],
+    concurrency: usize,
+    on_record: &(dyn Fn(&Record) + Sync),
+) -> Vec<Record> {
+    futures::stream::iter(uploads)
+        .map(|u| async move {
+            let outcome = match store.put_file(&u.put).await {
+                Ok(()) => Outcome::Ok,
+                Err(e) => Outcome::Failed(e.to_string()),
+            };
+            let r = upload_record(u, outcome);
+            on_record(&r);
+            r
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await
+}
+
+async fn delete_all<S: ObjectStore>(
+    store: &S,
+    plan: &Plan,
+    concurrency: usize,
+    on_record: &(dyn Fn(&Record) + Sync),
+) -> Vec<Record> {
+    let batches = plan.deletes.chunks(DELETE_BATCH).map(|batch| async move {
+        let keys: Vec<String> = batch.iter().map(|d| d.key.clone()).collect();
+        let result = store.delete_batch(&keys).await;
+        batch
+            .iter()
+            .map(|d| {
+                let outcome = match &result {
+                    Err(e) => Outcome::Failed(e.to_string()),
+                    Ok(failures) => match failures.iter().find(|f| f.key == d.key) {
+                        Some(f) => Outcome::Failed(f.message.clone()),
+                        None => Outcome::Ok,
+                    },
+                };
+                let r = delete_record(&d.key, d.size, outcome);
+                on_record(&r);
+                r
+            })
+            .collect::<Vec<_>>()
+    });
+    futures::stream::iter(batches)
+        .buffer_unordered(concurrency.clamp(1, 4))
+        .collect::<Vec<_>>()
+        .await
+        .concat()
+}
+
+fn unchanged_records(plan: &Plan) -> Vec<Record> {
+    plan.unchanged
+        .iter()
+        .map(|u| Record {
+            key: u.key.clone(),
+            action: Action::Skip,
+            reason: "unchanged".into(),
+            bytes: u.size,
+            content_type: None,
+            outcome: Outcome::Ok,
+        })
+        .collect()
+}
+
+fn upload_record(u: &Upload, outcome: Outcome) -> Record {
+    Record {
+        key: u.put.key.clone(),
+        action: Action::Upload,
+        reason: u.reason.to_string(),
+        bytes: u.put.size,
+        content_type: Some(u.put.content_type.clone()),
+        outcome,
+    }
+}
+
+fn delete_records(plan: &Plan, outcome: Outcome) -> Vec<Record> {
+    plan.deletes
+        .iter()
+        .map(|d| delete_record(&d.key, d.size, outcome.clone()))
+        .collect()
+}
+
+fn delete_record(key: &str, size: u64, outcome: Outcome) -> Record {
+    Record {
+        key: key.to_string(),
+        action: Action::Delete,
+        reason: "not in source".into(),
+        bytes: size,
+        content_type: None,
+        outcome,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::etag::md5_of;
+    use crate::plan::{Delete, DeleteBlocked, UploadReason};
+    use crate::store::PutFile;
+    use crate::store::memory::MemoryStore;
+    use std::collections::BTreeMap;
+
+    fn upload(dir: &std::path::Path, key: &str, body: &[u8]) -> Upload {
+        let path = dir.join(key.replace('/', "_"));
+        std::fs::write(&path, body).unwrap();
+        Upload {
+            put: PutFile {
+                key: key.into(),
+                path,
+                size: body.len() as u64,
+                md5: md5_of(body),
+                content_type: crate::headers::content_type(key, true),
+                metadata: BTreeMap::new(),
+                multipart: None,
+            },
+            reason: UploadReason::New,
+        }
+    }
+
+    fn del(key: &str) -> Delete {
+        Delete {
+            key: key.into(),
+            size: 1,
+        }
+    }
+
+    async fn run(store: &MemoryStore, plan: &Plan) -> Vec<Record> {
+        execute(store, plan, 4, &|_| {}).await
+    }
+
+    #[tokio::test]
+    async fn uploads_assets_then_pages_then_deletes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = MemoryStore::default();
+        store.insert("old.html", b"o");
+        let plan = Plan {
+            assets: vec![
+                upload(dir.path(), "a.css", b"a"),
+                upload(dir.path(), "b.js", b"b"),
+            ],
+            pages: vec![upload(dir.path(), "index.html", b"<p>")],
+            deletes: vec![del("old.html")],
+            ..Plan::default()
+        };
+        let records = run(&store, &plan).await;
+        assert!(records.iter().all(|r| r.outcome == Outcome::Ok));
+        let log = store.write_log();
+        let page_at = log.iter().position(|w| w == "put index.html").unwrap();
+        assert!(log[..page_at].contains(&"put a.css".to_string()));
+        assert!(log[..page_at].contains(&"put b.js".to_string()));
+        assert_eq!(log.last().unwrap(), "delete old.html");
+        assert_eq!(store.body("index.html").unwrap(), b"<p>");
+        assert!(store.body("old.html").is_none());
+    }
+
+    #[tokio::test]
+    async fn a_failed_asset_holds_back_pages_and_deletes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = MemoryStore::default();
+        store.insert("old.html", b"o");
+        store.fail_puts_of("b.js");
+        let plan = Plan {
+            assets: vec![
+                upload(dir.path(), "a.css", b"a"),
+                upload(dir.path(), "b.js", b"b"),
+            ],
+            pages: vec![upload(dir.path(), "index.html", b"<p>")],
+            deletes: vec![del("old.html")],
+            ..Plan::default()
+        };
+        let records = run(&store, &plan).await;
+        let outcome = |k: &str| &records.iter().find(|r| r.key == k).unwrap().outcome;
+        assert_eq!(outcome("a.css"), &Outcome::Ok);
+        assert!(matches!(outcome("b.js"), Outcome::Failed(_)));
+        assert!(matches!(outcome("index.html"), Outcome::NotRun(_)));
+        assert!(matches!(outcome("old.html"), Outcome::NotRun(_)));
+        assert!(store.body("index.html").is_none());
+        assert_eq!(store.body("old.html").unwrap(), b"o");
+    }
+
+    #[tokio::test]
+    async fn blocked_deletes_never_reach_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = MemoryStore::default();
+        store.insert("x", b"x");
+        let plan = Plan {
+            assets: vec![upload(dir.path(), "a.css", b"a")],
+            deletes: vec![del("x")],
+            delete_blocked: Some(DeleteBlocked::TooMany { count: 1, max: 0 }),
+            ..Plan::default()
+        };
+        let records = run(&store, &plan).await;
+        assert!(matches!(
+            records.last().unwrap().outcome,
+            Outcome::NotRun(_)
+        ));
+        assert_eq!(store.body("x").unwrap(), b"x");
+    }
+
+    #[tokio::test]
+    async fn deletes_go_in_batches_of_1000_with_per_key_errors() {
+        let store = MemoryStore::default();
+        let deletes: Vec<Delete> = (0..2500).map(|i| del(&format!("k{i:04}"))).collect();
+        for d in &deletes {
+            store.insert(&d.key, b"1");
+        }
+        store.fail_deletes_of("k1234");
+        let plan = Plan {
+            deletes,
+            ..Plan::default()
+        };
+        let records = run(&store, &plan).await;
+        assert_eq!(store.delete_requests(), 3);
+        let failed: Vec<&str> = records
+            .iter()
+            .filter(|r| matches!(r.outcome, Outcome::Failed(_)))
+            .map(|r| r.key.as_str())
+            .collect();
+        assert_eq!(failed, ["k1234"]);
+        assert_eq!(store.len(), 1);
+    }
+
+    #[test]
+    fn dry_run_records_plan_without_a_store() {
+        let plan = Plan {
+            deletes: vec![del("x")],
+            delete_blocked: Some(DeleteBlocked::EmptySource),
+            ..Plan::default()
+        };
+        let r = dry_run(&plan);
+        assert!(matches!(r[0].outcome, Outcome::NotRun(_)));
+    }
+}

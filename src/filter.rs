@@ -1,0 +1,120 @@
+//! Which relative paths s3site leaves alone: `--exclude` globs and the files no site wants
+//! published (`.git/`, `.DS_Store`, `Thumbs.db`).
+//!
+//! Owns: the one decision "is this DIR-relative path excluded", used both when walking DIR and
+//! when deciding which remote keys `--delete` may remove, so the two can never disagree.
+//! Must not: touch the file system or a store.
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+
+/// File names never uploaded (and never deleted remotely).
+const IGNORED_NAMES: &[&str] = &[".DS_Store", "Thumbs.db"];
+/// Directory names never descended into (and never deleted remotely).
+const IGNORED_DIRS: &[&str] = &[".git"];
+
+/// A compiled set of exclusions.
+#[derive(Clone, Debug)]
+pub struct Filter {
+    globs: GlobSet,
+}
+
+/// A glob that does not compile.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid --exclude glob '{glob}': {reason}")]
+pub struct BadGlob {
+    /// The glob as given.
+    pub glob: String,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl Filter {
+    /// Compiles `--exclude` globs. Each glob is matched against the whole DIR-relative path with
+    /// `/` separators (`*` also matches `/`), and a path is excluded when the glob matches it or
+    /// any of its parent directories (`--exclude drafts` excludes `drafts/a.html`).
+    pub fn new<S: AsRef<str>>(excludes: &[S]) -> Result<Filter, BadGlob> {
+        let mut b = GlobSetBuilder::new();
+        for g in excludes {
+            let g = g.as_ref();
+            let glob = Glob::new(g).map_err(|e| BadGlob {
+                glob: g.to_string(),
+                reason: e.kind().to_string(),
+            })?;
+            b.add(glob);
+        }
+        let globs = b.build().map_err(|e| BadGlob {
+            glob: excludes
+                .iter()
+                .map(|s| s.as_ref())
+                .collect::<Vec<_>>()
+                .join(" "),
+            reason: e.to_string(),
+        })?;
+        Ok(Filter { globs })
+    }
+
+    /// Whether the DIR-relative path `rel` (`/`-separated, no leading slash) is excluded.
+    pub fn is_excluded(&self, rel: &str) -> bool {
+        let segments: Vec<&str> = rel.split('/').collect();
+        let last = segments.len() - 1;
+        if IGNORED_NAMES.contains(&segments[last])
+            || segments[..last].iter().any(|s| IGNORED_DIRS.contains(s))
+            || IGNORED_DIRS.contains(&segments[last])
+        {
+            return true;
+        }
+        if self.globs.is_empty() {
+            return false;
+        }
+        // The path itself, then each parent directory.
+        let mut end = rel.len();
+        loop {
+            if self.globs.is_match(&rel[..end]) {
+                return true;
+            }
+            match rel[..end].rfind('/') {
+                Some(i) => end = i,
+                None => return false,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_ignores() {
+        let f = Filter::new::<&str>(&[]).unwrap();
+        assert!(f.is_excluded(".DS_Store"));
+        assert!(f.is_excluded("a/b/.DS_Store"));
+        assert!(f.is_excluded("Thumbs.db"));
+        assert!(f.is_excluded(".git"));
+        assert!(f.is_excluded(".git/config"));
+        assert!(f.is_excluded("sub/.git/HEAD"));
+        assert!(!f.is_excluded(".gitignore"));
+        assert!(!f.is_excluded("index.html"));
+        assert!(!f.is_excluded("my.git/x"));
+    }
+
+    #[test]
+    fn globs_match_path_or_parent() {
+        let f = Filter::new(&["drafts", "*.psd", "tmp/**"]).unwrap();
+        assert!(f.is_excluded("drafts"));
+        assert!(f.is_excluded("drafts/post/index.html"));
+        assert!(!f.is_excluded("drafts2/x"));
+        assert!(f.is_excluded("a.psd"));
+        assert!(f.is_excluded("img/deep/a.psd"));
+        assert!(f.is_excluded("tmp/a"));
+        assert!(f.is_excluded("tmp/a/b"));
+        assert!(!f.is_excluded("tmpfile"));
+    }
+
+    #[test]
+    fn bad_glob_names_it() {
+        let e = Filter::new(&["ok/*", "a[b"]).unwrap_err();
+        assert_eq!(e.glob, "a[b");
+        assert!(e.to_string().contains("a[b"), "{e}");
+    }
+}

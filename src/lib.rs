@@ -1,0 +1,23 @@
+//! s3site: deploy static sites to Amazon S3 and S3-compatible stores with correct headers.
+//!
+//! The planning core (`plan`, `headers`, `etag`, `filter`) is pure; `local` reads the source
+//! folder, `s3` is the only module that speaks to S3, behind the `store::ObjectStore` trait;
+//! `execute` runs a plan on any store; `report` shows what happened; `app` ties them to the
+//! command line.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod etag;
+pub mod execute;
+pub mod filter;
+pub mod headers;
+pub mod local;
+pub mod plan;
+pub mod report;
+pub mod s3;
+pub mod store;
+pub mod sync;
+
+pub use error::Error;

@@ -1,0 +1,373 @@
+//! The local side: walk the source folder into keys, and hash every file.
+//!
+//! Owns: walking DIR (symlinks followed, loops and broken links reported by path, non-UTF-8 names
+//! refused), building keys, and streaming MD5s (whole file, and per part for multipart uploads)
+//! on the blocking pool with a bounded buffer. Must not: talk to a store or decide what to upload.
+
+use crate::error::Error;
+use crate::etag::Md5;
+use crate::filter::Filter;
+use crate::headers;
+use futures::{StreamExt, TryStreamExt};
+use md5::Digest as _;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+/// S3's limit on key length, in bytes.
+pub const MAX_KEY_LEN: usize = 1024;
+/// Read buffer for hashing: large enough to keep MD5 busy, small enough to never matter.
+const READ_BUF: usize = 256 * 1024;
+
+/// A file found under DIR, not yet hashed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FoundFile {
+    /// The S3 key it maps to (prefix included).
+    pub key: String,
+    /// Where it is on disk.
+    pub path: PathBuf,
+}
+
+/// A hashed local file: everything the planner needs to know about it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LocalFile {
+    /// The S3 key it maps to (prefix included).
+    pub key: String,
+    /// Where it is on disk.
+    pub path: PathBuf,
+    /// Size in bytes, as read while hashing.
+    pub size: u64,
+    /// MD5 of the whole file.
+    pub md5: Md5,
+    /// Whether the bytes are valid UTF-8; only measured for text types (false otherwise).
+    pub is_utf8: bool,
+    /// MD5 of each `part_size` part, for files at or over the multipart threshold.
+    pub parts: Option<Parts>,
+}
+
+/// Per-part MD5s of a file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Parts {
+    /// Bytes per part.
+    pub part_size: u64,
+    /// MD5 of each part.
+    pub md5s: Vec<Md5>,
+}
+
+/// Walks `root`, returning every file not excluded by `filter`, keyed under `prefix`
+/// (which is empty or ends with `/`), sorted by key.
+pub fn walk(root: &Path, prefix: &str, filter: &Filter) -> Result<Vec<FoundFile>, Error> {
+    match std::fs::metadata(root) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Err(Error::MissingDir(root.to_path_buf()));
+        }
+        Err(e) => {
+            return Err(Error::BadEntry {
+                path: root.to_path_buf(),
+                reason: e.to_string(),
+            });
+        }
+        Ok(m) if !m.is_dir() => return Err(Error::NotADir(root.to_path_buf())),
+        Ok(_) => {}
+    }
+    let mut found = Vec::new();
+    let walker = walkdir::WalkDir::new(root)
+        .follow_links(true)
+        .into_iter()
+        .filter_entry(|e| {
+            // Prune excluded folders instead of walking them; a non-UTF-8 name is kept so
+            // that it is reported below.
+            e.depth() == 0
+                || relative(root, e.path())
+                    .and_then(|r| r.to_str().map(|s| !filter.is_excluded(&to_key(s))))
+                    .unwrap_or(true)
+        });
+    for entry in walker {
+        let entry = entry.map_err(|e| walk_error(root, e))?;
+        if entry.file_type().is_dir() {
+            continue;
+        }
+        let path = entry.path();
+        let rel = relative(root, path).unwrap_or(path);
+        let Some(rel) = rel.to_str() else {
+            return Err(Error::BadEntry {
+                path: path.to_path_buf(),
+                reason: "the file name is not valid UTF-8, so it has no S3 key".into(),
+            });
+        };
+        if !entry.file_type().is_file() {
+            return Err(Error::BadEntry {
+                path: path.to_path_buf(),
+                reason: "not a regular file (socket, fifo or device)".into(),
+            });
+        }
+        let key = format!("{prefix}{}", to_key(rel));
+        if key.len() > MAX_KEY_LEN {
+            return Err(Error::KeyTooLong {
+                path: path.to_path_buf(),
+                len: key.len(),
+            });
+        }
+        found.push(FoundFile {
+            key,
+            path: path.to_path_buf(),
+        });
+    }
+    found.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(found)
+}
+
+fn relative<'a>(root: &Path, path: &'a Path) -> Option<&'a Path> {
+    path.strip_prefix(root).ok()
+}
+
+/// A relative path with the platform separator, as a key fragment with `/`.
+fn to_key(rel: &str) -> String {
+    if std::path::MAIN_SEPARATOR == '/' {
+        rel.to_string()
+    } else {
+        rel.replace(std::path::MAIN_SEPARATOR, "/")
+    }
+}
+
+fn walk_error(root: &Path, e: walkdir::Error) -> Error {
+    let path = e.path().unwrap_or(root).to_path_buf();
+    let reason = if let Some(ancestor) = e.loop_ancestor() {
+        format!(
+            "symbolic link loop (points back to '{}')",
+            ancestor.display()
+        )
+    } else if let Some(io) = e.io_error() {
+        let dangling = io.kind() == io::ErrorKind::NotFound
+            && std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
+        if dangling {
+            "broken symbolic link (its target does not exist)".to_string()
+        } else {
+            io.to_string()
+        }
+    } else {
+        e.to_string()
+    };
+    Error::BadEntry { path, reason }
+}
+
+/// Hashes `files` with up to `parallel` files at once on the blocking pool. Files of
+/// `multipart_threshold` bytes or more also get per-part MD5s for `part_size` parts.
+/// Returns files in the order given.
+pub async fn hash_all(
+    files: Vec<FoundFile>,
+    parallel: usize,
+    multipart_threshold: u64,
+    part_size: u64,
+) -> Result<Vec<LocalFile>, Error> {
+    futures::stream::iter(files)
+        .map(|f| async move {
+            tokio::task::spawn_blocking(move || hash_file(f, multipart_threshold, part_size))
+                .await
+                .map_err(|e| Error::Usage(format!("hashing task failed: {e}")))?
+        })
+        .buffered(parallel.max(1))
+        .try_collect()
+        .await
+}
+
+/// Hashes one file: size, MD5, UTF-8 validity for text types, part MD5s for large files.
+pub fn hash_file(
+    f: FoundFile,
+    multipart_threshold: u64,
+    part_size: u64,
+) -> Result<LocalFile, Error> {
+    let read_err = |e: io::Error| Error::BadEntry {
+        path: f.path.clone(),
+        reason: format!("cannot read: {e}"),
+    };
+    let file = std::fs::File::open(&f.path).map_err(read_err)?;
+    let len_hint = file.metadata().map_err(read_err)?.len();
+    let check_utf8 = headers::takes_charset(headers::media_type(&f.key));
+    let want_parts = len_hint >= multipart_threshold && part_size > 0;
+    let mut h = Hasher::new(check_utf8, want_parts.then_some(part_size));
+    read_all(file, |chunk| h.update(chunk)).map_err(read_err)?;
+    let (size, md5, is_utf8, parts) = h.finish();
+    // A file that grew past the threshold while it was read still gets uploaded in one part:
+    // the planner only uses `parts` when they are there.
+    Ok(LocalFile {
+        key: f.key,
+        path: f.path,
+        size,
+        md5,
+        is_utf8,
+        parts: parts.map(|md5s| Parts { part_size, md5s }),
+    })
+}
+
+/// The MD5 of each `part_size` part of the file at `path` (to compare with a multipart ETag made
+/// by another tool).
+pub fn part_md5s(path: &Path, part_size: u64) -> io::Result<Vec<Md5>> {
+    let file = std::fs::File::open(path)?;
+    let mut h = Hasher::new(false, Some(part_size));
+    read_all(file, |chunk| h.update(chunk))?;
+    Ok(h.finish().3.unwrap_or_default())
+}
+
+fn read_all(mut file: std::fs::File, mut f: impl FnMut(&[u8])) -> io::Result<()> {
+    let mut buf = vec![0u8; READ_BUF];
+    loop {
+        match file.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => f(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Incremental MD5 of the whole stream, of each part, and UTF-8 validation.
+struct Hasher {
+    whole: md5::Md5,
+    size: u64,
+    utf8: Option<Utf8Check>,
+    part_size: Option<u64>,
+    part: md5::Md5,
+    in_part: u64,
+    parts: Vec<Md5>,
+}
+
+impl Hasher {
+    fn new(check_utf8: bool, part_size: Option<u64>) -> Hasher {
+        Hasher {
+            whole: md5::Md5::new(),
+            size: 0,
+            utf8: check_utf8.then(Utf8Check::default),
+            part_size,
+            part: md5::Md5::new(),
+            in_part: 0,
+            parts: Vec::new(),
+        }
+    }
+
+    fn update(&mut self, mut chunk: &[u8]) {
+        self.whole.update(chunk);
+        self.size += chunk.len() as u64;
+        if let Some(u) = &mut self.utf8 {
+            u.feed(chunk);
+        }
+        if let Some(ps) = self.part_size {
+            while !chunk.is_empty() {
+                let room = usize::try_from(ps - self.in_part).unwrap_or(usize::MAX);
+                let n = room.min(chunk.len());
+                self.part.update(&chunk[..n]);
+                self.in_part += n as u64;
+                chunk = &chunk[n..];
+                if self.in_part == ps {
+                    let done = std::mem::replace(&mut self.part, md5::Md5::new());
+                    self.parts.push(done.finalize().into());
+                    self.in_part = 0;
+                }
+            }
+        }
+    }
+
+    fn finish(mut self) -> (u64, Md5, bool, Option<Vec<Md5>>) {
+        let parts = self.part_size.map(|_| {
+            if self.in_part > 0 || self.parts.is_empty() {
+                self.parts.push(self.part.finalize().into());
+            }
+            self.parts
+        });
+        let is_utf8 = self.utf8.is_some_and(Utf8Check::finish);
+        (self.size, self.whole.finalize().into(), is_utf8, parts)
+    }
+}
+
+/// Validates UTF-8 across chunk boundaries without copying chunks.
+#[derive(Default)]
+struct Utf8Check {
+    carry: Vec<u8>,
+    bad: bool,
+}
+
+impl Utf8Check {
+    fn feed(&mut self, mut data: &[u8]) {
+        if self.bad {
+            return;
+        }
+        // Complete a sequence split by the previous chunk, byte by byte (at most 3 more).
+        while !self.carry.is_empty() {
+            let Some((&b, rest)) = data.split_first() else {
+                return;
+            };
+            self.carry.push(b);
+            data = rest;
+            match std::str::from_utf8(&self.carry) {
+                Ok(_) => self.carry.clear(),
+                Err(e) if e.error_len().is_some() => {
+                    self.bad = true;
+                    return;
+                }
+                Err(_) => {}
+            }
+        }
+        if let Err(e) = std::str::from_utf8(data) {
+            match e.error_len() {
+                Some(_) => self.bad = true,
+                None => self.carry.extend_from_slice(&data[e.valid_up_to()..]),
+            }
+        }
+    }
+
+    fn finish(self) -> bool {
+        !self.bad && self.carry.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::etag::md5_of;
+
+    fn utf8_in_chunks(bytes: &[u8], chunk: usize) -> bool {
+        let mut c = Utf8Check::default();
+        for piece in bytes.chunks(chunk) {
+            c.feed(piece);
+        }
+        c.finish()
+    }
+
+    #[test]
+    fn utf8_split_anywhere() {
+        let text = "héllo wörld — 日本語 🎉".as_bytes();
+        for n in 1..text.len() {
+            assert!(utf8_in_chunks(text, n), "chunk {n}");
+        }
+        let mut bad = text.to_vec();
+        bad.insert(3, 0xff);
+        for n in 1..bad.len() {
+            assert!(!utf8_in_chunks(&bad, n), "chunk {n}");
+        }
+        // Truncated in the middle of a sequence.
+        assert!(!utf8_in_chunks(&text[..text.len() - 1], 4));
+    }
+
+    #[test]
+    fn hasher_parts_match_direct_md5s() {
+        let data: Vec<u8> = (0..1000u32).map(|i| (i % 251) as u8).collect();
+        for chunk in [1, 7, 100, 1000] {
+            let mut h = Hasher::new(false, Some(300));
+            for piece in data.chunks(chunk) {
+                h.update(piece);
+            }
+            let (size, md5, _, parts) = h.finish();
+            assert_eq!(size, 1000);
+            assert_eq!(md5, md5_of(&data));
+            let want: Vec<Md5> = data.chunks(300).map(md5_of).collect();
+            assert_eq!(parts.unwrap(), want, "chunk {chunk}");
+        }
+    }
+
+    #[test]
+    fn exact_multiple_of_part_size_has_no_empty_last_part() {
+        let data = vec![7u8; 600];
+        let mut h = Hasher::new(false, Some(300));
+        h.update(&data);
+        assert_eq!(h.finish().3.unwrap().len(), 2);
+    }
+}

@@ -1,0 +1,533 @@
+//! The sync planner: local files + remote listing + options in, a `Plan` of actions out.
+//!
+//! Owns: every decision of `sync` — upload (and why) or leave alone, what may be deleted, and
+//! whether deleting is safe at all — and the headers each upload carries. Pure: no I/O, no clock,
+//! no store; what it needs to know beyond the listing (multipart ETag evidence) is gathered by the
+//! caller first and passed in, so every decision is unit-tested from literal inputs.
+
+use crate::etag::{self, ETag, Md5};
+use crate::filter::Filter;
+use crate::headers;
+use crate::local::LocalFile;
+use crate::store::{Multipart, PutFile, RemoteObject};
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+
+/// Files of this size and more are uploaded in parts.
+pub const MULTIPART_THRESHOLD: u64 = 64 * 1024 * 1024;
+/// The part size of s3site's multipart uploads.
+pub const PART_SIZE: u64 = 16 * 1024 * 1024;
+
+/// Why a file is uploaded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UploadReason {
+    /// No object has its key.
+    New,
+    /// The object's size differs from the file's.
+    SizeChanged,
+    /// Same size, different bytes.
+    ContentChanged,
+    /// The object's ETag cannot be compared with the file (and no stored MD5 decides).
+    EtagNotComparable,
+}
+
+impl fmt::Display for UploadReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            UploadReason::New => "new",
+            UploadReason::SizeChanged => "size changed",
+            UploadReason::ContentChanged => "content changed",
+            UploadReason::EtagNotComparable => "etag not comparable",
+        })
+    }
+}
+
+/// One file to upload.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Upload {
+    /// What to store, with its headers.
+    pub put: PutFile,
+    /// Why.
+    pub reason: UploadReason,
+}
+
+/// A file whose object already has the same bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unchanged {
+    /// The key.
+    pub key: String,
+    /// Its size.
+    pub size: u64,
+}
+
+/// A remote object with no local file, to delete (with `--delete`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Delete {
+    /// The key.
+    pub key: String,
+    /// Its size.
+    pub size: u64,
+}
+
+/// Why the planned deletes must not run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DeleteBlocked {
+    /// The source folder holds no file: deleting would empty the destination.
+    EmptySource,
+    /// More deletes than `--max-delete` allows.
+    TooMany {
+        /// How many deletes were planned.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+}
+
+impl fmt::Display for DeleteBlocked {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DeleteBlocked::EmptySource => f.write_str(
+                "the source folder holds no file; refusing to delete everything under the prefix",
+            ),
+            DeleteBlocked::TooMany { count, max } => {
+                write!(
+                    f,
+                    "{count} objects would be deleted, more than --max-delete {max}"
+                )
+            }
+        }
+    }
+}
+
+/// Everything a sync will do, in the order it will do it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// Uploads of everything but pages; they go first.
+    pub assets: Vec<Upload>,
+    /// Uploads of HTML pages; they go after every asset succeeded.
+    pub pages: Vec<Upload>,
+    /// Files left alone.
+    pub unchanged: Vec<Unchanged>,
+    /// Deletes, which go last, after every upload succeeded.
+    pub deletes: Vec<Delete>,
+    /// Set when `deletes` must not run; they are reported, not executed.
+    pub delete_blocked: Option<DeleteBlocked>,
+}
+
+/// What the caller learned about a multipart (or opaque) ETag beyond the listing.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Evidence {
+    /// An MD5 of the whole body stored in user metadata (`md5chksum`).
+    pub stored_md5: Option<Md5>,
+    /// The local file's multipart ETag computed with the remote object's own part size.
+    pub local_etag: Option<ETag>,
+}
+
+/// Options that shape a plan.
+#[derive(Clone, Debug)]
+pub struct Options<'a> {
+    /// The key prefix (empty, or ending with `/`).
+    pub prefix: &'a str,
+    /// Whether remote objects with no local file are deleted.
+    pub delete: bool,
+    /// Most deletes allowed; more blocks all deletes.
+    pub max_delete: Option<usize>,
+    /// Exclusions; an excluded remote key is never deleted.
+    pub filter: &'a Filter,
+}
+
+/// How a local file compares with its object, from the listing alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Compared {
+    Same,
+    Differs(UploadReason),
+    /// Needs evidence (a HEAD, or a re-hash with another part size) to decide.
+    Undecided,
+}
+
+fn compare(local: &LocalFile, remote: &RemoteObject) -> Compared {
+    if local.size != remote.size {
+        return Compared::Differs(UploadReason::SizeChanged);
+    }
+    match &remote.etag {
+        ETag::Md5(d) if *d == local.md5 => Compared::Same,
+        ETag::Md5(_) => Compared::Differs(UploadReason::ContentChanged),
+        ETag::Multipart { .. } => match &local.parts {
+            Some(p) if ETag::multipart(&p.md5s) == remote.etag => Compared::Same,
+            _ => Compared::Undecided,
+        },
+        ETag::Opaque(_) => Compared::Undecided,
+    }
+}
+
+/// The keys whose comparison needs evidence before planning: same size, and an ETag that is not
+/// an MD5 and not the multipart ETag s3site itself would have written. For each, the caller
+/// should HEAD the object and fill in an `Evidence`.
+pub fn needing_evidence<'a>(
+    local: &'a [LocalFile],
+    remote: &[RemoteObject],
+) -> Vec<(&'a LocalFile, RemoteObject)> {
+    let by_key: HashMap<&str, &RemoteObject> = remote.iter().map(|r| (r.key.as_str(), r)).collect();
+    local
+        .iter()
+        .filter_map(|l| {
+            let r = by_key.get(l.key.as_str())?;
+            (compare(l, r) == Compared::Undecided).then(|| (l, (*r).clone()))
+        })
+        .collect()
+}
+
+/// Plans a sync. `local` and `remote` may come in any order; `evidence` is keyed by key.
+pub fn plan(
+    local: &[LocalFile],
+    remote: &[RemoteObject],
+    evidence: &BTreeMap<String, Evidence>,
+    opts: &Options<'_>,
+) -> Plan {
+    let by_key: HashMap<&str, &RemoteObject> = remote.iter().map(|r| (r.key.as_str(), r)).collect();
+    let mut plan = Plan::default();
+    let mut locals: Vec<&LocalFile> = local.iter().collect();
+    locals.sort_by(|a, b| a.key.cmp(&b.key));
+    for l in locals {
+        let reason = match by_key.get(l.key.as_str()) {
+            None => Some(UploadReason::New),
+            Some(r) => match compare(l, r) {
+                Compared::Same => None,
+                Compared::Differs(reason) => Some(reason),
+                Compared::Undecided => decide(l, &r.etag, evidence.get(&l.key)),
+            },
+        };
+        match reason {
+            None => plan.unchanged.push(Unchanged {
+                key: l.key.clone(),
+                size: l.size,
+            }),
+            Some(reason) => {
+                let up = Upload {
+                    put: put_file(l),
+                    reason,
+                };
+                if headers::is_page(&l.key) {
+                    plan.pages.push(up);
+                } else {
+                    plan.assets.push(up);
+                }
+            }
+        }
+    }
+    if opts.delete {
+        let local_keys: std::collections::HashSet<&str> =
+            local.iter().map(|l| l.key.as_str()).collect();
+        let mut deletes: Vec<Delete> = remote
+            .iter()
+            .filter(|r| !local_keys.contains(r.key.as_str()))
+            .filter(|r| match r.key.strip_prefix(opts.prefix) {
+                // Never the prefix's own folder marker, never anything outside the prefix.
+                Some(rel) => !rel.is_empty() && !opts.filter.is_excluded(rel),
+                None => false,
+            })
+            .map(|r| Delete {
+                key: r.key.clone(),
+                size: r.size,
+            })
+            .collect();
+        deletes.sort_by(|a, b| a.key.cmp(&b.key));
+        if !deletes.is_empty() {
+            if local.is_empty() {
+                plan.delete_blocked = Some(DeleteBlocked::EmptySource);
+            } else if let Some(max) = opts.max_delete
+                && deletes.len() > max
+            {
+                plan.delete_blocked = Some(DeleteBlocked::TooMany {
+                    count: deletes.len(),
+                    max,
+                });
+            }
+        }
+        plan.deletes = deletes;
+    }
+    plan
+}
+
+/// Decides an undecided comparison from evidence: a stored MD5 first, then the local multipart
+/// ETag for the object's part size; with neither, the ETag is not comparable.
+fn decide(local: &LocalFile, remote_etag: &ETag, ev: Option<&Evidence>) -> Option<UploadReason> {
+    let ev = ev.cloned().unwrap_or_default();
+    if let Some(m) = ev.stored_md5 {
+        return (m != local.md5).then_some(UploadReason::ContentChanged);
+    }
+    if let Some(e) = ev.local_etag {
+        return (e != *remote_etag).then_some(UploadReason::ContentChanged);
+    }
+    Some(UploadReason::EtagNotComparable)
+}
+
+/// The request that uploads `l`: its Content-Type, and for large files the multipart layout
+/// plus the whole-body MD5 in `md5chksum` (a multipart ETag is not an MD5).
+fn put_file(l: &LocalFile) -> PutFile {
+    let mut metadata = BTreeMap::new();
+    let multipart = match &l.parts {
+        Some(p) if l.size >= MULTIPART_THRESHOLD => {
+            metadata.insert(etag::MD5_METADATA_KEY.to_string(), etag::to_base64(&l.md5));
+            Some(Multipart {
+                part_size: p.part_size,
+                part_md5s: p.md5s.clone(),
+            })
+        }
+        _ => None,
+    };
+    PutFile {
+        key: l.key.clone(),
+        path: l.path.clone(),
+        size: l.size,
+        md5: l.md5,
+        content_type: headers::content_type(&l.key, l.is_utf8),
+        metadata,
+        multipart,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::etag::md5_of;
+    use crate::local::Parts;
+    use std::path::PathBuf;
+
+    fn file(key: &str, body: &[u8]) -> LocalFile {
+        LocalFile {
+            key: key.into(),
+            path: PathBuf::from("/site").join(key),
+            size: body.len() as u64,
+            md5: md5_of(body),
+            is_utf8: std::str::from_utf8(body).is_ok(),
+            parts: None,
+        }
+    }
+
+    fn obj(key: &str, body: &[u8]) -> RemoteObject {
+        RemoteObject {
+            key: key.into(),
+            size: body.len() as u64,
+            etag: ETag::Md5(md5_of(body)),
+        }
+    }
+
+    fn opts(filter: &Filter) -> Options<'_> {
+        Options {
+            prefix: "",
+            delete: false,
+            max_delete: None,
+            filter,
+        }
+    }
+
+    fn keys(ups: &[Upload]) -> Vec<(&str, UploadReason)> {
+        ups.iter().map(|u| (u.put.key.as_str(), u.reason)).collect()
+    }
+
+    fn no_filter() -> Filter {
+        Filter::new::<&str>(&[]).unwrap()
+    }
+
+    #[test]
+    fn new_changed_and_unchanged() {
+        let f = no_filter();
+        let local = [
+            file("a.css", b"body{}"),
+            file("b.js", b"let x=1"),
+            file("c.png", b"PNG1"),
+            file("index.html", b"<p>hi</p>"),
+        ];
+        let remote = [
+            obj("a.css", b"body{}"),
+            obj("b.js", b"let x=12"),
+            obj("c.png", b"PNG2"),
+        ];
+        let p = plan(&local, &remote, &BTreeMap::new(), &opts(&f));
+        assert_eq!(
+            keys(&p.assets),
+            [
+                ("b.js", UploadReason::SizeChanged),
+                ("c.png", UploadReason::ContentChanged)
+            ]
+        );
+        assert_eq!(keys(&p.pages), [("index.html", UploadReason::New)]);
+        assert_eq!(
+            p.unchanged,
+            [Unchanged {
+                key: "a.css".into(),
+                size: 6
+            }]
+        );
+        assert!(p.deletes.is_empty());
+    }
+
+    #[test]
+    fn upload_headers_come_from_the_table_and_never_encode() {
+        let f = no_filter();
+        let local = [file("s.css", b"a{}"), file("l.txt", b"\xff\xfe")];
+        let p = plan(&local, &[], &BTreeMap::new(), &opts(&f));
+        assert_eq!(p.assets[0].put.content_type, "text/plain");
+        assert_eq!(p.assets[1].put.content_type, "text/css; charset=utf-8");
+        assert!(p.assets.iter().all(|u| u.put.metadata.is_empty()));
+    }
+
+    #[test]
+    fn deletes_only_with_flag_and_never_excluded_or_outside_prefix() {
+        let f = Filter::new(&["keep/**"]).unwrap();
+        let local = [file("blog/index.html", b"x")];
+        let remote = [
+            obj("blog/index.html", b"x"),
+            obj("blog/old.html", b"o"),
+            obj("blog/keep/a", b"k"),
+            obj("blog/.DS_Store", b"d"),
+            obj("blog/", b""),
+            obj("blog-old/x", b"x"),
+        ];
+        let mut o = opts(&f);
+        o.prefix = "blog/";
+        assert!(
+            plan(&local, &remote, &BTreeMap::new(), &o)
+                .deletes
+                .is_empty()
+        );
+        o.delete = true;
+        let p = plan(&local, &remote, &BTreeMap::new(), &o);
+        assert_eq!(
+            p.deletes,
+            [Delete {
+                key: "blog/old.html".into(),
+                size: 1
+            }]
+        );
+        assert_eq!(p.delete_blocked, None);
+    }
+
+    #[test]
+    fn empty_source_blocks_deletes() {
+        let f = no_filter();
+        let mut o = opts(&f);
+        o.delete = true;
+        let p = plan(&[], &[obj("a", b"a")], &BTreeMap::new(), &o);
+        assert_eq!(p.deletes.len(), 1);
+        assert_eq!(p.delete_blocked, Some(DeleteBlocked::EmptySource));
+        // Nothing to delete: nothing to block.
+        assert_eq!(plan(&[], &[], &BTreeMap::new(), &o).delete_blocked, None);
+    }
+
+    #[test]
+    fn max_delete_blocks_all_deletes_above_the_limit() {
+        let f = no_filter();
+        let mut o = opts(&f);
+        o.delete = true;
+        o.max_delete = Some(1);
+        let local = [file("k", b"k")];
+        let one = [obj("k", b"k"), obj("a", b"a")];
+        assert_eq!(
+            plan(&local, &one, &BTreeMap::new(), &o).delete_blocked,
+            None
+        );
+        let two = [obj("k", b"k"), obj("a", b"a"), obj("b", b"b")];
+        assert_eq!(
+            plan(&local, &two, &BTreeMap::new(), &o).delete_blocked,
+            Some(DeleteBlocked::TooMany { count: 2, max: 1 })
+        );
+    }
+
+    fn big(key: &str, part_size: u64, parts: &[&[u8]]) -> LocalFile {
+        let body: Vec<u8> = parts.concat();
+        let mut l = file(key, &body);
+        l.size = MULTIPART_THRESHOLD + 1; // pretend: only the layout matters here
+        l.parts = Some(Parts {
+            part_size,
+            md5s: parts.iter().map(|p| md5_of(p)).collect(),
+        });
+        l
+    }
+
+    #[test]
+    fn own_multipart_etag_matches_without_evidence() {
+        let f = no_filter();
+        let l = big("v.mp4", PART_SIZE, &[b"one", b"two"]);
+        let r = RemoteObject {
+            key: "v.mp4".into(),
+            size: l.size,
+            etag: ETag::multipart(&[md5_of(b"one"), md5_of(b"two")]),
+        };
+        assert!(needing_evidence(std::slice::from_ref(&l), std::slice::from_ref(&r)).is_empty());
+        let p = plan(&[l], &[r], &BTreeMap::new(), &opts(&f));
+        assert_eq!(p.unchanged.len(), 1);
+    }
+
+    #[test]
+    fn foreign_multipart_etag_is_decided_by_evidence() {
+        let f = no_filter();
+        let l = big("v.mp4", PART_SIZE, &[b"one", b"two"]);
+        let foreign = ETag::multipart(&[md5_of(b"on"), md5_of(b"et"), md5_of(b"wo")]);
+        let r = RemoteObject {
+            key: "v.mp4".into(),
+            size: l.size,
+            etag: foreign.clone(),
+        };
+        let need = needing_evidence(std::slice::from_ref(&l), std::slice::from_ref(&r));
+        assert_eq!(need.len(), 1);
+        let run = |ev: Option<Evidence>| {
+            let mut m = BTreeMap::new();
+            if let Some(e) = ev {
+                m.insert("v.mp4".to_string(), e);
+            }
+            let p = plan(
+                std::slice::from_ref(&l),
+                std::slice::from_ref(&r),
+                &m,
+                &opts(&f),
+            );
+            p.assets.first().map(|u| u.reason)
+        };
+        assert_eq!(run(None), Some(UploadReason::EtagNotComparable));
+        let same_md5 = Evidence {
+            stored_md5: Some(l.md5),
+            local_etag: None,
+        };
+        assert_eq!(run(Some(same_md5)), None);
+        let other_md5 = Evidence {
+            stored_md5: Some(md5_of(b"other")),
+            local_etag: None,
+        };
+        assert_eq!(run(Some(other_md5)), Some(UploadReason::ContentChanged));
+        let same_etag = Evidence {
+            stored_md5: None,
+            local_etag: Some(foreign.clone()),
+        };
+        assert_eq!(run(Some(same_etag)), None);
+        let other_etag = Evidence {
+            stored_md5: None,
+            local_etag: Some(ETag::multipart(&[md5_of(b"x")])),
+        };
+        assert_eq!(run(Some(other_etag)), Some(UploadReason::ContentChanged));
+    }
+
+    #[test]
+    fn large_files_upload_in_parts_with_stored_md5() {
+        let f = no_filter();
+        let l = big("v.mp4", PART_SIZE, &[b"one", b"two"]);
+        let p = plan(std::slice::from_ref(&l), &[], &BTreeMap::new(), &opts(&f));
+        let put = &p.assets[0].put;
+        assert_eq!(put.multipart.as_ref().unwrap().part_md5s.len(), 2);
+        assert_eq!(put.metadata["md5chksum"], etag::to_base64(&l.md5));
+    }
+
+    #[test]
+    fn size_change_wins_over_etag_kind() {
+        let f = no_filter();
+        let l = file("x", b"abc");
+        let r = RemoteObject {
+            key: "x".into(),
+            size: 4,
+            etag: ETag::Opaque("weird".into()),
+        };
+        let p = plan(&[l], &[r], &BTreeMap::new(), &opts(&f));
+        assert_eq!(p.assets[0].reason, UploadReason::SizeChanged);
+    }
+}

@@ -1,0 +1,363 @@
+//! What a run did, and how it is shown: one line per action, a progress bar on a terminal, a
+//! summary, or one JSON document.
+//!
+//! Owns: the record of every action and its outcome, the totals, the exit code they imply, and
+//! their text and JSON forms. Must not: decide or perform actions.
+
+use crate::error::{EXIT_FAILED, EXIT_OK};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+/// The kind of an action.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// Store a file.
+    Upload,
+    /// Leave an object alone.
+    Skip,
+    /// Remove an object.
+    Delete,
+}
+
+impl Action {
+    fn verb(self) -> &'static str {
+        match self {
+            Action::Upload => "upload",
+            Action::Skip => "unchanged",
+            Action::Delete => "delete",
+        }
+    }
+}
+
+/// What became of an action.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Done.
+    Ok,
+    /// Tried and failed, with the error.
+    Failed(String),
+    /// Not done because this is a dry run.
+    Planned,
+    /// Not tried, for the reason given (an earlier failure, a delete limit...).
+    NotRun(String),
+}
+
+/// One action and its outcome.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record {
+    /// The S3 key.
+    pub key: String,
+    /// What was to be done.
+    pub action: Action,
+    /// Why.
+    pub reason: String,
+    /// Bytes involved (the file's size for uploads, the object's for deletes).
+    pub bytes: u64,
+    /// The Content-Type sent, for uploads.
+    pub content_type: Option<String>,
+    /// What became of it.
+    pub outcome: Outcome,
+}
+
+/// The totals of a run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Totals {
+    /// Files uploaded (or to upload, in a dry run).
+    pub uploaded: usize,
+    /// Their bytes.
+    pub uploaded_bytes: u64,
+    /// Files left alone because the object has the same bytes.
+    pub unchanged: usize,
+    /// Objects deleted (or to delete, in a dry run).
+    pub deleted: usize,
+    /// Actions that failed.
+    pub failed: usize,
+    /// Actions not run because of an earlier failure or a safety limit.
+    pub not_run: usize,
+    /// Wall time of the run.
+    pub seconds: f64,
+}
+
+/// Everything a run did.
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    /// `sync`.
+    pub command: &'static str,
+    /// Whether nothing was written.
+    pub dry_run: bool,
+    /// The bucket.
+    pub bucket: String,
+    /// The key prefix.
+    pub prefix: String,
+    /// Every action, in order.
+    pub records: Vec<Record>,
+    /// Why deletes were refused, if they were.
+    pub delete_blocked: Option<String>,
+    /// Wall time.
+    pub elapsed: Duration,
+}
+
+impl Report {
+    /// Adds up the records.
+    pub fn totals(&self) -> Totals {
+        let mut t = Totals {
+            seconds: self.elapsed.as_secs_f64(),
+            ..Totals::default()
+        };
+        for r in &self.records {
+            match (&r.outcome, r.action) {
+                (Outcome::Failed(_), _) => t.failed += 1,
+                (Outcome::NotRun(_), _) => t.not_run += 1,
+                (_, Action::Upload) => {
+                    t.uploaded += 1;
+                    t.uploaded_bytes += r.bytes;
+                }
+                (_, Action::Skip) => t.unchanged += 1,
+                (_, Action::Delete) => t.deleted += 1,
+            }
+        }
+        t
+    }
+
+    /// 0 when everything planned was done (or, in a dry run, could be); 1 when anything failed,
+    /// was left undone, or deletes were refused.
+    pub fn exit_code(&self) -> u8 {
+        let t = self.totals();
+        if t.failed > 0 || t.not_run > 0 || self.delete_blocked.is_some() {
+            EXIT_FAILED
+        } else {
+            EXIT_OK
+        }
+    }
+
+    /// The summary line: `uploaded 3 (1.2 KiB), unchanged 10, deleted 0, failed 0 in 0.21 s`.
+    pub fn summary(&self) -> String {
+        let t = self.totals();
+        let mut s = format!(
+            "{}uploaded {} ({}), unchanged {}, deleted {}, failed {}",
+            if self.dry_run {
+                "dry run, nothing written: would have "
+            } else {
+                ""
+            },
+            t.uploaded,
+            human_bytes(t.uploaded_bytes),
+            t.unchanged,
+            t.deleted,
+            t.failed
+        );
+        if t.not_run > 0 {
+            s.push_str(&format!(", not run {}", t.not_run));
+        }
+        s.push_str(&format!(" in {:.2} s", t.seconds));
+        s
+    }
+
+    /// The JSON document of `--output json`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let actions: Vec<serde_json::Value> = self
+            .records
+            .iter()
+            .map(|r| {
+                let (result, error) = match &r.outcome {
+                    Outcome::Ok => ("ok", None),
+                    Outcome::Failed(e) => ("failed", Some(e.as_str())),
+                    Outcome::Planned => ("planned", None),
+                    Outcome::NotRun(why) => ("not_run", Some(why.as_str())),
+                };
+                serde_json::json!({
+                    "key": r.key,
+                    "action": r.action,
+                    "reason": r.reason,
+                    "bytes": r.bytes,
+                    "content_type": r.content_type,
+                    "result": result,
+                    "error": error,
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "command": self.command,
+            "dry_run": self.dry_run,
+            "bucket": self.bucket,
+            "prefix": self.prefix,
+            "actions": actions,
+            "delete_blocked": self.delete_blocked,
+            "totals": self.totals(),
+            "exit_code": self.exit_code(),
+        })
+    }
+}
+
+/// `1.5 MiB`-style sizes for people.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: &[&str] = &["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+/// How the run talks to the user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Lines for people.
+    Text,
+    /// One JSON document at the end, nothing else on stdout.
+    Json,
+}
+
+/// Prints records as they happen (text mode), with a progress bar on a terminal.
+pub struct Printer {
+    format: Format,
+    quiet: bool,
+    verbose: bool,
+    bar: Option<ProgressBar>,
+}
+
+impl Printer {
+    /// A printer; the progress bar only appears on a terminal, in text mode, without `-q`.
+    pub fn new(format: Format, quiet: bool, verbose: bool) -> Printer {
+        Printer {
+            format,
+            quiet,
+            verbose,
+            bar: None,
+        }
+    }
+
+    /// Starts the progress bar for `total` actions, when one is wanted.
+    pub fn start_progress(&mut self, total: u64) {
+        if self.format != Format::Text
+            || self.quiet
+            || !std::io::stderr().is_terminal()
+            || total < 2
+        {
+            return;
+        }
+        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template("{bar:30} {pos}/{len} {wide_msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        self.bar = Some(bar);
+    }
+
+    /// Shows one finished (or planned) action.
+    pub fn record(&self, r: &Record) {
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+        }
+        if self.format != Format::Text {
+            return;
+        }
+        let line = format!("{} {} ({})", r.action.verb(), r.key, r.reason);
+        match &r.outcome {
+            Outcome::Failed(e) => self.eprint(&format!("FAILED {line}: {e}")),
+            Outcome::NotRun(why) if !self.quiet => self.print(&format!("not run: {line}: {why}")),
+            _ if self.quiet => {}
+            _ if r.action == Action::Skip && !self.verbose => {}
+            _ => self.print(&line),
+        }
+    }
+
+    /// Shows a warning (on stderr, also with `-q`).
+    pub fn warn(&self, msg: &str) {
+        if self.format == Format::Text {
+            self.eprint(&format!("warning: {msg}"));
+        }
+    }
+
+    /// Ends the run: the summary line, or the JSON document.
+    pub fn finish(&self, report: &Report) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+        match self.format {
+            Format::Json => {
+                let mut out = std::io::stdout().lock();
+                let _ = serde_json::to_writer_pretty(&mut out, &report.to_json());
+                let _ = writeln!(out);
+            }
+            Format::Text => {
+                if let Some(why) = &report.delete_blocked {
+                    self.eprint(&format!("not deleting anything: {why}"));
+                }
+                if !self.quiet {
+                    self.print(&report.summary());
+                }
+            }
+        }
+    }
+
+    fn print(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.suspend(|| println!("{line}")),
+            None => println!("{line}"),
+        }
+    }
+
+    fn eprint(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.suspend(|| eprintln!("{line}")),
+            None => eprintln!("{line}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(action: Action, outcome: Outcome) -> Record {
+        Record {
+            key: "k".into(),
+            action,
+            reason: "new".into(),
+            bytes: 10,
+            content_type: None,
+            outcome,
+        }
+    }
+
+    #[test]
+    fn totals_and_exit_code() {
+        let mut r = Report {
+            records: vec![
+                rec(Action::Upload, Outcome::Ok),
+                rec(Action::Skip, Outcome::Ok),
+                rec(Action::Delete, Outcome::Ok),
+            ],
+            ..Report::default()
+        };
+        let t = r.totals();
+        assert_eq!(
+            (t.uploaded, t.uploaded_bytes, t.unchanged, t.deleted),
+            (1, 10, 1, 1)
+        );
+        assert_eq!(r.exit_code(), EXIT_OK);
+        r.records
+            .push(rec(Action::Upload, Outcome::Failed("boom".into())));
+        assert_eq!(r.exit_code(), EXIT_FAILED);
+        r.records.pop();
+        r.delete_blocked = Some("too many".into());
+        assert_eq!(r.exit_code(), EXIT_FAILED);
+    }
+
+    #[test]
+    fn human() {
+        assert_eq!(human_bytes(0), "0 B");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(human_bytes(3 * 1024 * 1024), "3.0 MiB");
+    }
+}

@@ -1,0 +1,319 @@
+//! The one place that speaks aws-sdk-s3: client setup and the `ObjectStore` implementation.
+//!
+//! Owns: the client configuration (aws-config's default chain, `--endpoint-url`, `--path-style`,
+//! `--region`, `--profile`, checksums only when required), turning SDK errors into `StoreError`,
+//! and the request shapes (Content-MD5 on every body, multipart with per-part MD5s, batch
+//! deletes). Must not: let an SDK type escape this module, or decide what to upload.
+
+use crate::etag::{self, ETag};
+use crate::store::{DeleteFailure, ObjectHead, ObjectStore, PutFile, RemoteObject, StoreError};
+use aws_sdk_s3::Client;
+use aws_sdk_s3::config::{
+    BehaviorVersion, ProvideCredentials, Region, RequestChecksumCalculation,
+    ResponseChecksumValidation,
+};
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::primitives::{ByteStream, Length};
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, Delete, ObjectIdentifier};
+use futures::{StreamExt, TryStreamExt};
+use std::collections::HashMap;
+
+/// Parts of one multipart upload sent at once.
+const PART_CONCURRENCY: usize = 4;
+/// Read size when streaming a file body.
+const BODY_BUFFER: usize = 128 * 1024;
+
+/// How to reach the store; every field is optional and falls back to aws-config's default chain
+/// (environment, profiles, SSO, instance roles, `AWS_ENDPOINT_URL[_S3]`).
+#[derive(Clone, Debug, Default)]
+pub struct Connection {
+    /// `--endpoint-url`, for S3-compatible stores.
+    pub endpoint_url: Option<String>,
+    /// `--path-style`: `http://host/bucket/key` instead of `http://bucket.host/key`.
+    pub path_style: bool,
+    /// `--region`.
+    pub region: Option<String>,
+    /// `--profile`.
+    pub profile: Option<String>,
+}
+
+/// An S3 bucket as an `ObjectStore`.
+#[derive(Clone, Debug)]
+pub struct S3Store {
+    client: Client,
+    bucket: String,
+}
+
+impl S3Store {
+    /// Builds a client for `bucket` and checks that credentials can be found, so a missing or
+    /// unknown profile fails before any request.
+    pub async fn connect(conn: &Connection, bucket: &str) -> Result<S3Store, StoreError> {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(p) = &conn.profile {
+            loader = loader.profile_name(p);
+        }
+        if let Some(r) = &conn.region {
+            loader = loader.region(Region::new(r.clone()));
+        }
+        let sdk = loader.load().await;
+        let provider = sdk
+            .credentials_provider()
+            .ok_or_else(|| StoreError::Credentials("no credentials provider configured".into()))?;
+        provider.provide_credentials().await.map_err(|e| {
+            StoreError::Credentials(format!(
+                "{} (set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or use --profile)",
+                DisplayErrorContext(&e)
+            ))
+        })?;
+        let mut b = aws_sdk_s3::config::Builder::from(&sdk)
+            // The SDK's default CRC trailer makes the body aws-chunked, which some stores keep
+            // as `Content-Encoding: aws-chunked` or store framed; Content-MD5 does the job.
+            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+            .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
+            .force_path_style(conn.path_style);
+        if sdk.region().is_none() {
+            b = b.region(Region::new("us-east-1"));
+        }
+        if let Some(u) = &conn.endpoint_url {
+            b = b.endpoint_url(u);
+        }
+        Ok(S3Store {
+            client: Client::from_conf(b.build()),
+            bucket: bucket.to_string(),
+        })
+    }
+
+    fn map_err<E>(&self, err: SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> StoreError
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let status = err.raw_response().map(|r| r.status().as_u16());
+        let code = err.code().map(str::to_string);
+        let message = || DisplayErrorContext(&err).to_string();
+        match (code.as_deref(), status) {
+            (Some("NoSuchBucket"), _) => StoreError::NoSuchBucket(self.bucket.clone()),
+            (Some("NoSuchKey" | "NotFound"), _) | (None, Some(404)) => StoreError::NotFound,
+            (Some("InvalidAccessKeyId" | "SignatureDoesNotMatch"), _) => {
+                StoreError::Credentials(err.message().unwrap_or("rejected").to_string())
+            }
+            (Some("AccessDenied"), _) | (_, Some(403)) => {
+                StoreError::AccessDenied(err.message().unwrap_or("forbidden").to_string())
+            }
+            (Some("PreconditionFailed"), _) | (_, Some(412)) => StoreError::PreconditionFailed,
+            (Some("BadDigest" | "InvalidDigest"), _) => StoreError::BadDigest,
+            _ => StoreError::Other(message()),
+        }
+    }
+
+    async fn body(&self, put: &PutFile, offset: u64, len: u64) -> Result<ByteStream, StoreError> {
+        if len == 0 {
+            return Ok(ByteStream::from_static(b""));
+        }
+        ByteStream::read_from()
+            .path(&put.path)
+            .offset(offset)
+            .length(Length::Exact(len))
+            .buffer_size(BODY_BUFFER)
+            .build()
+            .await
+            .map_err(|e| StoreError::Other(format!("reading {}: {e}", put.path.display())))
+    }
+
+    async fn put_single(&self, put: &PutFile) -> Result<(), StoreError> {
+        let body = self.body(put, 0, put.size).await?;
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(&put.key)
+            .body(body)
+            .content_length(put.size as i64)
+            .content_md5(etag::to_base64(&put.md5))
+            .content_type(&put.content_type)
+            .set_metadata(metadata(put))
+            .send()
+            .await
+            .map_err(|e| self.map_err(e))?;
+        Ok(())
+    }
+
+    async fn put_multipart(
+        &self,
+        put: &PutFile,
+        layout: &crate::store::Multipart,
+    ) -> Result<(), StoreError> {
+        let created = self
+            .client
+            .create_multipart_upload()
+            .bucket(&self.bucket)
+            .key(&put.key)
+            .content_type(&put.content_type)
+            .set_metadata(metadata(put))
+            .send()
+            .await
+            .map_err(|e| self.map_err(e))?;
+        let upload_id = created
+            .upload_id()
+            .ok_or_else(|| StoreError::Other("the store returned no upload id".into()))?
+            .to_string();
+        let result = self.upload_parts(put, layout, &upload_id).await;
+        if result.is_err() {
+            // Best effort: a failed abort leaves an upload that a later run can clean up.
+            let _ = self
+                .client
+                .abort_multipart_upload()
+                .bucket(&self.bucket)
+                .key(&put.key)
+                .upload_id(&upload_id)
+                .send()
+                .await;
+        }
+        result
+    }
+
+    async fn upload_parts(
+        &self,
+        put: &PutFile,
+        layout: &crate::store::Multipart,
+        upload_id: &str,
+    ) -> Result<(), StoreError> {
+        let parts: Vec<CompletedPart> =
+            futures::stream::iter(layout.part_md5s.iter().copied().enumerate())
+                .map(|(i, md5)| async move {
+                    let offset = i as u64 * layout.part_size;
+                    let len = layout.part_size.min(put.size.saturating_sub(offset));
+                    let number = i as i32 + 1;
+                    let out = self
+                        .client
+                        .upload_part()
+                        .bucket(&self.bucket)
+                        .key(&put.key)
+                        .upload_id(upload_id)
+                        .part_number(number)
+                        .body(self.body(put, offset, len).await?)
+                        .content_length(len as i64)
+                        .content_md5(etag::to_base64(&md5))
+                        .send()
+                        .await
+                        .map_err(|e| self.map_err(e))?;
+                    Ok::<_, StoreError>(
+                        CompletedPart::builder()
+                            .set_e_tag(out.e_tag().map(str::to_string))
+                            .part_number(number)
+                            .build(),
+                    )
+                })
+                .buffered(PART_CONCURRENCY)
+                .try_collect()
+                .await?;
+        self.client
+            .complete_multipart_upload()
+            .bucket(&self.bucket)
+            .key(&put.key)
+            .upload_id(upload_id)
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(parts))
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| self.map_err(e))?;
+        Ok(())
+    }
+}
+
+fn metadata(put: &PutFile) -> Option<HashMap<String, String>> {
+    (!put.metadata.is_empty()).then(|| put.metadata.clone().into_iter().collect())
+}
+
+impl ObjectStore for S3Store {
+    async fn list(&self, prefix: &str) -> Result<Vec<RemoteObject>, StoreError> {
+        let mut out = Vec::new();
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| self.map_err(e))?;
+            for o in page.contents() {
+                let Some(key) = o.key() else { continue };
+                out.push(RemoteObject {
+                    key: key.to_string(),
+                    size: o.size().unwrap_or(0).max(0) as u64,
+                    etag: ETag::parse(o.e_tag().unwrap_or("")),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    async fn head(&self, key: &str, part_number: Option<u32>) -> Result<ObjectHead, StoreError> {
+        let out = self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .set_part_number(part_number.map(|n| n as i32))
+            .send()
+            .await
+            .map_err(|e| self.map_err(e))?;
+        Ok(ObjectHead {
+            content_length: out.content_length().unwrap_or(0).max(0) as u64,
+            etag: out.e_tag().map(ETag::parse),
+            parts_count: out.parts_count().and_then(|n| u32::try_from(n).ok()),
+            content_type: out.content_type().map(str::to_string),
+            content_encoding: out.content_encoding().map(str::to_string),
+            metadata: out
+                .metadata()
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        })
+    }
+
+    async fn put_file(&self, put: &PutFile) -> Result<(), StoreError> {
+        match &put.multipart {
+            Some(layout) => self.put_multipart(put, layout).await,
+            None => self.put_single(put).await,
+        }
+    }
+
+    async fn delete_batch(&self, keys: &[String]) -> Result<Vec<DeleteFailure>, StoreError> {
+        let objects = keys
+            .iter()
+            .map(|k| ObjectIdentifier::builder().key(k).build())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| StoreError::Other(e.to_string()))?;
+        let delete = Delete::builder()
+            .set_objects(Some(objects))
+            .quiet(true)
+            .build()
+            .map_err(|e| StoreError::Other(e.to_string()))?;
+        let out = self
+            .client
+            .delete_objects()
+            .bucket(&self.bucket)
+            .delete(delete)
+            .send()
+            .await
+            .map_err(|e| self.map_err(e))?;
+        Ok(out
+            .errors()
+            .iter()
+            .map(|e| DeleteFailure {
+                key: e.key().unwrap_or_default().to_string(),
+                message: format!(
+                    "{}: {}",
+                    e.code().unwrap_or("error"),
+                    e.message().unwrap_or("")
+                ),
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,151 @@
+//! `sync` from start to end: hash and list at once, gather multipart evidence, plan, execute.
+//!
+//! Owns: the sequence of a sync run and the requests that feed the planner (the listing, and a
+//! HEAD for each object whose ETag cannot be compared from the listing). Must not: decide
+//! anything itself (that is `plan`) or print (it hands records to a callback).
+
+use crate::error::Error;
+use crate::etag::{self, ETag};
+use crate::execute;
+use crate::filter::Filter;
+use crate::local::{self, FoundFile, LocalFile};
+use crate::plan::{self, Evidence, MULTIPART_THRESHOLD, PART_SIZE};
+use crate::report::{Record, Report};
+use crate::store::{ObjectStore, RemoteObject};
+use futures::StreamExt;
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+/// A validated sync.
+#[derive(Clone, Debug)]
+pub struct SyncOptions {
+    /// The bucket (for the report).
+    pub bucket: String,
+    /// The key prefix: empty or ending with `/`.
+    pub prefix: String,
+    /// Plan only.
+    pub dry_run: bool,
+    /// Delete remote objects with no local file.
+    pub delete: bool,
+    /// Most deletes allowed.
+    pub max_delete: Option<usize>,
+    /// Exclusions.
+    pub filter: Filter,
+    /// Requests in flight.
+    pub concurrency: usize,
+}
+
+/// Runs a sync of `files` (from `local::walk`) to `store`. Fails as a whole only when the
+/// source cannot be read or the listing fails; per-object failures are in the report.
+pub async fn run<S: ObjectStore>(
+    store: &S,
+    files: Vec<FoundFile>,
+    opts: &SyncOptions,
+    on_start: impl FnOnce(u64),
+    on_record: &(dyn Fn(&Record) + Sync),
+) -> Result<Report, Error> {
+    let started = Instant::now();
+    let hashers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let (local, remote) = tokio::join!(
+        local::hash_all(files, hashers, MULTIPART_THRESHOLD, PART_SIZE),
+        store.list(&opts.prefix)
+    );
+    let local = local?;
+    let remote = remote.map_err(|source| Error::Store {
+        context: format!("listing s3://{}/{}", opts.bucket, opts.prefix),
+        source,
+    })?;
+    let evidence = gather_evidence(store, &local, &remote, opts.concurrency).await;
+    let plan = plan::plan(
+        &local,
+        &remote,
+        &evidence,
+        &plan::Options {
+            prefix: &opts.prefix,
+            delete: opts.delete,
+            max_delete: opts.max_delete,
+            filter: &opts.filter,
+        },
+    );
+    let records = if opts.dry_run {
+        let records = execute::dry_run(&plan);
+        on_start(records.len() as u64);
+        records.iter().for_each(on_record);
+        records
+    } else {
+        on_start(
+            (plan.unchanged.len() + plan.assets.len() + plan.pages.len() + plan.deletes.len())
+                as u64,
+        );
+        execute::execute(store, &plan, opts.concurrency, on_record).await
+    };
+    Ok(Report {
+        command: "sync",
+        dry_run: opts.dry_run,
+        bucket: opts.bucket.clone(),
+        prefix: opts.prefix.clone(),
+        records,
+        delete_blocked: plan.delete_blocked.map(|b| b.to_string()),
+        elapsed: started.elapsed(),
+    })
+}
+
+/// For every same-size file whose object's ETag the listing cannot decide, one HEAD (with
+/// `partNumber=1`) to read a stored MD5 or learn the part size, and a re-hash of the local file
+/// with that part size. A failed HEAD leaves the file undecided (it is uploaded).
+async fn gather_evidence<S: ObjectStore>(
+    store: &S,
+    local: &[LocalFile],
+    remote: &[RemoteObject],
+    concurrency: usize,
+) -> BTreeMap<String, Evidence> {
+    futures::stream::iter(plan::needing_evidence(local, remote))
+        .map(|(l, r)| async move {
+            let ev = evidence_for(store, l, &r).await;
+            (l.key.clone(), ev)
+        })
+        .buffer_unordered(concurrency.max(1))
+        .filter_map(|(k, ev)| async move { ev.map(|e| (k, e)) })
+        .collect()
+        .await
+}
+
+async fn evidence_for<S: ObjectStore>(
+    store: &S,
+    l: &LocalFile,
+    r: &RemoteObject,
+) -> Option<Evidence> {
+    let head = match store.head(&r.key, Some(1)).await {
+        Ok(h) => h,
+        Err(e) => {
+            tracing::warn!(key = %r.key, error = %e, "HEAD failed; the file will be uploaded");
+            return None;
+        }
+    };
+    let stored_md5 = head
+        .metadata
+        .get(etag::MD5_METADATA_KEY)
+        .and_then(|v| etag::parse_stored_md5(v));
+    if stored_md5.is_some() {
+        return Some(Evidence {
+            stored_md5,
+            local_etag: None,
+        });
+    }
+    let ETag::Multipart { parts, .. } = r.etag else {
+        return None;
+    };
+    let part_size = head.content_length;
+    if parts < 2 || part_size == 0 || etag::part_count(l.size, part_size) != u64::from(parts) {
+        return None;
+    }
+    let path = l.path.clone();
+    let md5s = tokio::task::spawn_blocking(move || local::part_md5s(&path, part_size))
+        .await
+        .ok()?
+        .ok()?;
+    Some(Evidence {
+        stored_md5: None,
+        local_etag: Some(ETag::multipart(&md5s)),
+    })
+}
