@@ -45,8 +45,10 @@ pub struct SyncArgs {
     /// Requests in flight at once.
     #[arg(long, value_name = "N", default_value_t = 16)]
     pub concurrency: usize,
+    /// How to reach the store.
     #[command(flatten)]
     pub connection: ConnectionArgs,
+    /// How results are shown.
     #[command(flatten)]
     pub output: OutputArgs,
 }

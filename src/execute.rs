@@ -298,7 +298,7 @@ mod tests {
             .map(|r| r.key.as_str())
             .collect();
         assert_eq!(failed, ["k1234"]);
-        assert_eq!(store.len(), 1);
+        assert_eq!(store.object_count(), 1);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 use crate::etag::{self, ETag};
 use crate::store::{DeleteFailure, ObjectHead, ObjectStore, PutFile, RemoteObject, StoreError};
+use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::{
     BehaviorVersion, ProvideCredentials, Region, RequestChecksumCalculation,
@@ -50,7 +51,12 @@ impl S3Store {
     pub async fn connect(conn: &Connection, bucket: &str) -> Result<S3Store, StoreError> {
         let mut loader = aws_config::defaults(BehaviorVersion::latest());
         if let Some(p) = &conn.profile {
-            loader = loader.profile_name(p);
+            // An explicit profile is the only source of credentials: environment keys must not
+            // silently win over it, and an unknown profile is an error.
+            let creds = aws_config::profile::ProfileFileCredentialsProvider::builder()
+                .profile_name(p)
+                .build();
+            loader = loader.profile_name(p).credentials_provider(creds);
         }
         if let Some(r) = &conn.region {
             loader = loader.region(Region::new(r.clone()));
@@ -59,12 +65,10 @@ impl S3Store {
         let provider = sdk
             .credentials_provider()
             .ok_or_else(|| StoreError::Credentials("no credentials provider configured".into()))?;
-        provider.provide_credentials().await.map_err(|e| {
-            StoreError::Credentials(format!(
-                "{} (set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or use --profile)",
-                DisplayErrorContext(&e)
-            ))
-        })?;
+        provider
+            .provide_credentials()
+            .await
+            .map_err(|e| StoreError::Credentials(credentials_error(&e, conn.profile.as_deref())))?;
         let mut b = aws_sdk_s3::config::Builder::from(&sdk)
             // The SDK's default CRC trailer makes the body aws-chunked, which some stores keep
             // as `Content-Encoding: aws-chunked` or store framed; Content-MD5 does the job.
@@ -219,6 +223,31 @@ impl S3Store {
             .await
             .map_err(|e| self.map_err(e))?;
         Ok(())
+    }
+}
+
+/// One line saying why no credentials could be loaded (the SDK's own text spans many lines).
+fn credentials_error(e: &CredentialsError, profile: Option<&str>) -> String {
+    match (e, profile) {
+        (CredentialsError::CredentialsNotLoaded(_), Some(p)) => format!(
+            "profile '{p}' was not found or holds no credentials (see ~/.aws/config and \
+             ~/.aws/credentials, or AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE)"
+        ),
+        (CredentialsError::CredentialsNotLoaded(_), None) => "none found in the environment, \
+            AWS config files, SSO, web identity, container or instance metadata (set \
+            AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or use --profile)"
+            .to_string(),
+        (_, _) => {
+            let mut msg = e.to_string();
+            let mut source = std::error::Error::source(e);
+            while let Some(s) = source {
+                let text = s.to_string();
+                msg.push_str(": ");
+                msg.push_str(text.lines().next().unwrap_or_default());
+                source = s.source();
+            }
+            msg
+        }
     }
 }
 

@@ -75,7 +75,7 @@ impl MemoryStore {
     }
 
     /// How many objects are stored.
-    pub fn len(&self) -> usize {
+    pub fn object_count(&self) -> usize {
         self.lock().objects.len()
     }
 }

@@ -1,0 +1,223 @@
+//! Bad input: each gets one clear line naming the problem, the documented exit code, and no
+//! request at all (checked with a recording proxy in front of an address nothing listens on).
+
+use crate::util::proxy::Proxy;
+use crate::util::{assert_exit, each_server, s3site, stderr};
+use std::path::Path;
+use std::process::Output;
+
+/// Runs `s3site sync DIR URL EXTRA...` against a proxy whose upstream is closed, and checks that
+/// no request reached it.
+fn run_offline(dir: &Path, url: &str, extra: &[&str]) -> Output {
+    let proxy = Proxy::start("http://127.0.0.1:9");
+    let home = tempfile::tempdir().unwrap();
+    let out = s3site(home.path())
+        .arg("sync")
+        .arg(dir)
+        .arg(url)
+        .args(extra)
+        .args(["--endpoint-url", &proxy.endpoint, "--path-style"])
+        .output()
+        .unwrap();
+    assert_eq!(proxy.requests(), [], "bad input must not cost a request");
+    out
+}
+
+#[track_caller]
+fn assert_one_line_error(out: &Output, code: i32, needle: &str) {
+    assert_exit(out, code);
+    let err = stderr(out);
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(err.starts_with("s3site: error: "), "{err}");
+    assert!(err.contains(needle), "{err:?} should mention {needle:?}");
+}
+
+#[test]
+fn missing_dir() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("public");
+    let out = run_offline(&dir, "s3://bucket", &[]);
+    assert_one_line_error(&out, 2, &format!("'{}' does not exist", dir.display()));
+}
+
+#[test]
+fn dir_is_a_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("index.html");
+    std::fs::write(&file, "x").unwrap();
+    let out = run_offline(&file, "s3://bucket", &[]);
+    assert_one_line_error(&out, 2, "is not a folder");
+}
+
+#[test]
+fn bad_glob() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run_offline(tmp.path(), "s3://bucket", &["--exclude", "a[b"]);
+    assert_one_line_error(&out, 2, "invalid --exclude glob 'a[b'");
+}
+
+#[test]
+fn bad_urls() {
+    let tmp = tempfile::tempdir().unwrap();
+    for url in [
+        "bucket",
+        "s3:/bucket",
+        "http://bucket/x",
+        "s3://",
+        "s3://b//x",
+        "s3://bad bucket",
+    ] {
+        let out = run_offline(tmp.path(), url, &[]);
+        assert_one_line_error(&out, 2, &format!("invalid S3 URL '{url}'"));
+    }
+}
+
+#[test]
+fn bad_concurrency() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run_offline(tmp.path(), "s3://bucket", &["--concurrency", "0"]);
+    assert_one_line_error(&out, 2, "--concurrency must be between 1 and");
+}
+
+#[cfg(unix)]
+#[test]
+fn non_utf8_file_name() {
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let name = std::ffi::OsStr::from_bytes(b"caf\xe9.html");
+    std::fs::write(tmp.path().join(name), "x").unwrap();
+    let out = run_offline(tmp.path(), "s3://bucket", &[]);
+    assert_one_line_error(&out, 2, "not valid UTF-8");
+    assert!(
+        stderr(&out).contains("caf"),
+        "names the file: {}",
+        stderr(&out)
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn symlink_loop() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir(tmp.path().join("a")).unwrap();
+    std::os::unix::fs::symlink(tmp.path(), tmp.path().join("a/back")).unwrap();
+    let out = run_offline(tmp.path(), "s3://bucket", &[]);
+    assert_one_line_error(&out, 2, "symbolic link loop");
+    assert!(stderr(&out).contains("a/back"), "{}", stderr(&out));
+}
+
+#[cfg(unix)]
+#[test]
+fn broken_symlink() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(tmp.path().join("gone.css"), tmp.path().join("style.css")).unwrap();
+    let out = run_offline(tmp.path(), "s3://bucket", &[]);
+    assert_one_line_error(&out, 2, "broken symbolic link");
+    assert!(stderr(&out).contains("style.css"), "{}", stderr(&out));
+}
+
+#[test]
+fn no_credentials() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("index.html"), "x").unwrap();
+    let proxy = Proxy::start("http://127.0.0.1:9");
+    let home = tempfile::tempdir().unwrap();
+    let out = s3site(home.path())
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .arg("sync")
+        .arg(tmp.path())
+        .arg("s3://bucket")
+        .args(["--endpoint-url", &proxy.endpoint, "--path-style"])
+        .output()
+        .unwrap();
+    assert_eq!(proxy.requests(), []);
+    assert_one_line_error(&out, 2, "no usable credentials");
+}
+
+#[test]
+fn unknown_profile() {
+    let tmp = tempfile::tempdir().unwrap();
+    let proxy = Proxy::start("http://127.0.0.1:9");
+    let home = tempfile::tempdir().unwrap();
+    let out = s3site(home.path())
+        .arg("sync")
+        .arg(tmp.path())
+        .arg("s3://bucket")
+        .args([
+            "--profile",
+            "nope",
+            "--endpoint-url",
+            &proxy.endpoint,
+            "--path-style",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(proxy.requests(), []);
+    assert_one_line_error(&out, 2, "nope");
+}
+
+#[test]
+fn unknown_bucket() {
+    each_server("unknown-bucket", |t| {
+        t.write("index.html", "x");
+        let out = t
+            .cmd()
+            .arg("sync")
+            .arg(t.site())
+            .arg(format!("s3://{}-missing", t.bucket))
+            .args([
+                "--delete",
+                "--endpoint-url",
+                &t.proxy.endpoint,
+                "--path-style",
+            ])
+            .output()
+            .unwrap();
+        assert_one_line_error(
+            &out,
+            2,
+            &format!("bucket '{}-missing' does not exist", t.bucket),
+        );
+        assert_eq!(t.proxy.writes(), []);
+    });
+}
+
+/// The counterpart of `unknown_profile`: a profile that exists is used, even with no keys in the
+/// environment.
+#[test]
+fn named_profile_from_credentials_file() {
+    each_server("profile", |t| {
+        t.write("index.html", "x");
+        let home = tempfile::tempdir().unwrap();
+        let creds = home.path().join("credentials");
+        std::fs::write(
+            &creds,
+            format!(
+                "[deploy]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+                crate::util::ACCESS_KEY,
+                crate::util::SECRET_KEY
+            ),
+        )
+        .unwrap();
+        let out = t
+            .cmd()
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env("AWS_SHARED_CREDENTIALS_FILE", &creds)
+            .arg("sync")
+            .arg(t.site())
+            .arg(t.url(""))
+            .args([
+                "--profile",
+                "deploy",
+                "--endpoint-url",
+                &t.proxy.endpoint,
+                "--path-style",
+            ])
+            .output()
+            .unwrap();
+        assert_exit(&out, 0);
+        assert!(t.head("index.html").is_some());
+    });
+}

@@ -1,0 +1,393 @@
+//! Test helpers: which S3 servers to test against, a fresh bucket per test behind a recording
+//! proxy, the built binary to run, and an S3 client to check what a browser would get.
+//!
+//! The helpers start no server themselves: they read the endpoints that `scripts/s3-server.sh`
+//! started (via `S3SITE_TEST_SERVERS`, set by `scripts/test.sh`, or the script's `status`).
+
+pub mod proxy;
+
+use aws_sdk_s3::Client;
+use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region, RequestChecksumCalculation};
+use aws_sdk_s3::primitives::ByteStream;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+pub const ACCESS_KEY: &str = "s3site-test";
+pub const SECRET_KEY: &str = "s3site-test-secret";
+
+/// An S3-compatible server under test.
+#[derive(Clone, Debug)]
+pub struct Server {
+    pub name: String,
+    pub endpoint: String,
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The servers to run every integration test against. Panics (the test fails) when none is
+/// running: a test that silently skips could never fail.
+pub fn servers() -> Vec<Server> {
+    if let Ok(list) = std::env::var("S3SITE_TEST_SERVERS") {
+        let servers: Vec<Server> = list
+            .split(',')
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| {
+                let (name, endpoint) = s
+                    .split_once('=')
+                    .expect("S3SITE_TEST_SERVERS: name=url,...");
+                Server {
+                    name: name.trim().into(),
+                    endpoint: endpoint.trim().into(),
+                }
+            })
+            .collect();
+        assert!(!servers.is_empty(), "S3SITE_TEST_SERVERS is empty");
+        return servers;
+    }
+    ["moto", "seaweedfs"]
+        .iter()
+        .map(|name| {
+            let out = Command::new(root().join("scripts/s3-server.sh"))
+                .args(["status", name])
+                .output()
+                .expect("run scripts/s3-server.sh");
+            assert!(
+                out.status.success(),
+                "the {name} test server is not running: start the servers with scripts/test.sh, \
+                 or scripts/s3-server.sh start {name}"
+            );
+            Server {
+                name: name.to_string(),
+                endpoint: String::from_utf8_lossy(&out.stdout).trim().to_string(),
+            }
+        })
+        .collect()
+}
+
+/// What a HEAD returned.
+#[derive(Clone, Debug, Default)]
+pub struct Head {
+    pub content_type: Option<String>,
+    pub content_encoding: Option<String>,
+    pub etag: String,
+    pub content_length: i64,
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// One test's world: a fresh bucket on one server behind a recording proxy, a temp site folder.
+pub struct TestEnv {
+    pub proxy: proxy::Proxy,
+    pub bucket: String,
+    tmp: tempfile::TempDir,
+    rt: tokio::runtime::Runtime,
+    client: Client,
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+impl TestEnv {
+    /// A fresh, empty bucket named after the test.
+    pub fn new(server: &Server, test: &str) -> TestEnv {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let slug: String = test
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '-'
+                }
+            })
+            .take(30)
+            .collect();
+        let bucket = format!("t-{slug}-{}-{n}-{nanos:x}", std::process::id())
+            .chars()
+            .take(63)
+            .collect::<String>()
+            .trim_end_matches('-')
+            .to_string();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let client = client(&server.endpoint);
+        rt.block_on(client.create_bucket().bucket(&bucket).send())
+            .unwrap_or_else(|e| panic!("create bucket {bucket} on {}: {e:?}", server.name));
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir(tmp.path().join("site")).unwrap();
+        std::fs::create_dir(tmp.path().join("home")).unwrap();
+        TestEnv {
+            proxy: proxy::Proxy::start(&server.endpoint),
+            bucket,
+            tmp,
+            rt,
+            client,
+        }
+    }
+
+    /// The site folder (empty at first).
+    pub fn site(&self) -> PathBuf {
+        self.tmp.path().join("site")
+    }
+
+    /// Copies `fixtures/site` into the site folder.
+    pub fn copy_fixture_site(&self) {
+        let src = root().join("fixtures/site");
+        for e in walkdir::WalkDir::new(&src) {
+            let e = e.unwrap();
+            let to = self.site().join(e.path().strip_prefix(&src).unwrap());
+            if e.file_type().is_dir() {
+                std::fs::create_dir_all(&to).unwrap();
+            } else {
+                std::fs::copy(e.path(), &to).unwrap();
+            }
+        }
+    }
+
+    /// Writes a file under the site folder.
+    pub fn write(&self, rel: &str, body: impl AsRef<[u8]>) {
+        let p = self.site().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, body).unwrap();
+    }
+
+    /// `s3://BUCKET/PREFIX`.
+    pub fn url(&self, prefix: &str) -> String {
+        format!("s3://{}/{prefix}", self.bucket)
+    }
+
+    /// The s3site binary with test credentials (see `s3site`).
+    pub fn cmd(&self) -> Command {
+        s3site(&self.tmp.path().join("home"))
+    }
+
+    /// Runs `s3site sync SITE URL ARGS... --endpoint-url PROXY --path-style`.
+    pub fn sync(&self, prefix: &str, args: &[&str]) -> Output {
+        let mut c = self.cmd();
+        c.arg("sync")
+            .arg(self.site())
+            .arg(self.url(prefix))
+            .args(args)
+            .args(["--endpoint-url", &self.proxy.endpoint, "--path-style"]);
+        c.output().unwrap()
+    }
+
+    /// HEAD of `key`, as the server answers it; `None` when it does not exist.
+    pub fn head(&self, key: &str) -> Option<Head> {
+        let out = self.rt.block_on(
+            self.client
+                .head_object()
+                .bucket(&self.bucket)
+                .key(key)
+                .send(),
+        );
+        match out {
+            Ok(h) => Some(Head {
+                content_type: h.content_type().map(str::to_string),
+                content_encoding: h.content_encoding().map(str::to_string),
+                etag: h.e_tag().unwrap_or_default().trim_matches('"').to_string(),
+                content_length: h.content_length().unwrap_or(-1),
+                metadata: h
+                    .metadata()
+                    .map(|m| m.clone().into_iter().collect())
+                    .unwrap_or_default(),
+            }),
+            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => None,
+            Err(e) => panic!("HEAD {key}: {e:?}"),
+        }
+    }
+
+    /// The body of `key` from a plain GET.
+    pub fn get(&self, key: &str) -> Vec<u8> {
+        self.rt.block_on(async {
+            let out = self
+                .client
+                .get_object()
+                .bucket(&self.bucket)
+                .key(key)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("GET {key}: {e:?}"));
+            out.body.collect().await.unwrap().into_bytes().to_vec()
+        })
+    }
+
+    /// Every key in the bucket, sorted.
+    pub fn keys(&self) -> Vec<String> {
+        self.rt.block_on(async {
+            let mut keys = Vec::new();
+            let mut pages = self
+                .client
+                .list_objects_v2()
+                .bucket(&self.bucket)
+                .into_paginator()
+                .send();
+            while let Some(p) = pages.next().await {
+                for o in p.unwrap().contents() {
+                    keys.push(o.key().unwrap().to_string());
+                }
+            }
+            keys.sort();
+            keys
+        })
+    }
+
+    /// Stores an object directly (not through s3site or the proxy).
+    pub fn put(&self, key: &str, body: &[u8]) {
+        self.rt
+            .block_on(
+                self.client
+                    .put_object()
+                    .bucket(&self.bucket)
+                    .key(key)
+                    .body(ByteStream::from(body.to_vec()))
+                    .send(),
+            )
+            .unwrap();
+    }
+
+    /// Stores `body` as a multipart upload with `part_size` parts, as another tool would
+    /// (no stored MD5).
+    pub fn put_multipart(&self, key: &str, body: &[u8], part_size: usize) {
+        use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+        self.rt.block_on(async {
+            let c = &self.client;
+            let up = c
+                .create_multipart_upload()
+                .bucket(&self.bucket)
+                .key(key)
+                .send()
+                .await
+                .unwrap();
+            let id = up.upload_id().unwrap();
+            let mut parts = Vec::new();
+            for (i, chunk) in body.chunks(part_size).enumerate() {
+                let n = i as i32 + 1;
+                let out = c
+                    .upload_part()
+                    .bucket(&self.bucket)
+                    .key(key)
+                    .upload_id(id)
+                    .part_number(n)
+                    .body(ByteStream::from(chunk.to_vec()))
+                    .send()
+                    .await
+                    .unwrap();
+                parts.push(
+                    CompletedPart::builder()
+                        .part_number(n)
+                        .e_tag(out.e_tag().unwrap())
+                        .build(),
+                );
+            }
+            c.complete_multipart_upload()
+                .bucket(&self.bucket)
+                .key(key)
+                .upload_id(id)
+                .multipart_upload(
+                    CompletedMultipartUpload::builder()
+                        .set_parts(Some(parts))
+                        .build(),
+                )
+                .send()
+                .await
+                .unwrap();
+        });
+    }
+}
+
+/// The s3site binary with a clean environment: test credentials, HOME at `home`, no AWS config
+/// files, no instance-metadata lookups (tests never leave loopback).
+pub fn s3site(home: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_s3site"));
+    c.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", home.join("no-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("no-credentials"));
+    c
+}
+
+fn client(endpoint: &str) -> Client {
+    let conf = aws_sdk_s3::config::Builder::new()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new(
+            ACCESS_KEY, SECRET_KEY, None, None, "tests",
+        ))
+        .endpoint_url(endpoint)
+        .force_path_style(true)
+        .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+        .build();
+    Client::from_conf(conf)
+}
+
+/// Asserts the exit code, showing the output when it differs.
+#[track_caller]
+pub fn assert_exit(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "exit code\n--- stdout\n{}\n--- stderr\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Stdout as a string.
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Stderr as a string.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The MD5 of a byte slice, in hex (a single-part ETag).
+pub fn md5_hex(body: &[u8]) -> String {
+    hex::encode(s3site::etag::md5_of(body))
+}
+
+/// Runs `f` against every server, naming the server when it fails.
+pub fn each_server(test: &str, f: impl Fn(&TestEnv)) {
+    for s in servers() {
+        let env = TestEnv::new(&s, test);
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&env)));
+        if let Err(e) = result {
+            eprintln!("test {test} failed against {} ({})", s.name, s.endpoint);
+            std::panic::resume_unwind(e);
+        }
+    }
+}
+
+/// Files in a folder, relative, `/`-separated, sorted (excluding nothing).
+pub fn files_under(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            e.path()
+                .strip_prefix(dir)
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .replace('\\', "/")
+        })
+        .collect();
+    v.sort();
+    v
+}
