@@ -46,9 +46,13 @@ install() {
 
 port_of() { case $1 in moto) echo "$moto_port" ;; seaweedfs) echo "$sw_port" ;; esac; }
 endpoint_of() { echo "http://127.0.0.1:$(port_of "$1")"; }
+# Each server instance has its own state folder, by port, so a benchmark server on another port
+# never gets mistaken for the test server.
+state_of() { echo "$run/$1-$(port_of "$1")"; }
 
 running() { # running NAME: the recorded pid is alive
-    local pidfile="$run/$1/pid"
+    local pidfile
+    pidfile="$(state_of "$1")/pid"
     [[ -f $pidfile ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null
 }
 
@@ -62,13 +66,13 @@ wait_ready() { # wait_ready NAME: until an anonymous S3 request gets an HTTP ans
         fi
         if ! running "$name"; then
             echo "s3-server.sh: $name exited during start; last log lines:" >&2
-            tail -n 20 "$run/$name/log" >&2 || true
+            tail -n 20 "$(state_of "$name")/log" >&2 || true
             exit 1
         fi
         sleep 0.2
     done
     echo "s3-server.sh: $name did not become ready in 30 s; last log lines:" >&2
-    tail -n 20 "$run/$name/log" >&2 || true
+    tail -n 20 "$(state_of "$name")/log" >&2 || true
     exit 1
 }
 
@@ -79,27 +83,28 @@ probe_seaweedfs() {
 }
 
 start() {
-    local name=$1
+    local name=$1 state
+    state=$(state_of "$name")
     install "$name"
-    mkdir -p "$run/$name"
+    mkdir -p "$state"
     if running "$name"; then endpoint_of "$name"; return; fi
-    local log="$run/$name/log"
+    local log="$state/log"
     case $name in
         moto)
             # moto keeps everything in memory: a restart is a clean store.
             nohup "$tools/moto/bin/moto_server" -H 127.0.0.1 -p "$moto_port" >"$log" 2>&1 &
             ;;
         seaweedfs)
-            local data="$run/seaweedfs/data" p=$sw_port
+            local data="$state/data" p=$sw_port
             rm -rf "$data"
             mkdir -p "$data"
-            cat >"$run/seaweedfs/identities.json" <<EOF
+            cat >"$state/identities.json" <<EOF
 {"identities":[{"name":"admin","credentials":[{"accessKey":"$ACCESS_KEY","secretKey":"$SECRET_KEY"}],
  "actions":["Admin","Read","List","Tagging","Write"]}]}
 EOF
             nohup "$tools/seaweedfs/bin/weed" mini -dir="$data" \
                 -ip=127.0.0.1 -ip.bind=127.0.0.1 -master.telemetry=false -admin.ui=false -webdav=false \
-                -s3.config="$run/seaweedfs/identities.json" -bucket=ready \
+                -s3.config="$state/identities.json" -bucket=ready \
                 -s3.port=$p -s3.port.grpc=$((p + 1)) -s3.port.iceberg=0 -s3.port.lance=0 \
                 -master.port=$((p + 2)) -master.port.grpc=$((p + 3)) \
                 -volume.port=$((p + 4)) -volume.port.grpc=$((p + 5)) \
@@ -111,13 +116,14 @@ EOF
                 >"$log" 2>&1 &
             ;;
     esac
-    echo $! >"$run/$name/pid"
+    echo $! >"$state/pid"
     wait_ready "$name"
     endpoint_of "$name"
 }
 
 stop() {
-    local name=$1 pidfile="$run/$1/pid" pid
+    local name=$1 pidfile pid
+    pidfile="$(state_of "$1")/pid"
     [[ -f $pidfile ]] || return 0
     pid=$(cat "$pidfile")
     if kill -0 "$pid" 2>/dev/null; then

@@ -261,7 +261,10 @@ impl Printer {
         if self.format != Format::Text {
             return;
         }
-        let line = format!("{} {} ({})", r.action.verb(), r.key, r.reason);
+        let line = match r.action {
+            Action::Skip => format!("{} {}", r.action.verb(), r.key),
+            _ => format!("{} {} ({})", r.action.verb(), r.key, r.reason),
+        };
         match &r.outcome {
             Outcome::Failed(e) => self.eprint(&format!("FAILED {line}: {e}")),
             Outcome::NotRun(why) if !self.quiet => self.print(&format!("not run: {line}: {why}")),
