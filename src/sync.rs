@@ -55,6 +55,12 @@ pub async fn run<S: ObjectStore>(
         context: format!("listing s3://{}/{}", opts.bucket, opts.prefix),
         source,
     })?;
+    tracing::debug!(
+        files = local.len(),
+        objects = remote.len(),
+        ms = started.elapsed().as_millis(),
+        "hashed and listed"
+    );
     let evidence = gather_evidence(store, &local, &remote, opts.concurrency).await;
     let plan = plan::plan(
         &local,
@@ -66,6 +72,15 @@ pub async fn run<S: ObjectStore>(
             max_delete: opts.max_delete,
             filter: &opts.filter,
         },
+    );
+    tracing::debug!(
+        assets = plan.assets.len(),
+        pages = plan.pages.len(),
+        unchanged = plan.unchanged.len(),
+        deletes = plan.deletes.len(),
+        decided_by_head = evidence.len(),
+        ms = started.elapsed().as_millis(),
+        "planned"
     );
     let records = if opts.dry_run {
         let records = execute::dry_run(&plan);

@@ -333,3 +333,30 @@ fn json_output_is_one_document_matching_the_run() {
         assert_eq!(doc["totals"]["failed"], 0);
     });
 }
+
+/// `AWS_ENDPOINT_URL_S3` and `AWS_ENDPOINT_URL` from aws-config's chain work without
+/// `--endpoint-url`.
+#[test]
+fn endpoint_from_environment() {
+    each_server("endpoint-env", |t| {
+        t.write("index.html", "<p>env</p>");
+        for var in ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"] {
+            t.proxy.clear();
+            let out = t
+                .cmd()
+                .env(var, &t.proxy.endpoint)
+                .arg("sync")
+                .arg(t.site())
+                .arg(t.url(var))
+                .arg("--path-style")
+                .output()
+                .unwrap();
+            assert_exit(&out, 0);
+            assert!(t.head(&format!("{var}/index.html")).is_some(), "{var}");
+            assert!(
+                !t.proxy.requests().is_empty(),
+                "{var}: requests went to the endpoint"
+            );
+        }
+    });
+}
