@@ -75,6 +75,36 @@ fn first_sync_uploads_everything_with_correct_headers_and_no_content_encoding() 
             stdout(&out)
         );
         assert!(stdout(&out).contains("uploaded 26 "), "{}", stdout(&out));
+        // Pages go up only after every asset: on the wire, no asset PUT follows a page PUT.
+        let puts: Vec<String> = t
+            .proxy
+            .writes()
+            .into_iter()
+            .filter(|r| r.method == "PUT")
+            .map(|r| r.path)
+            .collect();
+        assert_eq!(puts.len(), 26);
+        let first_page = puts.iter().position(|p| p.ends_with(".html")).unwrap();
+        assert!(
+            puts[first_page..].iter().all(|p| p.ends_with(".html")),
+            "assets before pages: {puts:?}"
+        );
+    });
+}
+
+#[cfg(unix)]
+#[test]
+fn symlinked_files_are_uploaded_with_their_target_bytes() {
+    each_server("symlink", |t| {
+        t.write("real/style.css", "a{color:blue}");
+        std::os::unix::fs::symlink(t.site().join("real/style.css"), t.site().join("linked.css"))
+            .unwrap();
+        assert_exit(&t.sync("", &[]), 0);
+        assert_eq!(t.get("linked.css"), b"a{color:blue}");
+        assert_eq!(
+            t.head("linked.css").unwrap().content_type.as_deref(),
+            Some("text/css; charset=utf-8")
+        );
     });
 }
 
