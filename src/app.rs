@@ -58,7 +58,7 @@ async fn run_sync(args: SyncArgs) -> Result<u8, Error> {
         OutputFormat::Text => Format::Text,
         OutputFormat::Json => Format::Json,
     };
-    let mut printer = Printer::new(format, args.output.quiet, args.output.verbose);
+    let printer = Printer::new(format, args.output.quiet, args.output.verbose);
     let opts = SyncOptions {
         bucket: url.bucket,
         prefix: url.prefix,
@@ -68,21 +68,12 @@ async fn run_sync(args: SyncArgs) -> Result<u8, Error> {
         filter,
         concurrency,
     };
-    let progress = std::sync::Mutex::new(&mut printer);
     let report = sync::run(
         &store,
         files,
         &opts,
-        |total| {
-            if let Ok(mut p) = progress.lock() {
-                p.start_progress(total);
-            }
-        },
-        &|r| {
-            if let Ok(p) = progress.lock() {
-                p.record(r);
-            }
-        },
+        |total| printer.start_progress(total),
+        &|r| printer.record(r),
     )
     .await?;
     printer.finish(&report);

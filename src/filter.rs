@@ -55,12 +55,8 @@ impl Filter {
 
     /// Whether the DIR-relative path `rel` (`/`-separated, no leading slash) is excluded.
     pub fn is_excluded(&self, rel: &str) -> bool {
-        let segments: Vec<&str> = rel.split('/').collect();
-        let last = segments.len() - 1;
-        if IGNORED_NAMES.contains(&segments[last])
-            || segments[..last].iter().any(|s| IGNORED_DIRS.contains(s))
-            || IGNORED_DIRS.contains(&segments[last])
-        {
+        let name = rel.rsplit('/').next().unwrap_or(rel);
+        if IGNORED_NAMES.contains(&name) || rel.split('/').any(|s| IGNORED_DIRS.contains(&s)) {
             return true;
         }
         if self.globs.is_empty() {

@@ -222,7 +222,7 @@ pub struct Printer {
     format: Format,
     quiet: bool,
     verbose: bool,
-    bar: Option<ProgressBar>,
+    bar: std::sync::OnceLock<ProgressBar>,
 }
 
 impl Printer {
@@ -232,12 +232,12 @@ impl Printer {
             format,
             quiet,
             verbose,
-            bar: None,
+            bar: std::sync::OnceLock::new(),
         }
     }
 
     /// Starts the progress bar for `total` actions, when one is wanted.
-    pub fn start_progress(&mut self, total: u64) {
+    pub fn start_progress(&self, total: u64) {
         if self.format != Format::Text
             || self.quiet
             || !std::io::stderr().is_terminal()
@@ -250,12 +250,12 @@ impl Printer {
             ProgressStyle::with_template("{bar:30} {pos}/{len} {wide_msg}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
-        self.bar = Some(bar);
+        let _ = self.bar.set(bar);
     }
 
     /// Shows one finished (or planned) action.
     pub fn record(&self, r: &Record) {
-        if let Some(bar) = &self.bar {
+        if let Some(bar) = self.bar.get() {
             bar.inc(1);
         }
         if self.format != Format::Text {
@@ -274,16 +274,9 @@ impl Printer {
         }
     }
 
-    /// Shows a warning (on stderr, also with `-q`).
-    pub fn warn(&self, msg: &str) {
-        if self.format == Format::Text {
-            self.eprint(&format!("warning: {msg}"));
-        }
-    }
-
     /// Ends the run: the summary line, or the JSON document.
     pub fn finish(&self, report: &Report) {
-        if let Some(bar) = &self.bar {
+        if let Some(bar) = self.bar.get() {
             bar.finish_and_clear();
         }
         match self.format {
@@ -304,14 +297,14 @@ impl Printer {
     }
 
     fn print(&self, line: &str) {
-        match &self.bar {
+        match self.bar.get() {
             Some(bar) => bar.suspend(|| println!("{line}")),
             None => println!("{line}"),
         }
     }
 
     fn eprint(&self, line: &str) {
-        match &self.bar {
+        match self.bar.get() {
             Some(bar) => bar.suspend(|| eprintln!("{line}")),
             None => eprintln!("{line}"),
         }

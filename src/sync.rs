@@ -82,16 +82,14 @@ pub async fn run<S: ObjectStore>(
         ms = started.elapsed().as_millis(),
         "planned"
     );
+    on_start(
+        (plan.unchanged.len() + plan.assets.len() + plan.pages.len() + plan.deletes.len()) as u64,
+    );
     let records = if opts.dry_run {
         let records = execute::dry_run(&plan);
-        on_start(records.len() as u64);
         records.iter().for_each(on_record);
         records
     } else {
-        on_start(
-            (plan.unchanged.len() + plan.assets.len() + plan.pages.len() + plan.deletes.len())
-                as u64,
-        );
         execute::execute(store, &plan, opts.concurrency, on_record).await
     };
     Ok(Report {
