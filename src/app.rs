@@ -1,13 +1,14 @@
 //! The command-line application: from parsed arguments to an exit code.
 //!
-//! Owns: the order of a run (validate flags, walk the source, connect, sync, print) and the
+//! Owns: the order of a run (validate flags, walk the source, connect, run, print) and the
 //! one place a fatal error is printed. Must not: hold logic that a library module owns.
 
-use crate::cli::{Cli, Command, OutputFormat, SyncArgs};
+use crate::cli::{Cli, Command, ConnectionArgs, OutputArgs, OutputFormat, RepairArgs, SyncArgs};
 use crate::config::{self, S3Url};
 use crate::error::Error;
 use crate::filter::Filter;
 use crate::local;
+use crate::repair::{self, RepairOptions};
 use crate::report::{Format, Printer};
 use crate::s3::{Connection, S3Store};
 use crate::sync::{self, SyncOptions};
@@ -15,11 +16,10 @@ use crate::sync::{self, SyncOptions};
 /// Runs a parsed command line and returns the process exit code; fatal errors are printed here
 /// (as one line on stderr, or a JSON document with `--output json`).
 pub async fn run(cli: Cli) -> u8 {
-    let json = match &cli.command {
-        Command::Sync(a) => a.output.output == OutputFormat::Json,
-    };
+    let json = cli.command.output().output == OutputFormat::Json;
     let result = match cli.command {
         Command::Sync(args) => run_sync(args).await,
+        Command::Repair(args) => run_repair(args).await,
     };
     match result {
         Ok(code) => code,
@@ -42,23 +42,8 @@ async fn run_sync(args: SyncArgs) -> Result<u8, Error> {
     let concurrency = config::concurrency(args.concurrency)?;
     // Everything local is checked before connecting: bad input never costs a request.
     let files = local::walk(&args.dir, &url.prefix, &filter)?;
-    let conn = Connection {
-        endpoint_url: args.connection.endpoint_url,
-        path_style: args.connection.path_style,
-        region: args.connection.region,
-        profile: args.connection.profile,
-    };
-    let store = S3Store::connect(&conn, &url.bucket)
-        .await
-        .map_err(|source| Error::Store {
-            context: "connecting to S3".into(),
-            source,
-        })?;
-    let format = match args.output.output {
-        OutputFormat::Text => Format::Text,
-        OutputFormat::Json => Format::Json,
-    };
-    let printer = Printer::new(format, args.output.quiet, args.output.verbose);
+    let store = connect(args.connection, &url.bucket).await?;
+    let printer = printer(&args.output);
     let opts = SyncOptions {
         bucket: url.bucket,
         prefix: url.prefix,
@@ -67,6 +52,7 @@ async fn run_sync(args: SyncArgs) -> Result<u8, Error> {
         max_delete: args.max_delete,
         filter,
         concurrency,
+        repair: args.repair,
     };
     let report = sync::run(
         &store,
@@ -78,4 +64,49 @@ async fn run_sync(args: SyncArgs) -> Result<u8, Error> {
     .await?;
     printer.finish(&report);
     Ok(report.exit_code())
+}
+
+async fn run_repair(args: RepairArgs) -> Result<u8, Error> {
+    let url = S3Url::parse(&args.url)?;
+    let filter = Filter::new(&args.exclude)?;
+    let concurrency = config::concurrency(args.concurrency)?;
+    let store = connect(args.connection, &url.bucket).await?;
+    let printer = printer(&args.output);
+    let opts = RepairOptions {
+        bucket: url.bucket,
+        prefix: url.prefix,
+        dry_run: args.dry_run,
+        fail_on_drift: args.fail_on_drift,
+        filter,
+        concurrency,
+    };
+    let report = repair::run(&store, &opts, |total| printer.start_progress(total), &|r| {
+        printer.record(r)
+    })
+    .await?;
+    printer.finish(&report);
+    Ok(report.exit_code())
+}
+
+async fn connect(c: ConnectionArgs, bucket: &str) -> Result<S3Store, Error> {
+    let conn = Connection {
+        endpoint_url: c.endpoint_url,
+        path_style: c.path_style,
+        region: c.region,
+        profile: c.profile,
+    };
+    S3Store::connect(&conn, bucket)
+        .await
+        .map_err(|source| Error::Store {
+            context: "connecting to S3".into(),
+            source,
+        })
+}
+
+fn printer(o: &OutputArgs) -> Printer {
+    let format = match o.output {
+        OutputFormat::Text => Format::Text,
+        OutputFormat::Json => Format::Json,
+    };
+    Printer::new(format, o.quiet, o.verbose)
 }

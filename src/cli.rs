@@ -21,6 +21,45 @@ pub enum Command {
     /// Upload what changed in DIR to s3://BUCKET[/PREFIX], with correct Content-Type and no
     /// bogus Content-Encoding; optionally delete what DIR no longer has.
     Sync(SyncArgs),
+    /// Fix the headers of objects already under s3://BUCKET[/PREFIX] in place (bogus
+    /// Content-Encoding, wrong or generic Content-Type), without downloading them and keeping
+    /// every other header, tags, ACL, storage class and encryption.
+    Repair(RepairArgs),
+}
+
+impl Command {
+    /// The output flags of whichever command this is.
+    pub fn output(&self) -> &OutputArgs {
+        match self {
+            Command::Sync(a) => &a.output,
+            Command::Repair(a) => &a.output,
+        }
+    }
+}
+
+/// `s3site repair`.
+#[derive(Debug, Args)]
+pub struct RepairArgs {
+    /// The objects to check, s3://BUCKET or s3://BUCKET/PREFIX.
+    pub url: String,
+    /// The audit: list every object whose headers are wrong, with before -> after; write nothing.
+    #[arg(long, short = 'n')]
+    pub dry_run: bool,
+    /// With --dry-run: exit 1 when any object would be repaired (to guard a pipeline).
+    #[arg(long, requires = "dry_run")]
+    pub fail_on_drift: bool,
+    /// Leave keys matching GLOB alone (relative to PREFIX; repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Requests in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    pub concurrency: usize,
+    /// How to reach the store.
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// How results are shown.
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// `s3site sync`.
@@ -39,6 +78,10 @@ pub struct SyncArgs {
     /// With --delete: if more than N objects would be deleted, delete none and exit 1.
     #[arg(long, value_name = "N", requires = "delete")]
     pub max_delete: Option<usize>,
+    /// Also fix the headers of unchanged objects in place, as `s3site repair` does (one HEAD
+    /// per unchanged object).
+    #[arg(long)]
+    pub repair: bool,
     /// Skip paths matching GLOB (relative to DIR; repeatable). Excluded keys are never deleted.
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,

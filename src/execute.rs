@@ -138,6 +138,7 @@ fn unchanged_records(plan: &Plan) -> Vec<Record> {
             reason: "unchanged".into(),
             bytes: u.size,
             content_type: None,
+            changes: Vec::new(),
             outcome: Outcome::Ok,
         })
         .collect()
@@ -150,6 +151,7 @@ fn upload_record(u: &Upload, outcome: Outcome) -> Record {
         reason: u.reason.to_string(),
         bytes: u.put.size,
         content_type: Some(u.put.content_type.clone()),
+        changes: Vec::new(),
         outcome,
     }
 }
@@ -168,6 +170,7 @@ fn delete_record(key: &str, size: u64, outcome: Outcome) -> Record {
         reason: "not in source".into(),
         bytes: size,
         content_type: None,
+        changes: Vec::new(),
         outcome,
     }
 }

@@ -8,6 +8,7 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod drift;
 pub mod error;
 pub mod etag;
 pub mod execute;
@@ -15,6 +16,7 @@ pub mod filter;
 pub mod headers;
 pub mod local;
 pub mod plan;
+pub mod repair;
 pub mod report;
 pub mod s3;
 pub mod store;

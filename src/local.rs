@@ -15,6 +15,9 @@ use std::path::{Path, PathBuf};
 
 /// S3's limit on key length, in bytes.
 pub const MAX_KEY_LEN: usize = 1024;
+
+/// How many leading bytes of each file are kept in `LocalFile::first_bytes`.
+pub const FIRST_BYTES: usize = 8;
 /// Read buffer for hashing: large enough to keep MD5 busy, small enough to never matter.
 const READ_BUF: usize = 256 * 1024;
 
@@ -40,6 +43,9 @@ pub struct LocalFile {
     pub md5: Md5,
     /// Whether the bytes are valid UTF-8; only measured for text types (false otherwise).
     pub is_utf8: bool,
+    /// The first bytes of the file (up to `FIRST_BYTES`): enough to recognise the magic bytes
+    /// of a compressed body.
+    pub first_bytes: Vec<u8>,
     /// MD5 of each `part_size` part, for files at or over the multipart threshold.
     pub parts: Option<Parts>,
 }
@@ -185,7 +191,13 @@ pub fn hash_file(
     let check_utf8 = headers::takes_charset(headers::media_type(&f.key));
     let want_parts = len_hint >= multipart_threshold && part_size > 0;
     let mut h = Hasher::new(check_utf8, want_parts.then_some(part_size));
-    read_all(file, |chunk| h.update(chunk)).map_err(read_err)?;
+    let mut first_bytes = Vec::new();
+    read_all(file, |chunk| {
+        let room = FIRST_BYTES.saturating_sub(first_bytes.len());
+        first_bytes.extend_from_slice(&chunk[..room.min(chunk.len())]);
+        h.update(chunk)
+    })
+    .map_err(read_err)?;
     let (size, md5, is_utf8, parts) = h.finish();
     // A file that grew past the threshold while it was read still gets uploaded in one part:
     // the planner only uses `parts` when they are there.
@@ -195,6 +207,7 @@ pub fn hash_file(
         size,
         md5,
         is_utf8,
+        first_bytes,
         parts: parts.map(|md5s| Parts { part_size, md5s }),
     })
 }

@@ -5,9 +5,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = s3site::cli::Cli::parse();
-    let verbose = match &cli.command {
-        s3site::cli::Command::Sync(a) => a.output.verbose,
-    };
+    let verbose = cli.command.output().verbose;
     let filter = if verbose {
         "s3site=debug"
     } else {

@@ -301,6 +301,11 @@ mod tests {
             size: body.len() as u64,
             md5: md5_of(body),
             is_utf8: std::str::from_utf8(body).is_ok(),
+            first_bytes: body
+                .iter()
+                .take(crate::local::FIRST_BYTES)
+                .copied()
+                .collect(),
             parts: None,
         }
     }

@@ -4,6 +4,7 @@
 //! Owns: the record of every action and its outcome, the totals, the exit code they imply, and
 //! their text and JSON forms. Must not: decide or perform actions.
 
+use crate::drift::Change;
 use crate::error::{EXIT_FAILED, EXIT_OK};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
@@ -20,6 +21,8 @@ pub enum Action {
     Skip,
     /// Remove an object.
     Delete,
+    /// Rewrite an object's headers in place.
+    Repair,
 }
 
 impl Action {
@@ -28,6 +31,7 @@ impl Action {
             Action::Upload => "upload",
             Action::Skip => "unchanged",
             Action::Delete => "delete",
+            Action::Repair => "repair",
         }
     }
 }
@@ -43,6 +47,9 @@ pub enum Outcome {
     Planned,
     /// Not tried, for the reason given (an earlier failure, a delete limit...).
     NotRun(String),
+    /// Deliberately left alone, which is not a failure: the object changed since it was read,
+    /// is archived, or is encrypted with a customer key.
+    Skipped(String),
 }
 
 /// One action and its outcome.
@@ -58,6 +65,8 @@ pub struct Record {
     pub bytes: u64,
     /// The Content-Type sent, for uploads.
     pub content_type: Option<String>,
+    /// The header changes, for repairs.
+    pub changes: Vec<Change>,
     /// What became of it.
     pub outcome: Outcome,
 }
@@ -73,6 +82,10 @@ pub struct Totals {
     pub unchanged: usize,
     /// Objects deleted (or to delete, in a dry run).
     pub deleted: usize,
+    /// Objects whose headers were rewritten in place (or would be, in a dry run).
+    pub repaired: usize,
+    /// Objects deliberately left alone (changed since read, archived, customer-key encrypted).
+    pub skipped: usize,
     /// Actions that failed.
     pub failed: usize,
     /// Actions not run because of an earlier failure or a safety limit.
@@ -96,6 +109,10 @@ pub struct Report {
     pub records: Vec<Record>,
     /// Why deletes were refused, if they were.
     pub delete_blocked: Option<String>,
+    /// Things the user should know that are not about one object.
+    pub notes: Vec<String>,
+    /// `--fail-on-drift`: a dry run that finds headers to repair exits 1.
+    pub fail_on_drift: bool,
     /// Wall time.
     pub elapsed: Duration,
 }
@@ -111,44 +128,59 @@ impl Report {
             match (&r.outcome, r.action) {
                 (Outcome::Failed(_), _) => t.failed += 1,
                 (Outcome::NotRun(_), _) => t.not_run += 1,
+                (Outcome::Skipped(_), _) => t.skipped += 1,
                 (_, Action::Upload) => {
                     t.uploaded += 1;
                     t.uploaded_bytes += r.bytes;
                 }
                 (_, Action::Skip) => t.unchanged += 1,
                 (_, Action::Delete) => t.deleted += 1,
+                (_, Action::Repair) => t.repaired += 1,
             }
         }
         t
     }
 
     /// 0 when everything planned was done (or, in a dry run, could be); 1 when anything failed,
-    /// was left undone, or deletes were refused.
+    /// was left undone, or deletes were refused, or (with `--fail-on-drift`) a dry run found
+    /// headers to repair.
     pub fn exit_code(&self) -> u8 {
         let t = self.totals();
-        if t.failed > 0 || t.not_run > 0 || self.delete_blocked.is_some() {
+        let drift = self.fail_on_drift && self.dry_run && t.repaired > 0;
+        if t.failed > 0 || t.not_run > 0 || self.delete_blocked.is_some() || drift {
             EXIT_FAILED
         } else {
             EXIT_OK
         }
     }
 
-    /// The summary line: `uploaded 3 (1.2 KiB), unchanged 10, deleted 0, failed 0 in 0.21 s`.
+    /// The summary line: `uploaded 3 (1.2 KiB), unchanged 10, deleted 0, failed 0 in 0.21 s`, or
+    /// for a repair `repaired 3, right 10, skipped 0, failed 0 in 0.21 s`.
     pub fn summary(&self) -> String {
         let t = self.totals();
-        let mut s = format!(
-            "{}uploaded {} ({}), unchanged {}, deleted {}, failed {}",
-            if self.dry_run {
-                "dry run, nothing written: would have "
-            } else {
-                ""
-            },
-            t.uploaded,
-            human_bytes(t.uploaded_bytes),
-            t.unchanged,
-            t.deleted,
-            t.failed
-        );
+        let mut s = String::new();
+        if self.dry_run {
+            s.push_str("dry run, nothing written: would have ");
+        }
+        if self.command == "repair" {
+            s.push_str(&format!(
+                "repaired {}, right {}, skipped {}, failed {}",
+                t.repaired, t.unchanged, t.skipped, t.failed
+            ));
+        } else {
+            s.push_str(&format!(
+                "uploaded {} ({}), ",
+                t.uploaded,
+                human_bytes(t.uploaded_bytes)
+            ));
+            if t.repaired > 0 || t.skipped > 0 {
+                s.push_str(&format!("repaired {}, skipped {}, ", t.repaired, t.skipped));
+            }
+            s.push_str(&format!(
+                "unchanged {}, deleted {}, failed {}",
+                t.unchanged, t.deleted, t.failed
+            ));
+        }
         if t.not_run > 0 {
             s.push_str(&format!(", not run {}", t.not_run));
         }
@@ -167,6 +199,7 @@ impl Report {
                     Outcome::Failed(e) => ("failed", Some(e.as_str())),
                     Outcome::Planned => ("planned", None),
                     Outcome::NotRun(why) => ("not_run", Some(why.as_str())),
+                    Outcome::Skipped(why) => ("skipped", Some(why.as_str())),
                 };
                 serde_json::json!({
                     "key": r.key,
@@ -174,6 +207,7 @@ impl Report {
                     "reason": r.reason,
                     "bytes": r.bytes,
                     "content_type": r.content_type,
+                    "changes": r.changes,
                     "result": result,
                     "error": error,
                 })
@@ -186,6 +220,7 @@ impl Report {
             "prefix": self.prefix,
             "actions": actions,
             "delete_blocked": self.delete_blocked,
+            "notes": self.notes,
             "totals": self.totals(),
             "exit_code": self.exit_code(),
         })
@@ -268,6 +303,7 @@ impl Printer {
         match &r.outcome {
             Outcome::Failed(e) => self.eprint(&format!("FAILED {line}: {e}")),
             Outcome::NotRun(why) if !self.quiet => self.print(&format!("not run: {line}: {why}")),
+            Outcome::Skipped(why) if !self.quiet => self.print(&format!("skipped: {line}: {why}")),
             _ if self.quiet => {}
             _ if r.action == Action::Skip && !self.verbose => {}
             _ => self.print(&line),
@@ -291,6 +327,9 @@ impl Printer {
                 }
                 if !self.quiet {
                     self.print(&report.summary());
+                    for note in &report.notes {
+                        self.print(&format!("note: {note}"));
+                    }
                 }
             }
         }
@@ -322,6 +361,7 @@ mod tests {
             reason: "new".into(),
             bytes: 10,
             content_type: None,
+            changes: Vec::new(),
             outcome,
         }
     }

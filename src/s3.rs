@@ -5,8 +5,13 @@
 //! and the request shapes (Content-MD5 on every body, multipart with per-part MD5s, batch
 //! deletes). Must not: let an SDK type escape this module, or decide what to upload.
 
+mod copy;
+
 use crate::etag::{self, ETag};
-use crate::store::{DeleteFailure, ObjectHead, ObjectStore, PutFile, RemoteObject, StoreError};
+use crate::store::{
+    CopyInPlace, DeleteFailure, Encryption, ObjectHead, ObjectHeaders, ObjectStore, PutFile,
+    RemoteObject, StoreError,
+};
 use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::{
@@ -14,10 +19,14 @@ use aws_sdk_s3::config::{
     ResponseChecksumValidation,
 };
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::operation::head_object::HeadObjectOutput;
 use aws_sdk_s3::primitives::{ByteStream, Length};
-use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, Delete, ObjectIdentifier};
+use aws_sdk_s3::types::{
+    CompletedMultipartUpload, CompletedPart, Delete, ObjectIdentifier, ServerSideEncryption,
+};
 use futures::{StreamExt, TryStreamExt};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Parts of one multipart upload sent at once.
 const PART_CONCURRENCY: usize = 4;
@@ -38,11 +47,18 @@ pub struct Connection {
     pub profile: Option<String>,
 }
 
+/// Objects larger than this are copied in parts (S3's CopyObject limit is 5 GiB).
+/// `S3SITE_MAX_SINGLE_COPY` (bytes) lowers it, so tests can exercise the multipart copy.
+const MAX_SINGLE_COPY: u64 = 5 * 1024 * 1024 * 1024;
+
 /// An S3 bucket as an `ObjectStore`.
 #[derive(Clone, Debug)]
 pub struct S3Store {
     client: Client,
     bucket: String,
+    max_single_copy: u64,
+    /// Whether the bucket honours object ACLs (asked once, on the first copy).
+    uses_acls: Arc<tokio::sync::OnceCell<bool>>,
 }
 
 impl S3Store {
@@ -81,9 +97,16 @@ impl S3Store {
         if let Some(u) = &conn.endpoint_url {
             b = b.endpoint_url(u);
         }
+        let max_single_copy = std::env::var("S3SITE_MAX_SINGLE_COPY")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .filter(|&n| n > 0)
+            .unwrap_or(MAX_SINGLE_COPY);
         Ok(S3Store {
             client: Client::from_conf(b.build()),
             bucket: bucket.to_string(),
+            max_single_copy,
+            uses_acls: Arc::default(),
         })
     }
 
@@ -105,6 +128,7 @@ impl S3Store {
             }
             (Some("PreconditionFailed"), _) | (_, Some(412)) => StoreError::PreconditionFailed,
             (Some("BadDigest" | "InvalidDigest"), _) => StoreError::BadDigest,
+            (_, Some(400)) => StoreError::BadRequest(message()),
             _ => StoreError::Other(message()),
         }
     }
@@ -251,6 +275,60 @@ fn credentials_error(e: &CredentialsError, profile: Option<&str>) -> String {
     }
 }
 
+/// The crate's view of a HEAD response.
+fn object_head(out: &HeadObjectOutput) -> ObjectHead {
+    let encryption = if out.sse_customer_algorithm().is_some() {
+        Encryption::Customer
+    } else {
+        match out.server_side_encryption() {
+            None => Encryption::None,
+            Some(ServerSideEncryption::Aes256) => Encryption::S3,
+            Some(other) => Encryption::Kms {
+                algorithm: other.as_str().to_string(),
+                key_id: out.ssekms_key_id().map(str::to_string),
+                bucket_key: out.bucket_key_enabled().unwrap_or(false),
+            },
+        }
+    };
+    ObjectHead {
+        content_length: out.content_length().unwrap_or(0).max(0) as u64,
+        etag: out.e_tag().map(ETag::parse),
+        parts_count: out.parts_count().and_then(|n| u32::try_from(n).ok()),
+        headers: ObjectHeaders {
+            content_type: out.content_type().map(str::to_string),
+            content_encoding: out.content_encoding().map(str::to_string),
+            cache_control: out.cache_control().map(str::to_string),
+            content_disposition: out.content_disposition().map(str::to_string),
+            content_language: out.content_language().map(str::to_string),
+            expires: out.expires_string().map(str::to_string),
+            website_redirect: out.website_redirect_location().map(str::to_string),
+            metadata: out
+                .metadata()
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        },
+        storage_class: out
+            .storage_class()
+            .map(|c| c.as_str().to_string())
+            .filter(|c| c != "STANDARD"),
+        restore: out.restore().map(str::to_string),
+        archive_status: out.archive_status().map(|a| a.as_str().to_string()),
+        encryption,
+        tag_count: out
+            .tag_count()
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(0),
+        version_id: out
+            .version_id()
+            .filter(|v| !v.is_empty() && *v != "null")
+            .map(str::to_string),
+    }
+}
+
 fn metadata(put: &PutFile) -> Option<HashMap<String, String>> {
     (!put.metadata.is_empty()).then(|| put.metadata.clone().into_iter().collect())
 }
@@ -289,21 +367,29 @@ impl ObjectStore for S3Store {
             .send()
             .await
             .map_err(|e| self.map_err(e))?;
-        Ok(ObjectHead {
-            content_length: out.content_length().unwrap_or(0).max(0) as u64,
-            etag: out.e_tag().map(ETag::parse),
-            parts_count: out.parts_count().and_then(|n| u32::try_from(n).ok()),
-            content_type: out.content_type().map(str::to_string),
-            content_encoding: out.content_encoding().map(str::to_string),
-            metadata: out
-                .metadata()
-                .map(|m| {
-                    m.iter()
-                        .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
-                        .collect()
-                })
-                .unwrap_or_default(),
-        })
+        Ok(object_head(&out))
+    }
+
+    async fn read_prefix(&self, key: &str, len: u64) -> Result<Vec<u8>, StoreError> {
+        let out = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .range(format!("bytes=0-{}", len.saturating_sub(1)))
+            .send()
+            .await
+            .map_err(|e| self.map_err(e))?;
+        let body = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| StoreError::Other(format!("reading the body: {e}")))?;
+        Ok(body.to_vec())
+    }
+
+    async fn copy_in_place(&self, copy: &CopyInPlace) -> Result<(), StoreError> {
+        self.copy_object_in_place(copy).await
     }
 
     async fn put_file(&self, put: &PutFile) -> Result<(), StoreError> {

@@ -1,7 +1,7 @@
 //! The object-storage boundary: a small trait and the crate-owned types that cross it.
 //!
-//! Owns: what s3site asks of a store (list, head, put a file, delete a batch) and the errors it
-//! branches on. Must not: know about AWS SDK types (those stay in `s3`), or decide anything about
+//! Owns: what s3site asks of a store (list, head, read the first bytes, put a file, rewrite an
+//! object's headers in place, delete a batch) and the errors it branches on. Must not: know about AWS SDK types (those stay in `s3`), or decide anything about
 //! what to upload (that is `plan`).
 
 use crate::etag::{ETag, Md5};
@@ -23,6 +23,48 @@ pub struct RemoteObject {
     pub etag: ETag,
 }
 
+/// The headers an object is served with, as a HEAD returns them and a copy re-sends them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ObjectHeaders {
+    /// `Content-Type`.
+    pub content_type: Option<String>,
+    /// `Content-Encoding`.
+    pub content_encoding: Option<String>,
+    /// `Cache-Control`.
+    pub cache_control: Option<String>,
+    /// `Content-Disposition`.
+    pub content_disposition: Option<String>,
+    /// `Content-Language`.
+    pub content_language: Option<String>,
+    /// `Expires`, as the raw HTTP date the store returned.
+    pub expires: Option<String>,
+    /// `x-amz-website-redirect-location`.
+    pub website_redirect: Option<String>,
+    /// User metadata (`x-amz-meta-*`), keys lower-cased without the prefix.
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// How an object is encrypted at rest, as far as a copy must reproduce it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Encryption {
+    /// No server-side encryption reported (or the bucket default applies).
+    #[default]
+    None,
+    /// SSE-S3 (`AES256`).
+    S3,
+    /// SSE-KMS (`aws:kms`, or `aws:kms:dsse`), with its key and the bucket-key flag.
+    Kms {
+        /// `aws:kms` or `aws:kms:dsse`.
+        algorithm: String,
+        /// The KMS key id, when reported.
+        key_id: Option<String>,
+        /// Whether an S3 Bucket Key is used.
+        bucket_key: bool,
+    },
+    /// SSE-C: the customer's key is needed to read or copy the object.
+    Customer,
+}
+
 /// What a HEAD request tells about an object.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ObjectHead {
@@ -32,12 +74,40 @@ pub struct ObjectHead {
     pub etag: Option<ETag>,
     /// `x-amz-mp-parts-count`, when a part number was asked for and the object is multipart.
     pub parts_count: Option<u32>,
-    /// `Content-Type`.
-    pub content_type: Option<String>,
-    /// `Content-Encoding`.
-    pub content_encoding: Option<String>,
-    /// User metadata (`x-amz-meta-*`), keys lower-cased without the prefix.
-    pub metadata: BTreeMap<String, String>,
+    /// The headers the object is served with.
+    pub headers: ObjectHeaders,
+    /// `x-amz-storage-class`; `None` means STANDARD.
+    pub storage_class: Option<String>,
+    /// `x-amz-restore` (for archived objects: whether a restored copy is readable).
+    pub restore: Option<String>,
+    /// `x-amz-archive-status` (Intelligent-Tiering archive tiers).
+    pub archive_status: Option<String>,
+    /// Server-side encryption.
+    pub encryption: Encryption,
+    /// `x-amz-tagging-count`.
+    pub tag_count: u32,
+    /// `x-amz-version-id`, when the bucket keeps versions.
+    pub version_id: Option<String>,
+}
+
+/// Rewrite an object's headers in place (a copy onto itself that replaces the metadata), keeping
+/// its bytes, tags, ACL, storage class and encryption.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CopyInPlace {
+    /// The key.
+    pub key: String,
+    /// The ETag the headers were read with: the copy happens only if the object still has it.
+    pub if_match: ETag,
+    /// The object's size (large objects are copied in parts).
+    pub size: u64,
+    /// The complete header set the object gets (everything not here is dropped).
+    pub headers: ObjectHeaders,
+    /// The storage class to keep (`None`: STANDARD).
+    pub storage_class: Option<String>,
+    /// The encryption to keep.
+    pub encryption: Encryption,
+    /// How many tags the object has (a multipart copy must re-send them).
+    pub tag_count: u32,
 }
 
 /// A file to store under a key.
@@ -101,6 +171,10 @@ pub enum StoreError {
         "the store rejected the body: its MD5 differs from the file's (was it modified during the upload?)"
     )]
     BadDigest,
+    /// The store refused the request as malformed (HTTP 400); for a HEAD this usually means an
+    /// object encrypted with a customer key (SSE-C).
+    #[error("bad request: {0}")]
+    BadRequest(String),
     /// The store could not be reached or answered with something unusable.
     #[error("{0}")]
     Other(String),
@@ -133,6 +207,22 @@ pub trait ObjectStore: Send + Sync {
         key: &str,
         part_number: Option<u32>,
     ) -> impl Future<Output = Result<ObjectHead, StoreError>> + Send;
+
+    /// The first `len` bytes of `key` (fewer if the object is shorter; `len` > 0 and the object
+    /// must not be empty).
+    fn read_prefix(
+        &self,
+        key: &str,
+        len: u64,
+    ) -> impl Future<Output = Result<Vec<u8>, StoreError>> + Send;
+
+    /// Rewrites an object's headers without re-sending its bytes, only if its ETag is still
+    /// `if_match` (`PreconditionFailed` otherwise). Keeps what the request describes and, where
+    /// the bucket uses ACLs, the object's ACL.
+    fn copy_in_place(
+        &self,
+        copy: &CopyInPlace,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Stores a local file under its key with the given headers, streaming it from disk.
     fn put_file(&self, put: &PutFile) -> impl Future<Output = Result<(), StoreError>> + Send;

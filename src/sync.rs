@@ -4,12 +4,14 @@
 //! HEAD for each object whose ETag cannot be compared from the listing). Must not: decide
 //! anything itself (that is `plan`) or print (it hands records to a callback).
 
+use crate::drift::Sniff;
 use crate::error::Error;
 use crate::etag::{self, ETag};
 use crate::execute;
 use crate::filter::Filter;
 use crate::local::{self, FoundFile, LocalFile};
 use crate::plan::{self, Evidence, MULTIPART_THRESHOLD, PART_SIZE};
+use crate::repair;
 use crate::report::{Record, Report};
 use crate::store::{ObjectStore, RemoteObject};
 use futures::StreamExt;
@@ -33,6 +35,8 @@ pub struct SyncOptions {
     pub filter: Filter,
     /// Requests in flight.
     pub concurrency: usize,
+    /// `--repair`: also fix the headers of unchanged objects in place.
+    pub repair: bool,
 }
 
 /// Runs a sync of `files` (from `local::walk`) to `store`. Fails as a whole only when the
@@ -62,7 +66,7 @@ pub async fn run<S: ObjectStore>(
         "hashed and listed"
     );
     let evidence = gather_evidence(store, &local, &remote, opts.concurrency).await;
-    let plan = plan::plan(
+    let mut plan = plan::plan(
         &local,
         &remote,
         &evidence,
@@ -85,13 +89,44 @@ pub async fn run<S: ObjectStore>(
     on_start(
         (plan.unchanged.len() + plan.assets.len() + plan.pages.len() + plan.deletes.len()) as u64,
     );
-    let records = if opts.dry_run {
+    // With --repair, unchanged objects are repaired (or found right) instead of just skipped.
+    let unchanged = if opts.repair {
+        std::mem::take(&mut plan.unchanged)
+    } else {
+        Vec::new()
+    };
+    let mut records = if opts.dry_run {
         let records = execute::dry_run(&plan);
         records.iter().for_each(on_record);
         records
     } else {
         execute::execute(store, &plan, opts.concurrency, on_record).await
     };
+    let mut notes = Vec::new();
+    if !unchanged.is_empty() {
+        // The object has the local file's bytes, so the file tells what the body is.
+        let by_key: BTreeMap<&str, &LocalFile> =
+            local.iter().map(|l| (l.key.as_str(), l)).collect();
+        let keys = unchanged.into_iter().map(|u| u.key).collect();
+        let (repairs, versioned) = repair::repair_all(
+            store,
+            keys,
+            opts.dry_run,
+            opts.concurrency,
+            |key| {
+                by_key.get(key).map(|l| Sniff {
+                    prefix: l.first_bytes.clone(),
+                    utf8: Some(l.is_utf8),
+                })
+            },
+            on_record,
+        )
+        .await;
+        records.extend(repairs);
+        if versioned {
+            notes.push(repair::VERSIONS_NOTE.to_string());
+        }
+    }
     Ok(Report {
         command: "sync",
         dry_run: opts.dry_run,
@@ -99,7 +134,9 @@ pub async fn run<S: ObjectStore>(
         prefix: opts.prefix.clone(),
         records,
         delete_blocked: plan.delete_blocked.map(|b| b.to_string()),
+        notes,
         elapsed: started.elapsed(),
+        ..Report::default()
     })
 }
 
@@ -136,6 +173,7 @@ async fn evidence_for<S: ObjectStore>(
         }
     };
     let stored_md5 = head
+        .headers
         .metadata
         .get(etag::MD5_METADATA_KEY)
         .and_then(|v| etag::parse_stored_md5(v));

@@ -3,7 +3,10 @@
 //! Owns: a map of key → body and metadata, a log of write requests, and failures injected per key.
 //! Must not: be used by integration tests, which talk to real S3-compatible servers.
 
-use super::{DeleteFailure, ObjectHead, ObjectStore, PutFile, RemoteObject, StoreError};
+use super::{
+    CopyInPlace, DeleteFailure, ObjectHead, ObjectHeaders, ObjectStore, PutFile, RemoteObject,
+    StoreError,
+};
 use crate::etag::{ETag, md5_of};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
@@ -12,8 +15,7 @@ use std::sync::Mutex;
 struct Object {
     body: Vec<u8>,
     etag: ETag,
-    content_type: String,
-    metadata: BTreeMap<String, String>,
+    headers: ObjectHeaders,
 }
 
 #[derive(Default)]
@@ -23,6 +25,7 @@ struct State {
     fail_puts: BTreeSet<String>,
     fail_deletes: BTreeSet<String>,
     delete_requests: usize,
+    overwrite_before_copy: BTreeMap<String, Vec<u8>>,
 }
 
 /// The in-memory store.
@@ -38,15 +41,38 @@ impl MemoryStore {
 
     /// Puts an object directly (not logged).
     pub fn insert(&self, key: &str, body: &[u8]) {
+        self.insert_with(
+            key,
+            body,
+            ObjectHeaders {
+                content_type: Some("application/octet-stream".into()),
+                ..ObjectHeaders::default()
+            },
+        );
+    }
+
+    /// Puts an object with these headers directly (not logged).
+    pub fn insert_with(&self, key: &str, body: &[u8], headers: ObjectHeaders) {
         self.lock().objects.insert(
             key.to_string(),
             Object {
                 body: body.to_vec(),
                 etag: ETag::Md5(md5_of(body)),
-                content_type: "application/octet-stream".into(),
-                metadata: BTreeMap::new(),
+                headers,
             },
         );
+    }
+
+    /// The headers of `key`.
+    pub fn headers(&self, key: &str) -> Option<ObjectHeaders> {
+        self.lock().objects.get(key).map(|o| o.headers.clone())
+    }
+
+    /// Simulates a writer racing a repair: just before the copy of `key`, it gets `body`.
+    pub fn overwrite_before_copy(&self, key: &str, body: &[u8]) {
+        self.lock()
+            .overwrite_before_copy
+            .insert(key.to_string(), body.to_vec());
     }
 
     /// Makes every PUT of `key` fail.
@@ -59,7 +85,7 @@ impl MemoryStore {
         self.lock().fail_deletes.insert(key.to_string());
     }
 
-    /// The write requests made, in order: `put KEY`, `delete KEY`.
+    /// The write requests made, in order: `put KEY`, `copy KEY`, `delete KEY`.
     pub fn write_log(&self) -> Vec<String> {
         self.lock().log.clone()
     }
@@ -101,11 +127,31 @@ impl ObjectStore for MemoryStore {
         Ok(ObjectHead {
             content_length: o.body.len() as u64,
             etag: Some(o.etag.clone()),
-            parts_count: None,
-            content_type: Some(o.content_type.clone()),
-            content_encoding: None,
-            metadata: o.metadata.clone(),
+            headers: o.headers.clone(),
+            ..ObjectHead::default()
         })
+    }
+
+    async fn read_prefix(&self, key: &str, len: u64) -> Result<Vec<u8>, StoreError> {
+        let s = self.lock();
+        let o = s.objects.get(key).ok_or(StoreError::NotFound)?;
+        Ok(o.body.iter().take(len as usize).copied().collect())
+    }
+
+    async fn copy_in_place(&self, copy: &CopyInPlace) -> Result<(), StoreError> {
+        let mut s = self.lock();
+        s.log.push(format!("copy {}", copy.key));
+        if let Some(body) = s.overwrite_before_copy.remove(&copy.key) {
+            let o = s.objects.get_mut(&copy.key).ok_or(StoreError::NotFound)?;
+            o.etag = ETag::Md5(md5_of(&body));
+            o.body = body;
+        }
+        let o = s.objects.get_mut(&copy.key).ok_or(StoreError::NotFound)?;
+        if o.etag != copy.if_match {
+            return Err(StoreError::PreconditionFailed);
+        }
+        o.headers = copy.headers.clone();
+        Ok(())
     }
 
     async fn put_file(&self, put: &PutFile) -> Result<(), StoreError> {
@@ -127,8 +173,11 @@ impl ObjectStore for MemoryStore {
             Object {
                 body,
                 etag,
-                content_type: put.content_type.clone(),
-                metadata: put.metadata.clone(),
+                headers: ObjectHeaders {
+                    content_type: Some(put.content_type.clone()),
+                    metadata: put.metadata.clone(),
+                    ..ObjectHeaders::default()
+                },
             },
         );
         Ok(())

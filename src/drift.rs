@@ -1,0 +1,624 @@
+//! Repair planning, pure: what is wrong with the headers an object already has, and the complete
+//! header set it should get instead.
+//!
+//! Owns: the rules for a bogus `Content-Encoding` (not a registered coding, or a coding the body's
+//! first bytes contradict) and a wrong `Content-Type` (missing, generic, different from the
+//! table, or missing the charset the table gives), when the first bytes are needed to decide,
+//! and which objects cannot be fixed in place (archived, SSE-C, no ETag). Must not: do I/O — the
+//! caller passes the HEAD and, when asked for, the first bytes.
+
+use crate::headers::{self, DEFAULT_CONTENT_TYPE};
+use crate::store::{CopyInPlace, Encryption, ObjectHead};
+use serde::Serialize;
+
+/// How many bytes of an object are read to check a coding's magic bytes and whether the text is
+/// UTF-8 (an object larger than this is judged by its beginning).
+pub const SNIFF_BYTES: u64 = 1024 * 1024;
+
+/// The beginning of an object's body, as evidence.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Sniff {
+    /// The first bytes (at least the first 4 when the body has them).
+    pub prefix: Vec<u8>,
+    /// Whether the body is valid UTF-8, if known.
+    pub utf8: Option<bool>,
+}
+
+impl Sniff {
+    /// Evidence from the first bytes of a body; `complete` says the bytes are the whole body
+    /// (otherwise a character cut at the end does not count against UTF-8).
+    pub fn from_prefix(prefix: Vec<u8>, complete: bool) -> Sniff {
+        let utf8 = match std::str::from_utf8(&prefix) {
+            Ok(_) => true,
+            Err(e) => !complete && e.error_len().is_none(),
+        };
+        Sniff {
+            prefix,
+            utf8: Some(utf8),
+        }
+    }
+}
+
+/// One header's change.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Change {
+    /// The header name.
+    pub header: &'static str,
+    /// Its value now (`None`: absent).
+    pub before: Option<String>,
+    /// Its value after the repair (`None`: removed).
+    pub after: Option<String>,
+}
+
+impl std::fmt::Display for Change {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let show = |v: &Option<String>| match v {
+            Some(v) => format!("'{v}'"),
+            None => "(none)".to_string(),
+        };
+        write!(
+            f,
+            "{}: {} -> {}",
+            self.header,
+            show(&self.before),
+            show(&self.after)
+        )
+    }
+}
+
+/// What to do with one object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Its headers are right: nothing to do.
+    Right,
+    /// Rewrite its headers in place with this copy.
+    Fix {
+        /// What changes.
+        changes: Vec<Change>,
+        /// The copy that makes them.
+        copy: Box<CopyInPlace>,
+    },
+    /// Its headers are wrong but it cannot be fixed in place.
+    Unfixable {
+        /// What would change.
+        changes: Vec<Change>,
+        /// Why it is left alone.
+        reason: String,
+    },
+}
+
+/// Codings whose bodies start with known magic bytes; a declared coding the body does not start
+/// with is a lie (a browser fails the page). `br` and raw `deflate` have no magic: kept.
+const MAGIC: &[(&str, &[u8])] = &[
+    ("gzip", &[0x1f, 0x8b]),
+    ("x-gzip", &[0x1f, 0x8b]),
+    ("pack200-gzip", &[0x1f, 0x8b]),
+    ("zstd", &[0x28, 0xb5, 0x2f, 0xfd]),
+    ("compress", &[0x1f, 0x9d]),
+    ("x-compress", &[0x1f, 0x9d]),
+];
+
+/// The registered codings in a `Content-Encoding` value (charsets, `identity`, `aws-chunked`
+/// and empty items dropped).
+fn real_codings(value: Option<&str>) -> Vec<&str> {
+    value
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|c| headers::is_content_coding(c))
+        .collect()
+}
+
+fn magic_of(coding: &str) -> Option<&'static [u8]> {
+    MAGIC
+        .iter()
+        .find(|(c, _)| c.eq_ignore_ascii_case(coding))
+        .map(|(_, m)| *m)
+}
+
+/// The `Content-Encoding` the object should have: only registered codings, and a single coding
+/// with magic bytes only if the body starts with them (unknown without a sniff: kept).
+fn desired_encoding(current: Option<&str>, sniff: Option<&Sniff>) -> Option<String> {
+    let codings = real_codings(current);
+    let items = current.map_or(0, |c| c.split(',').count());
+    if let [single] = codings.as_slice()
+        && let (Some(magic), Some(s)) = (magic_of(single), sniff)
+        && !s.prefix.starts_with(magic)
+    {
+        return None;
+    }
+    if codings.len() == items {
+        // Nothing dropped: keep the value exactly as it is written.
+        return current.map(str::to_string);
+    }
+    (!codings.is_empty()).then(|| codings.join(", "))
+}
+
+/// A `Content-Type` taken apart for comparison: lower-case media type, charset, other parameters.
+#[derive(Debug, PartialEq, Eq)]
+struct ParsedType {
+    media: String,
+    charset: Option<String>,
+    others: Vec<String>,
+}
+
+fn parse_type(value: &str) -> ParsedType {
+    let mut parts = value.split(';');
+    let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+    let mut charset = None;
+    let mut others = Vec::new();
+    for p in parts.map(str::trim).filter(|p| !p.is_empty()) {
+        match p.split_once('=') {
+            Some((k, v)) if k.trim().eq_ignore_ascii_case("charset") => {
+                charset = Some(v.trim().trim_matches('"').to_string());
+            }
+            _ => others.push(p.to_ascii_lowercase()),
+        }
+    }
+    others.sort();
+    ParsedType {
+        media,
+        charset,
+        others,
+    }
+}
+
+fn is_utf8_label(charset: Option<&str>) -> bool {
+    charset.is_some_and(|c| c.eq_ignore_ascii_case("utf-8") || c.eq_ignore_ascii_case("utf8"))
+}
+
+/// The `Content-Type` the object should have, or `None` to leave it as it is. `utf8` is whether
+/// the (plain) body is UTF-8, when known; when it is not known, a charset the object already
+/// declares is kept and none is added.
+fn desired_type(key: &str, current: Option<&str>, utf8: Option<bool>) -> Option<String> {
+    let current = current.map(str::trim).filter(|c| !c.is_empty());
+    let table = headers::media_type(key);
+    if table == DEFAULT_CONTENT_TYPE {
+        // No extension, or one nobody knows: any type the object has may be deliberate.
+        return match current {
+            Some(_) => None,
+            None => Some(DEFAULT_CONTENT_TYPE.to_string()),
+        };
+    }
+    let now = current.map(parse_type);
+    let charset = if !headers::takes_charset(table) {
+        None
+    } else if utf8 == Some(true) {
+        Some("utf-8".to_string())
+    } else {
+        now.as_ref().and_then(|n| n.charset.clone())
+    };
+    let want = match &charset {
+        Some(c) => format!("{table}; charset={c}"),
+        None => table.to_string(),
+    };
+    let same = now.is_some_and(|n| {
+        let w = parse_type(&want);
+        n.media == w.media
+            && n.others == w.others
+            && match (&n.charset, &w.charset) {
+                (None, None) => true,
+                (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+                _ => false,
+            }
+    });
+    (!same).then_some(want)
+}
+
+/// Whether deciding about `key` needs the first bytes of its body: to check a declared coding's
+/// magic bytes, or whether text whose type lacks `charset=utf-8` really is UTF-8.
+pub fn needs_sniff(key: &str, head: &ObjectHead) -> bool {
+    if head.content_length == 0 {
+        return false;
+    }
+    let codings = real_codings(head.headers.content_encoding.as_deref());
+    match codings.as_slice() {
+        [] => {
+            let table = headers::media_type(key);
+            table != DEFAULT_CONTENT_TYPE
+                && headers::takes_charset(table)
+                && !is_utf8_label(
+                    head.headers
+                        .content_type
+                        .as_deref()
+                        .map(parse_type)
+                        .and_then(|t| t.charset)
+                        .as_deref(),
+                )
+        }
+        [single] => magic_of(single).is_some(),
+        _ => false,
+    }
+}
+
+/// Decides what to do with the object at `key` from its HEAD and, when `needs_sniff` asked for
+/// it, its first bytes. Everything but the two headers is kept as the HEAD showed it.
+pub fn assess(key: &str, head: &ObjectHead, sniff: Option<&Sniff>) -> Verdict {
+    let empty = Sniff::from_prefix(Vec::new(), true);
+    let sniff = if head.content_length == 0 {
+        Some(&empty)
+    } else {
+        sniff
+    };
+    let h = &head.headers;
+    let encoding = desired_encoding(h.content_encoding.as_deref(), sniff);
+    // The body is plain text only when no coding is left; then its UTF-8 check applies.
+    let utf8 = match encoding {
+        None => sniff.and_then(|s| s.utf8),
+        Some(_) => None,
+    };
+    let content_type = desired_type(key, h.content_type.as_deref(), utf8);
+
+    let mut changes = Vec::new();
+    let mut headers = h.clone();
+    if let Some(t) = content_type {
+        changes.push(Change {
+            header: "Content-Type",
+            before: h.content_type.clone(),
+            after: Some(t.clone()),
+        });
+        headers.content_type = Some(t);
+    }
+    if encoding != h.content_encoding {
+        changes.push(Change {
+            header: "Content-Encoding",
+            before: h.content_encoding.clone(),
+            after: encoding.clone(),
+        });
+        headers.content_encoding = encoding;
+    }
+    if changes.is_empty() {
+        return Verdict::Right;
+    }
+    if let Some(reason) = unfixable(head) {
+        return Verdict::Unfixable { changes, reason };
+    }
+    let Some(etag) = head.etag.clone() else {
+        return Verdict::Unfixable {
+            changes,
+            reason: "the store gave no ETag, so a copy could not be made safe".into(),
+        };
+    };
+    Verdict::Fix {
+        changes,
+        copy: Box::new(CopyInPlace {
+            key: key.to_string(),
+            if_match: etag,
+            size: head.content_length,
+            headers,
+            storage_class: head.storage_class.clone(),
+            encryption: head.encryption.clone(),
+            tag_count: head.tag_count,
+        }),
+    }
+}
+
+/// Why an object cannot be copied in place, if it cannot.
+fn unfixable(head: &ObjectHead) -> Option<String> {
+    if head.encryption == Encryption::Customer {
+        return Some("encrypted with a customer key (SSE-C)".into());
+    }
+    if let Some(tier) = &head.archive_status {
+        return Some(format!(
+            "in the Intelligent-Tiering {tier} tier; restore it first"
+        ));
+    }
+    let archived = matches!(
+        head.storage_class.as_deref(),
+        Some("GLACIER" | "DEEP_ARCHIVE")
+    );
+    let restored = head
+        .restore
+        .as_deref()
+        .is_some_and(|r| r.contains("ongoing-request=\"false\""));
+    if archived && !restored {
+        return Some(format!(
+            "archived in {} and not restored; restore it first",
+            head.storage_class.as_deref().unwrap_or_default()
+        ));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::etag::{ETag, md5_of};
+    use crate::store::ObjectHeaders;
+    use std::collections::BTreeMap;
+
+    fn head(content_type: Option<&str>, encoding: Option<&str>, body: &[u8]) -> ObjectHead {
+        ObjectHead {
+            content_length: body.len() as u64,
+            etag: Some(ETag::Md5(md5_of(body))),
+            headers: ObjectHeaders {
+                content_type: content_type.map(str::to_string),
+                content_encoding: encoding.map(str::to_string),
+                ..ObjectHeaders::default()
+            },
+            ..ObjectHead::default()
+        }
+    }
+
+    fn sniff(body: &[u8]) -> Sniff {
+        Sniff::from_prefix(body.to_vec(), true)
+    }
+
+    /// The headers after the repair (`None` if nothing changes), sniffing only when asked to.
+    fn repaired(
+        key: &str,
+        h: &ObjectHead,
+        body: &[u8],
+    ) -> Option<(Option<String>, Option<String>)> {
+        let s = needs_sniff(key, h).then(|| sniff(body));
+        match assess(key, h, s.as_ref()) {
+            Verdict::Right => None,
+            Verdict::Fix { copy, .. } => {
+                Some((copy.headers.content_type, copy.headers.content_encoding))
+            }
+            Verdict::Unfixable { reason, .. } => panic!("unfixable: {reason}"),
+        }
+    }
+
+    const GZ: &[u8] = &[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3];
+
+    #[test]
+    fn old_s3cmd_charset_encodings_are_removed() {
+        for bogus in ["UTF-8", "ANSI_X3.4-1968", "US-ASCII", "ISO-8859-1", "utf-8"] {
+            let h = head(Some("text/html; charset=utf-8"), Some(bogus), b"<p>hi</p>");
+            assert_eq!(
+                repaired("index.html", &h, b"<p>hi</p>"),
+                Some((Some("text/html; charset=utf-8".into()), None)),
+                "{bogus}"
+            );
+        }
+    }
+
+    #[test]
+    fn identity_aws_chunked_and_empty_are_removed() {
+        for bogus in ["identity", "aws-chunked", "", " "] {
+            let h = head(Some("image/png"), Some(bogus), b"\x89PNG");
+            assert_eq!(
+                repaired("a.png", &h, b"\x89PNG"),
+                Some((Some("image/png".into()), None)),
+                "{bogus:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn gzip_is_kept_on_gzip_bytes_and_removed_on_plain_bytes() {
+        let real = head(Some("text/css; charset=utf-8"), Some("gzip"), GZ);
+        assert!(needs_sniff("s.css", &real));
+        assert_eq!(repaired("s.css", &real, GZ), None);
+        let fake = head(Some("text/css; charset=utf-8"), Some("gzip"), b"body{}");
+        assert_eq!(
+            repaired("s.css", &fake, b"body{}"),
+            Some((Some("text/css; charset=utf-8".into()), None))
+        );
+        let zstd = [0x28, 0xb5, 0x2f, 0xfd, 0];
+        let z = head(Some("application/wasm"), Some("zstd"), &zstd);
+        assert_eq!(repaired("a.wasm", &z, &zstd), None);
+        let not_z = head(Some("application/wasm"), Some("zstd"), b"\0asm");
+        assert_eq!(
+            repaired("a.wasm", &not_z, b"\0asm"),
+            Some((Some("application/wasm".into()), None))
+        );
+    }
+
+    #[test]
+    fn br_has_no_magic_and_is_kept_without_a_read() {
+        let h = head(
+            Some("text/javascript; charset=utf-8"),
+            Some("br"),
+            b"\x0b\x02",
+        );
+        assert!(!needs_sniff("a.js", &h));
+        assert_eq!(assess("a.js", &h, None), Verdict::Right);
+    }
+
+    #[test]
+    fn gzip_on_an_empty_body_is_removed_without_a_read() {
+        let h = head(Some("text/plain; charset=utf-8"), Some("gzip"), b"");
+        assert!(!needs_sniff("e.txt", &h));
+        assert_eq!(
+            repaired("e.txt", &h, b""),
+            Some((Some("text/plain; charset=utf-8".into()), None))
+        );
+    }
+
+    #[test]
+    fn a_bogus_item_in_a_list_is_dropped() {
+        let h = head(Some("image/png"), Some("gzip, UTF-8"), GZ);
+        assert_eq!(
+            repaired("a.png", &h, GZ),
+            Some((Some("image/png".into()), Some("gzip".into())))
+        );
+    }
+
+    #[test]
+    fn wrong_or_generic_types_for_known_extensions_are_fixed() {
+        let css = b"body{}";
+        for wrong in [
+            "text/plain",
+            "text/x-asm",
+            "binary/octet-stream",
+            "application/octet-stream",
+            "",
+        ] {
+            let h = head(Some(wrong), None, css);
+            assert_eq!(
+                repaired("css/site.css", &h, css),
+                Some((Some("text/css; charset=utf-8".into()), None)),
+                "{wrong}"
+            );
+        }
+        let h = head(None, None, css);
+        assert_eq!(
+            repaired("css/site.css", &h, css),
+            Some((Some("text/css; charset=utf-8".into()), None))
+        );
+        let h = head(Some("binary/octet-stream"), None, b"wasm");
+        assert_eq!(
+            repaired("a.wasm", &h, b"wasm"),
+            Some((Some("application/wasm".into()), None))
+        );
+    }
+
+    #[test]
+    fn types_compare_case_insensitively_with_parameters() {
+        for same in [
+            "text/html; charset=utf-8",
+            "TEXT/HTML; charset=UTF-8",
+            "text/html;charset=\"utf-8\"",
+            "text/html ;  Charset=utf-8",
+        ] {
+            let h = head(Some(same), None, b"<p>");
+            assert!(!needs_sniff("a.html", &h), "{same}");
+            assert_eq!(assess("a.html", &h, None), Verdict::Right, "{same}");
+        }
+        let h = head(Some("application/json; charset=utf-8"), None, b"{}");
+        assert_eq!(
+            repaired("d.json", &h, b"{}"),
+            Some((Some("application/json".into()), None))
+        );
+    }
+
+    #[test]
+    fn charset_is_added_only_when_the_body_is_utf8() {
+        let h = head(Some("text/html"), None, "<p>é</p>".as_bytes());
+        assert!(needs_sniff("a.html", &h));
+        assert_eq!(
+            repaired("a.html", &h, "<p>é</p>".as_bytes()),
+            Some((Some("text/html; charset=utf-8".into()), None))
+        );
+        // Latin-1 text keeps the type without a charset.
+        let latin1 = b"caf\xe9";
+        let h = head(Some("text/plain"), None, latin1);
+        assert_eq!(repaired("legacy.txt", &h, latin1), None);
+        // ...and keeps a charset it declares.
+        let h = head(Some("text/x-asm; charset=iso-8859-1"), None, latin1);
+        assert_eq!(
+            repaired("legacy.css", &h, latin1),
+            Some((Some("text/css; charset=iso-8859-1".into()), None))
+        );
+        // An ASCII label on UTF-8 text becomes utf-8 (old s3cmd wrote the locale's charset).
+        let h = head(Some("text/html; charset=ANSI_X3.4-1968"), None, b"<p>");
+        assert_eq!(
+            repaired("a.html", &h, b"<p>"),
+            Some((Some("text/html; charset=utf-8".into()), None))
+        );
+    }
+
+    #[test]
+    fn without_a_sniff_a_charset_is_neither_added_nor_dropped() {
+        let h = head(Some("text/plain"), None, b"x");
+        assert_eq!(assess("a.txt", &h, None), Verdict::Right);
+        let h = head(Some("text/plain; charset=windows-1252"), None, b"x");
+        assert_eq!(assess("a.txt", &h, None), Verdict::Right);
+    }
+
+    #[test]
+    fn a_cut_character_at_the_end_of_a_prefix_is_not_invalid() {
+        let text = "ééé".as_bytes();
+        assert_eq!(
+            Sniff::from_prefix(text[..3].to_vec(), false).utf8,
+            Some(true)
+        );
+        assert_eq!(
+            Sniff::from_prefix(text[..3].to_vec(), true).utf8,
+            Some(false)
+        );
+        assert_eq!(
+            Sniff::from_prefix(b"\xe9abc".to_vec(), false).utf8,
+            Some(false)
+        );
+    }
+
+    #[test]
+    fn no_extension_or_unknown_extension_keeps_any_type() {
+        for key in ["CNAME", "LICENSE", "x.unknownext"] {
+            let h = head(Some("text/plain"), None, b"x");
+            assert_eq!(assess(key, &h, None), Verdict::Right, "{key}");
+        }
+        let h = head(None, None, b"x");
+        assert_eq!(
+            repaired("CNAME", &h, b"x"),
+            Some((Some(DEFAULT_CONTENT_TYPE.into()), None))
+        );
+    }
+
+    #[test]
+    fn everything_else_is_kept_in_the_copy() {
+        let body = b"body{}";
+        let mut h = head(Some("text/plain"), Some("UTF-8"), body);
+        h.headers.cache_control = Some("max-age=60".into());
+        h.headers.content_disposition = Some("inline".into());
+        h.headers.content_language = Some("de".into());
+        h.headers.expires = Some("Wed, 21 Oct 2015 07:28:00 GMT".into());
+        h.headers.website_redirect = Some("/new/".into());
+        h.headers.metadata = BTreeMap::from([("owner".into(), "web".into())]);
+        h.storage_class = Some("STANDARD_IA".into());
+        h.tag_count = 2;
+        h.encryption = Encryption::Kms {
+            algorithm: "aws:kms".into(),
+            key_id: Some("arn:key".into()),
+            bucket_key: true,
+        };
+        let Verdict::Fix { changes, copy } = assess("s.css", &h, Some(&sniff(body))) else {
+            panic!("expected a fix");
+        };
+        assert_eq!(changes.len(), 2);
+        assert_eq!(
+            changes[1].to_string(),
+            "Content-Encoding: 'UTF-8' -> (none)"
+        );
+        let mut want = h.headers.clone();
+        want.content_type = Some("text/css; charset=utf-8".into());
+        want.content_encoding = None;
+        assert_eq!(copy.headers, want);
+        assert_eq!(copy.storage_class, h.storage_class);
+        assert_eq!(copy.encryption, h.encryption);
+        assert_eq!(copy.tag_count, 2);
+        assert_eq!(copy.if_match, ETag::Md5(md5_of(body)));
+        assert_eq!(copy.size, body.len() as u64);
+    }
+
+    #[test]
+    fn archived_and_customer_key_objects_are_not_touched() {
+        let body = b"body{}";
+        let mut h = head(Some("text/plain"), None, body);
+        h.storage_class = Some("GLACIER".into());
+        assert!(matches!(
+            assess("s.css", &h, Some(&sniff(body))),
+            Verdict::Unfixable { .. }
+        ));
+        h.restore =
+            Some("ongoing-request=\"false\", expiry-date=\"Fri, 21 Dec 2012 00:00:00 GMT\"".into());
+        assert!(matches!(
+            assess("s.css", &h, Some(&sniff(body))),
+            Verdict::Fix { .. }
+        ));
+        h.restore = Some("ongoing-request=\"true\"".into());
+        assert!(matches!(
+            assess("s.css", &h, Some(&sniff(body))),
+            Verdict::Unfixable { .. }
+        ));
+        let mut h = head(Some("text/plain"), None, body);
+        h.archive_status = Some("DEEP_ARCHIVE_ACCESS".into());
+        assert!(matches!(
+            assess("s.css", &h, Some(&sniff(body))),
+            Verdict::Unfixable { .. }
+        ));
+        let mut h = head(Some("text/plain"), None, body);
+        h.encryption = Encryption::Customer;
+        assert!(matches!(
+            assess("s.css", &h, Some(&sniff(body))),
+            Verdict::Unfixable { .. }
+        ));
+        // Right headers: nothing to say, whatever the storage.
+        let mut h = head(Some("text/css; charset=utf-8"), None, body);
+        h.storage_class = Some("DEEP_ARCHIVE".into());
+        assert_eq!(assess("s.css", &h, None), Verdict::Right);
+    }
+}
