@@ -3,19 +3,25 @@
 
 use crate::util::proxy::Proxy;
 use crate::util::{assert_exit, each_server, s3site, stderr};
+use std::ffi::OsStr;
 use std::path::Path;
 use std::process::Output;
 
 /// Runs `s3site sync DIR URL EXTRA...` against a proxy whose upstream is closed, and checks that
 /// no request reached it.
 fn run_offline(dir: &Path, url: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["sync".as_ref(), dir.as_os_str(), url.as_ref()];
+    args.extend(extra.iter().map(OsStr::new));
+    offline(&args)
+}
+
+/// Runs `s3site ARGS...` against a proxy whose upstream is closed, and checks that no request
+/// reached it.
+fn offline(args: &[&OsStr]) -> Output {
     let proxy = Proxy::start("http://127.0.0.1:9");
     let home = tempfile::tempdir().unwrap();
     let out = s3site(home.path())
-        .arg("sync")
-        .arg(dir)
-        .arg(url)
-        .args(extra)
+        .args(args)
         .args(["--endpoint-url", &proxy.endpoint, "--path-style"])
         .output()
         .unwrap();
@@ -219,5 +225,43 @@ fn named_profile_from_credentials_file() {
             .unwrap();
         assert_exit(&out, 0);
         assert!(t.head("index.html").is_some());
+    });
+}
+
+#[test]
+fn repair_bad_input() {
+    let repair = |extra: &[&str]| {
+        let mut args = vec![OsStr::new("repair")];
+        args.extend(extra.iter().map(OsStr::new));
+        offline(&args)
+    };
+    assert_one_line_error(&repair(&["s3:/b"]), 2, "invalid S3 URL 's3:/b'");
+    assert_one_line_error(&repair(&["s3://bucket", "--exclude", "a/{b"]), 2, "a/{b");
+    assert_one_line_error(
+        &repair(&["s3://bucket", "--concurrency", "0"]),
+        2,
+        "concurrency",
+    );
+    // --fail-on-drift only means something for the audit.
+    let out = repair(&["s3://bucket", "--fail-on-drift"]);
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("--dry-run"), "{}", stderr(&out));
+}
+
+#[test]
+fn repair_unknown_bucket() {
+    each_server("repair-unknown-bucket", |t| {
+        let out = t
+            .cmd()
+            .args(["repair", &format!("s3://{}-missing", t.bucket)])
+            .args(["--endpoint-url", &t.proxy.endpoint, "--path-style"])
+            .output()
+            .unwrap();
+        assert_one_line_error(
+            &out,
+            2,
+            &format!("bucket '{}-missing' does not exist", t.bucket),
+        );
+        assert_eq!(t.proxy.writes(), []);
     });
 }

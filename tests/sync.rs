@@ -3,7 +3,7 @@
 use crate::util::{assert_exit, each_server, files_under, md5_hex, stderr, stdout};
 
 /// What a browser must get for each fixture file: (key, Content-Type).
-const FIXTURE_TYPES: &[(&str, &str)] = &[
+pub(crate) const FIXTURE_TYPES: &[(&str, &str)] = &[
     ("index.html", "text/html; charset=utf-8"),
     ("404.html", "text/html; charset=utf-8"),
     ("blog/index.html", "text/html; charset=utf-8"),

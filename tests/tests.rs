@@ -7,4 +7,5 @@
 mod util;
 
 mod bad_input;
+mod repair;
 mod sync;

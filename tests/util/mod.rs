@@ -8,6 +8,8 @@ pub mod proxy;
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region, RequestChecksumCalculation};
+use aws_sdk_s3::operation::head_object::HeadObjectOutput;
+use aws_sdk_s3::operation::put_object::builders::PutObjectFluentBuilder;
 use aws_sdk_s3::primitives::ByteStream;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -82,6 +84,9 @@ pub struct Head {
 pub struct TestEnv {
     pub proxy: proxy::Proxy,
     pub bucket: String,
+    /// Which server this is (`moto`, `seaweedfs`), for cases a server cannot support.
+    pub server: String,
+    endpoint: String,
     tmp: tempfile::TempDir,
     rt: tokio::runtime::Runtime,
     client: Client,
@@ -127,6 +132,8 @@ impl TestEnv {
         TestEnv {
             proxy: proxy::Proxy::start(&server.endpoint),
             bucket,
+            server: server.name.clone(),
+            endpoint: server.endpoint.clone(),
             tmp,
             rt,
             client,
@@ -252,6 +259,99 @@ impl TestEnv {
                     .send(),
             )
             .unwrap();
+    }
+
+    /// Stores an object directly with the headers `f` adds to the PutObject request (seeding a
+    /// bucket the way another tool left it).
+    pub fn put_with(
+        &self,
+        key: &str,
+        body: &[u8],
+        f: impl FnOnce(PutObjectFluentBuilder) -> PutObjectFluentBuilder,
+    ) {
+        let req = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .body(ByteStream::from(body.to_vec()));
+        self.rt
+            .block_on(f(req).send())
+            .unwrap_or_else(|e| panic!("PUT {key}: {e:?}"));
+    }
+
+    /// The whole HEAD response for `key`.
+    pub fn head_full(&self, key: &str) -> HeadObjectOutput {
+        self.rt
+            .block_on(
+                self.client
+                    .head_object()
+                    .bucket(&self.bucket)
+                    .key(key)
+                    .send(),
+            )
+            .unwrap_or_else(|e| panic!("HEAD {key}: {e:?}"))
+    }
+
+    /// The tags of `key`, as `k=v` strings, sorted.
+    pub fn tags(&self, key: &str) -> Vec<String> {
+        let out = self
+            .rt
+            .block_on(
+                self.client
+                    .get_object_tagging()
+                    .bucket(&self.bucket)
+                    .key(key)
+                    .send(),
+            )
+            .unwrap_or_else(|e| panic!("tags of {key}: {e:?}"));
+        let mut v: Vec<String> = out
+            .tag_set()
+            .iter()
+            .map(|t| format!("{}={}", t.key(), t.value()))
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// The grants of `key`'s ACL, as `GRANTEE:PERMISSION` strings, sorted.
+    pub fn acl(&self, key: &str) -> Vec<String> {
+        let out = self
+            .rt
+            .block_on(
+                self.client
+                    .get_object_acl()
+                    .bucket(&self.bucket)
+                    .key(key)
+                    .send(),
+            )
+            .unwrap_or_else(|e| panic!("ACL of {key}: {e:?}"));
+        let mut v: Vec<String> = out
+            .grants()
+            .iter()
+            .map(|g| {
+                let who = g.grantee().and_then(|e| e.uri().or(e.id())).unwrap_or("?");
+                format!("{who}:{}", g.permission().map_or("?", |p| p.as_str()))
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// Runs `s3site repair URL ARGS... --endpoint-url PROXY --path-style`.
+    pub fn repair(&self, prefix: &str, args: &[&str]) -> Output {
+        let mut c = self.cmd();
+        c.arg("repair").arg(self.url(prefix)).args(args).args([
+            "--endpoint-url",
+            &self.proxy.endpoint,
+            "--path-style",
+        ]);
+        c.output().unwrap()
+    }
+
+    /// A direct client to the server (bypassing the proxy), for a racing writer.
+    pub fn direct_client(&self) -> Client {
+        client(&self.endpoint)
     }
 
     /// Stores `body` as a multipart upload with `part_size` parts, as another tool would

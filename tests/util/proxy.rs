@@ -21,6 +21,8 @@ pub struct Seen {
     pub path: String,
     /// Query string, if any.
     pub query: String,
+    /// Whether it carried `x-amz-copy-source` (CopyObject, UploadPartCopy).
+    pub copy: bool,
 }
 
 impl Seen {
@@ -29,17 +31,26 @@ impl Seen {
         matches!(self.method.as_str(), "PUT" | "POST" | "DELETE")
     }
 
+    /// Whether this is a CopyObject request (a copy that is not a part of a multipart upload).
+    pub fn is_copy_object(&self) -> bool {
+        self.copy && !self.query.contains("uploadId")
+    }
+
     /// Whether this is a ListObjectsV2 request.
     pub fn is_list(&self) -> bool {
         self.method == "GET" && self.query.contains("list-type=2")
     }
 }
 
+/// Something to run just before a copy request is forwarded (it gets the request's path).
+pub type Hook = Arc<dyn Fn(&str) + Send + Sync>;
+
 /// The running proxy; it stops with the test process.
 pub struct Proxy {
     /// `http://127.0.0.1:PORT`.
     pub endpoint: String,
     seen: Arc<Mutex<Vec<Seen>>>,
+    before_copy: Arc<Mutex<Option<Hook>>>,
 }
 
 impl Proxy {
@@ -51,14 +62,27 @@ impl Proxy {
         listener.set_nonblocking(true).expect("nonblocking");
         let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
         let log = seen.clone();
+        let before_copy: Arc<Mutex<Option<Hook>>> = Arc::default();
+        let hook = before_copy.clone();
         std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
                 .enable_all()
                 .build()
                 .expect("proxy runtime");
-            rt.block_on(serve(listener, upstream, log));
+            rt.block_on(serve(listener, upstream, log, hook));
         });
-        Proxy { endpoint, seen }
+        Proxy {
+            endpoint,
+            seen,
+            before_copy,
+        }
+    }
+
+    /// Runs `f` (on a blocking thread) just before each copy request is forwarded: a way to
+    /// make a writer race s3site deterministically.
+    pub fn before_copy(&self, f: impl Fn(&str) + Send + Sync + 'static) {
+        *self.before_copy.lock().unwrap() = Some(Arc::new(f));
     }
 
     /// Every request seen so far.
@@ -77,7 +101,12 @@ impl Proxy {
     }
 }
 
-async fn serve(listener: std::net::TcpListener, upstream: String, seen: Arc<Mutex<Vec<Seen>>>) {
+async fn serve(
+    listener: std::net::TcpListener,
+    upstream: String,
+    seen: Arc<Mutex<Vec<Seen>>>,
+    before_copy: Arc<Mutex<Option<Hook>>>,
+) {
     let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
     let client: Client<HttpConnector, Incoming> =
         Client::builder(TokioExecutor::new()).build(HttpConnector::new());
@@ -88,17 +117,26 @@ async fn serve(listener: std::net::TcpListener, upstream: String, seen: Arc<Mute
         let client = client.clone();
         let upstream = upstream.clone();
         let seen = seen.clone();
+        let before_copy = before_copy.clone();
         tokio::spawn(async move {
             let service = service_fn(move |req: Request<Incoming>| {
                 let client = client.clone();
                 let upstream = upstream.clone();
                 let seen = seen.clone();
+                let before_copy = before_copy.clone();
                 async move {
+                    let copy = req.headers().contains_key("x-amz-copy-source");
+                    let path = req.uri().path().to_string();
                     seen.lock().unwrap().push(Seen {
                         method: req.method().to_string(),
-                        path: req.uri().path().to_string(),
+                        path: path.clone(),
                         query: req.uri().query().unwrap_or("").to_string(),
+                        copy,
                     });
+                    let hook = before_copy.lock().unwrap().clone();
+                    if let (true, Some(hook)) = (copy, hook) {
+                        let _ = tokio::task::spawn_blocking(move || hook(&path)).await;
+                    }
                     let (mut parts, body) = req.into_parts();
                     let pq = parts
                         .uri
