@@ -206,9 +206,10 @@ fn desired_type(key: &str, current: Option<&str>, utf8: Option<bool>) -> Option<
 }
 
 /// Whether deciding about `key` needs the first bytes of its body: to check a declared coding's
-/// magic bytes, or whether text whose type lacks `charset=utf-8` really is UTF-8.
+/// magic bytes, or whether text whose type lacks `charset=utf-8` really is UTF-8. Never for an
+/// object that cannot be read or fixed anyway (archived, SSE-C): a GET of it fails.
 pub fn needs_sniff(key: &str, head: &ObjectHead) -> bool {
-    if head.content_length == 0 {
+    if head.content_length == 0 || unfixable(head).is_some() {
         return false;
     }
     let codings = real_codings(head.headers.content_encoding.as_deref());
@@ -589,6 +590,11 @@ mod tests {
         let body = b"body{}";
         let mut h = head(Some("text/plain"), None, body);
         h.storage_class = Some("GLACIER".into());
+        assert!(!needs_sniff("s.css", &h), "an archived body cannot be read");
+        assert!(matches!(
+            assess("s.css", &h, None),
+            Verdict::Unfixable { .. }
+        ));
         assert!(matches!(
             assess("s.css", &h, Some(&sniff(body))),
             Verdict::Unfixable { .. }

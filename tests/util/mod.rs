@@ -349,7 +349,13 @@ impl TestEnv {
         c.output().unwrap()
     }
 
-    /// A direct client to the server (bypassing the proxy), for a racing writer.
+    /// The test's own client (direct to the server) and a way to run its futures, for checks
+    /// the helpers do not cover.
+    pub fn sdk<T>(&self, f: impl AsyncFnOnce(&Client, &str) -> T) -> T {
+        self.rt.block_on(f(&self.client, &self.bucket))
+    }
+
+    /// A new direct client to the server (bypassing the proxy), for a racing writer.
     pub fn direct_client(&self) -> Client {
         client(&self.endpoint)
     }
