@@ -1,9 +1,9 @@
 //! s3site: deploy static sites to Amazon S3 and S3-compatible stores with correct headers.
 //!
-//! The planning core (`plan`, `headers`, `etag`, `filter`) is pure; `local` reads the source
-//! folder, `s3` is the only module that speaks to S3, behind the `store::ObjectStore` trait;
-//! `execute` runs a plan on any store; `report` shows what happened; `app` ties them to the
-//! command line.
+//! The planning core (`plan` for sync, `drift` for repair, `headers`, `etag`, `filter`) is pure;
+//! `local` reads the source folder, `s3` is the only module that speaks to S3, behind the
+//! `store::ObjectStore` trait; `execute` runs a sync plan and `repair` a repair on any store;
+//! `report` shows what happened; `app` ties them to the command line.
 
 pub mod app;
 pub mod cli;
