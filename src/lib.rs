@@ -18,6 +18,7 @@ pub mod local;
 pub mod plan;
 pub mod repair;
 pub mod report;
+pub mod rules;
 pub mod s3;
 pub mod store;
 pub mod sync;

@@ -1,0 +1,619 @@
+//! The rules file (`s3site.toml`) and the per-path header rules.
+//!
+//! Owns: reading and validating the file (unknown keys, bad globs, header names and values,
+//! compress values are errors that name the line), and the pure question "which headers does
+//! this path get": rules apply in order and, for each header, the last matching rule wins.
+//! Must not: read anything but the file it is given, or talk to a store.
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+/// The file looked for in the current directory when `--config` is not given.
+pub const DEFAULT_FILE: &str = "s3site.toml";
+
+/// Prefix of user-metadata header names.
+const META_PREFIX: &str = "x-amz-meta-";
+
+/// A body coding s3site can produce.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Coding {
+    /// gzip (RFC 1952), deterministic: no file name, mtime 0, fixed level.
+    Gzip,
+    /// Brotli (RFC 7932), fixed quality and window.
+    Br,
+}
+
+impl Coding {
+    /// The `Content-Encoding` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Coding::Gzip => "gzip",
+            Coding::Br => "br",
+        }
+    }
+
+    /// The coding a `Content-Encoding` value names, if s3site produces it.
+    pub fn from_header(value: &str) -> Option<Coding> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "gzip" | "x-gzip" => Some(Coding::Gzip),
+            "br" => Some(Coding::Br),
+            _ => None,
+        }
+    }
+}
+
+/// What a rule says about compression.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compress {
+    /// Upload plain (undoes an earlier rule).
+    None,
+    /// Compress with this coding.
+    With(Coding),
+}
+
+/// The headers a rule (or the rules together) set. `None` means "not said".
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RuleHeaders {
+    /// `Cache-Control`.
+    pub cache_control: Option<String>,
+    /// `Content-Type`, exactly as written (it replaces the table's type).
+    pub content_type: Option<String>,
+    /// `Content-Disposition`.
+    pub content_disposition: Option<String>,
+    /// `Content-Language`.
+    pub content_language: Option<String>,
+    /// `x-amz-website-redirect-location`.
+    pub redirect: Option<String>,
+    /// User metadata, names lower-case without `x-amz-meta-`.
+    pub metadata: BTreeMap<String, String>,
+    /// Compression.
+    pub compress: Option<Compress>,
+}
+
+impl RuleHeaders {
+    /// Overlays `later` on `self`: every header `later` says wins.
+    fn overlay(&mut self, later: &RuleHeaders) {
+        fn set(a: &mut Option<String>, b: &Option<String>) {
+            if b.is_some() {
+                a.clone_from(b);
+            }
+        }
+        set(&mut self.cache_control, &later.cache_control);
+        set(&mut self.content_type, &later.content_type);
+        set(&mut self.content_disposition, &later.content_disposition);
+        set(&mut self.content_language, &later.content_language);
+        set(&mut self.redirect, &later.redirect);
+        for (k, v) in &later.metadata {
+            self.metadata.insert(k.clone(), v.clone());
+        }
+        if later.compress.is_some() {
+            self.compress = later.compress;
+        }
+    }
+
+    /// The coding to use, if any.
+    pub fn coding(&self) -> Option<Coding> {
+        match self.compress {
+            Some(Compress::With(c)) => Some(c),
+            _ => None,
+        }
+    }
+}
+
+/// One `[[rule]]`.
+#[derive(Clone, Debug)]
+pub struct Rule {
+    /// The line of the file where the rule starts.
+    pub line: usize,
+    /// Its globs, as written.
+    pub patterns: Vec<String>,
+    set: GlobSet,
+    /// What it sets.
+    pub headers: RuleHeaders,
+}
+
+/// The rules, in file order, and the default type of extensionless files.
+#[derive(Clone, Debug, Default)]
+pub struct RuleSet {
+    /// The rules.
+    pub rules: Vec<Rule>,
+    /// `default_content_type`: the type of files with no extension.
+    pub default_content_type: Option<String>,
+    /// Whether any rule says anything about compression; then an object compressed without a
+    /// rule saying so is drift too.
+    pub mentions_compress: bool,
+}
+
+/// The headers one path gets, and which rules gave them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Effective {
+    /// The merged headers.
+    pub headers: RuleHeaders,
+    /// Indexes into `RuleSet::rules` of the rules that matched, in order.
+    pub matched: Vec<usize>,
+}
+
+impl RuleSet {
+    /// The headers the rules give `rel` (a DIR-relative path, the key without the prefix).
+    pub fn effective(&self, rel: &str) -> Effective {
+        let mut e = Effective::default();
+        for (i, r) in self.rules.iter().enumerate() {
+            if r.set.is_match(rel) {
+                e.headers.overlay(&r.headers);
+                e.matched.push(i);
+            }
+        }
+        e
+    }
+
+    /// Whether there are no rules and no default type.
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty() && self.default_content_type.is_none()
+    }
+}
+
+/// The settings of a rules file.
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    /// The file they came from (`None`: no file).
+    pub path: Option<PathBuf>,
+    /// `bucket`: the `s3://` URL used when the command line gives none.
+    pub bucket: Option<String>,
+    /// `exclude`: globs, added to `--exclude`.
+    pub exclude: Vec<String>,
+    /// The rules.
+    pub rules: RuleSet,
+}
+
+/// A rules file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// `--config FILE` names a file that is not there, or it cannot be read.
+    #[error("cannot read config file '{}': {reason}", path.display())]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The file is not valid, with the line.
+    #[error("{}: line {line}: {message}", path.display())]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    bucket: Option<Spanned<String>>,
+    #[serde(default)]
+    exclude: Vec<Spanned<String>>,
+    default_content_type: Option<Spanned<String>>,
+    #[serde(default, rename = "rule")]
+    rules: Vec<Spanned<RawRule>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    #[serde(rename = "match")]
+    patterns: Patterns,
+    cache_control: Option<String>,
+    content_type: Option<String>,
+    content_disposition: Option<String>,
+    content_language: Option<String>,
+    redirect: Option<String>,
+    compress: Option<String>,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+}
+
+/// `match = "glob"` or `match = ["glob", ...]`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Patterns {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Config {
+    /// Loads `explicit` (`--config FILE`, which must exist) or, without it, `s3site.toml` in
+    /// `cwd` if there is one; no file gives the empty config.
+    pub fn load(explicit: Option<&Path>, cwd: &Path) -> Result<Config, ConfigError> {
+        let path = match explicit {
+            Some(p) => p.to_path_buf(),
+            None => {
+                let p = cwd.join(DEFAULT_FILE);
+                if !p.is_file() {
+                    return Ok(Config::default());
+                }
+                p
+            }
+        };
+        let text = std::fs::read_to_string(&path).map_err(|e| ConfigError::Unreadable {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        Config::parse(&text, &path)
+    }
+
+    /// Parses and validates the text of a rules file (`path` names it in errors).
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let invalid = |offset: usize, message: String| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            line: line_of(text, offset),
+            message,
+        };
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let offset = e.span().map_or(0, |s| s.start);
+            invalid(offset, e.message().to_string())
+        })?;
+        let bucket = match raw.bucket {
+            Some(b) => {
+                let at = b.span().start;
+                let url = b.into_inner();
+                crate::config::S3Url::parse(&url).map_err(|e| invalid(at, e.to_string()))?;
+                Some(url)
+            }
+            None => None,
+        };
+        let mut exclude = Vec::new();
+        for g in raw.exclude {
+            let at = g.span().start;
+            let g = g.into_inner();
+            Glob::new(&g).map_err(|e| invalid(at, format!("invalid glob '{g}': {}", e.kind())))?;
+            exclude.push(g);
+        }
+        let default_content_type = match raw.default_content_type {
+            Some(t) => {
+                let at = t.span().start;
+                let t = t.into_inner();
+                check_content_type(&t).map_err(|m| invalid(at, m))?;
+                Some(t)
+            }
+            None => None,
+        };
+        let mut rules = Vec::new();
+        for (n, r) in raw.rules.into_iter().enumerate() {
+            let at = r.span().start;
+            let rule = build_rule(r.into_inner(), line_of(text, at))
+                .map_err(|m| invalid(at, format!("rule {}: {m}", n + 1)))?;
+            rules.push(rule);
+        }
+        let mentions_compress = rules.iter().any(|r| r.headers.compress.is_some());
+        Ok(Config {
+            path: Some(path.to_path_buf()),
+            bucket,
+            exclude,
+            rules: RuleSet {
+                rules,
+                default_content_type,
+                mentions_compress,
+            },
+        })
+    }
+}
+
+fn build_rule(raw: RawRule, line: usize) -> Result<Rule, String> {
+    let patterns = match raw.patterns {
+        Patterns::One(p) => vec![p],
+        Patterns::Many(v) => v,
+    };
+    if patterns.is_empty() {
+        return Err("'match' needs at least one glob".into());
+    }
+    let mut b = GlobSetBuilder::new();
+    for p in &patterns {
+        b.add(Glob::new(p).map_err(|e| format!("invalid glob '{p}': {}", e.kind()))?);
+    }
+    let set = b.build().map_err(|e| e.to_string())?;
+    let value = |name: &str, v: Option<String>| -> Result<Option<String>, String> {
+        match v {
+            Some(v) => {
+                check_value(&v).map_err(|m| format!("{name}: {m}"))?;
+                Ok(Some(v))
+            }
+            None => Ok(None),
+        }
+    };
+    if let Some(t) = &raw.content_type {
+        check_content_type(t)?;
+    }
+    if let Some(r) = &raw.redirect
+        && !(r.starts_with('/') || r.starts_with("http://") || r.starts_with("https://"))
+    {
+        return Err(format!(
+            "redirect '{r}' must start with '/', 'http://' or 'https://'"
+        ));
+    }
+    let compress = match raw.compress.as_deref() {
+        None => None,
+        Some("gzip") => Some(Compress::With(Coding::Gzip)),
+        Some("br") => Some(Compress::With(Coding::Br)),
+        Some("none") => Some(Compress::None),
+        Some(other) => {
+            return Err(format!(
+                "compress = '{other}' is not one of \"gzip\", \"br\", \"none\""
+            ));
+        }
+    };
+    let mut metadata = BTreeMap::new();
+    for (name, v) in raw.headers {
+        let lower = name.to_ascii_lowercase();
+        let Some(meta) = lower.strip_prefix(META_PREFIX).filter(|m| is_token(m)) else {
+            return Err(format!(
+                "header '{name}' cannot be set here: 'headers' takes user metadata \
+                 (x-amz-meta-NAME); use cache_control, content_type, content_disposition, \
+                 content_language or redirect for the others"
+            ));
+        };
+        check_value(&v).map_err(|m| format!("{name}: {m}"))?;
+        metadata.insert(meta.to_string(), v);
+    }
+    Ok(Rule {
+        line,
+        patterns,
+        set,
+        headers: RuleHeaders {
+            cache_control: value("cache_control", raw.cache_control)?,
+            content_type: raw.content_type,
+            content_disposition: value("content_disposition", raw.content_disposition)?,
+            content_language: value("content_language", raw.content_language)?,
+            redirect: raw.redirect,
+            metadata,
+            compress,
+        },
+    })
+}
+
+/// An HTTP token (RFC 9110): what a header name may be made of.
+fn is_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// Header values are sent as they are: printable ASCII only (S3 mangles the rest).
+fn check_value(v: &str) -> Result<(), String> {
+    if v.trim().is_empty() {
+        return Err("empty value".into());
+    }
+    if let Some(c) = v.chars().find(|c| !(c.is_ascii_graphic() || *c == ' ')) {
+        return Err(format!(
+            "'{}' holds {c:?}; header values must be printable ASCII",
+            v.escape_debug()
+        ));
+    }
+    Ok(())
+}
+
+fn check_content_type(t: &str) -> Result<(), String> {
+    check_value(t).map_err(|m| format!("content type: {m}"))?;
+    let media = t.split(';').next().unwrap_or("").trim();
+    match media.split_once('/') {
+        Some((a, b)) if is_token(a) && is_token(b) => Ok(()),
+        _ => Err(format!("'{t}' is not a media type (like text/html)")),
+    }
+}
+
+/// The 1-based line of byte `offset` in `text`.
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = r#"
+bucket = "s3://www.example.com/blog"     # lets `s3site sync public/` omit the URL
+exclude = ["drafts/**", "*.psd"]
+
+[[rule]]
+match = "**/*.html"
+cache_control = "public, max-age=0, must-revalidate"
+
+[[rule]]
+match = ["assets/**", "**/*.{woff2,avif}"]
+cache_control = "public, max-age=31536000, immutable"
+
+[[rule]]
+match = "**/*.{html,css,js,mjs,json,svg,xml,txt,wasm}"
+compress = "gzip"
+
+[[rule]]
+match = "downloads/*"
+content_type = "application/octet-stream"
+content_disposition = "attachment"
+headers = { "x-amz-meta-owner" = "web" }
+"#;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("s3site.toml"))
+    }
+
+    fn err(text: &str) -> String {
+        parse(text).expect_err("should fail").to_string()
+    }
+
+    #[test]
+    fn the_example_file() {
+        let c = parse(EXAMPLE).expect("parses");
+        assert_eq!(c.bucket.as_deref(), Some("s3://www.example.com/blog"));
+        assert_eq!(c.exclude, ["drafts/**", "*.psd"]);
+        assert_eq!(c.rules.rules.len(), 4);
+        assert_eq!(c.rules.rules[1].line, 9);
+        assert!(c.rules.mentions_compress);
+
+        let html = c.rules.effective("blog/index.html");
+        assert_eq!(html.matched, [0, 2]);
+        assert_eq!(
+            html.headers.cache_control.as_deref(),
+            Some("public, max-age=0, must-revalidate")
+        );
+        assert_eq!(html.headers.coding(), Some(Coding::Gzip));
+
+        let font = c.rules.effective("fonts/inter.woff2");
+        assert_eq!(font.matched, [1]);
+        assert_eq!(
+            font.headers.cache_control.as_deref(),
+            Some("public, max-age=31536000, immutable")
+        );
+        assert_eq!(font.headers.coding(), None);
+
+        let css = c.rules.effective("assets/site.css");
+        assert_eq!(css.matched, [1, 2]);
+
+        let dl = c.rules.effective("downloads/report.pdf");
+        assert_eq!(
+            dl.headers.content_type.as_deref(),
+            Some("application/octet-stream")
+        );
+        assert_eq!(dl.headers.content_disposition.as_deref(), Some("attachment"));
+        assert_eq!(
+            dl.headers.metadata,
+            BTreeMap::from([("owner".to_string(), "web".to_string())])
+        );
+
+        assert_eq!(c.rules.effective("img/photo.jpg"), Effective::default());
+    }
+
+    #[test]
+    fn the_last_matching_rule_wins_per_header() {
+        let c = parse(
+            r#"
+[[rule]]
+match = "**"
+cache_control = "max-age=60"
+content_language = "en"
+headers = { "x-amz-meta-a" = "1", "x-amz-meta-b" = "1" }
+compress = "gzip"
+
+[[rule]]
+match = "*.html"
+cache_control = "no-cache"
+headers = { "x-amz-meta-b" = "2" }
+compress = "none"
+"#,
+        )
+        .expect("parses");
+        let e = c.rules.effective("a/b/page.html");
+        assert_eq!(e.headers.cache_control.as_deref(), Some("no-cache"));
+        assert_eq!(e.headers.content_language.as_deref(), Some("en"));
+        assert_eq!(e.headers.metadata["a"], "1");
+        assert_eq!(e.headers.metadata["b"], "2");
+        assert_eq!(e.headers.compress, Some(Compress::None));
+        assert_eq!(e.headers.coding(), None);
+        let css = c.rules.effective("a/site.css");
+        assert_eq!(css.headers.cache_control.as_deref(), Some("max-age=60"));
+        assert_eq!(css.headers.coding(), Some(Coding::Gzip));
+    }
+
+    #[test]
+    fn globs_star_crosses_folders_and_brace_sets_work() {
+        let c = parse(
+            r#"
+[[rule]]
+match = ["*.{woff2,avif}", "static/*"]
+cache_control = "immutable"
+"#,
+        )
+        .expect("parses");
+        for hit in ["f.woff2", "a/b/f.avif", "static/x.js", "static/a/b.js"] {
+            assert_eq!(c.rules.effective(hit).matched, [0], "{hit}");
+        }
+        for miss in ["f.woff", "staticx/a.js", "a/static/x.js"] {
+            assert!(c.rules.effective(miss).matched.is_empty(), "{miss}");
+        }
+    }
+
+    #[test]
+    fn default_content_type_and_redirect() {
+        let c = parse(
+            r#"
+default_content_type = "text/html; charset=utf-8"
+[[rule]]
+match = "old/**"
+redirect = "/new/"
+"#,
+        )
+        .expect("parses");
+        assert_eq!(
+            c.rules.default_content_type.as_deref(),
+            Some("text/html; charset=utf-8")
+        );
+        assert_eq!(
+            c.rules.effective("old/a.html").headers.redirect.as_deref(),
+            Some("/new/")
+        );
+        assert!(!c.rules.mentions_compress);
+    }
+
+    #[test]
+    fn bad_files_name_the_line() {
+        let e = err("bucket = \"s3://b\"\ncolour = \"red\"\n");
+        assert!(e.starts_with("s3site.toml: line 2: "), "{e}");
+        assert!(e.contains("colour"), "{e}");
+
+        let e = err("[[rule]]\nmatch = \"a\"\ncache_kontrol = \"x\"\n");
+        assert!(e.contains("line 3") && e.contains("cache_kontrol"), "{e}");
+
+        // Errors inside a rule name the line where the rule starts.
+        let e = err("\n\n[[rule]]\nmatch = \"a/{b\"\n");
+        assert!(e.contains("line 3"), "{e}");
+        assert!(e.contains("rule 1: invalid glob 'a/{b'"), "{e}");
+
+        let e = err("[[rule]]\nmatch = \"a\"\ncompress = \"zip\"\n");
+        assert!(e.contains("compress = 'zip'"), "{e}");
+
+        let e = err("[[rule]]\nmatch = \"a\"\nheaders = { \"Content-Type\" = \"x\" }\n");
+        assert!(e.contains("header 'Content-Type' cannot be set here"), "{e}");
+
+        let e = err("[[rule]]\nmatch = \"a\"\nheaders = { \"x-amz-meta-bad name\" = \"x\" }\n");
+        assert!(e.contains("cannot be set here"), "{e}");
+
+        let e = err("[[rule]]\nmatch = \"a\"\ncache_control = \"a\\nb\"\n");
+        assert!(e.contains("printable ASCII"), "{e}");
+
+        let e = err("[[rule]]\nmatch = \"a\"\ncontent_type = \"html\"\n");
+        assert!(e.contains("not a media type"), "{e}");
+
+        let e = err("[[rule]]\nmatch = \"a\"\nredirect = \"new\"\n");
+        assert!(e.contains("redirect 'new'"), "{e}");
+
+        let e = err("[[rule]]\ncache_control = \"x\"\n");
+        assert!(e.contains("match"), "{e}");
+
+        let e = err("exclude = [\"a[\"]\n");
+        assert!(e.contains("line 1") && e.contains("invalid glob 'a['"), "{e}");
+
+        let e = err("bucket = \"http://x\"\n");
+        assert!(e.contains("invalid S3 URL"), "{e}");
+
+        let e = err("[[rule]\n");
+        assert!(e.contains("line 1"), "{e}");
+    }
+
+    #[test]
+    fn no_file_is_the_empty_config_but_a_named_missing_file_is_an_error() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let c = Config::load(None, dir.path()).expect("no file is fine");
+        assert!(c.path.is_none() && c.rules.is_empty());
+        let e = Config::load(Some(&dir.path().join("nope.toml")), dir.path())
+            .expect_err("missing")
+            .to_string();
+        assert!(e.contains("cannot read config file"), "{e}");
+        std::fs::write(dir.path().join(DEFAULT_FILE), "exclude = [\"x\"]\n").expect("write");
+        let c = Config::load(None, dir.path()).expect("found in cwd");
+        assert_eq!(c.exclude, ["x"]);
+    }
+}
