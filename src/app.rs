@@ -3,15 +3,19 @@
 //! Owns: the order of a run (validate flags, walk the source, connect, run, print) and the
 //! one place a fatal error is printed. Must not: hold logic that a library module owns.
 
-use crate::cli::{Cli, Command, ConnectionArgs, OutputArgs, OutputFormat, RepairArgs, SyncArgs};
+use crate::cli::{
+    Cli, Command, ConnectionArgs, ExplainArgs, OutputArgs, OutputFormat, RepairArgs, SyncArgs,
+};
 use crate::config::{self, S3Url};
 use crate::error::Error;
 use crate::filter::Filter;
 use crate::local;
 use crate::repair::{self, RepairOptions};
 use crate::report::{Format, Printer};
+use crate::rules::Config;
 use crate::s3::{Connection, S3Store};
 use crate::sync::{self, SyncOptions};
+use std::path::Path;
 
 /// Runs a parsed command line and returns the process exit code; fatal errors are printed here
 /// (as one line on stderr, or a JSON document with `--output json`).
@@ -20,6 +24,7 @@ pub async fn run(cli: Cli) -> u8 {
     let result = match cli.command {
         Command::Sync(args) => run_sync(args).await,
         Command::Repair(args) => run_repair(args).await,
+        Command::Explain(args) => run_explain(args),
     };
     match result {
         Ok(code) => code,
@@ -36,9 +41,34 @@ pub async fn run(cli: Cli) -> u8 {
     }
 }
 
+/// The rules file, the destination (the command line's, else the file's `bucket`) and the
+/// exclusions (the command line's and the file's).
+fn settings(
+    config: Option<&Path>,
+    url: Option<&str>,
+    exclude: &[String],
+) -> Result<(Config, S3Url, Filter), Error> {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let config = Config::load(config, &cwd)?;
+    let url = match url.or(config.bucket.as_deref()) {
+        Some(u) => S3Url::parse(u)?,
+        None => {
+            return Err(Error::Usage(
+                "no destination: give s3://BUCKET[/PREFIX], or set bucket = \"s3://...\" in \
+                 s3site.toml"
+                    .into(),
+            ));
+        }
+    };
+    let mut globs = config.exclude.clone();
+    globs.extend(exclude.iter().cloned());
+    let filter = Filter::new(&globs)?;
+    Ok((config, url, filter))
+}
+
 async fn run_sync(args: SyncArgs) -> Result<u8, Error> {
-    let url = S3Url::parse(&args.url)?;
-    let filter = Filter::new(&args.exclude)?;
+    let (config, url, filter) =
+        settings(args.config.as_deref(), args.url.as_deref(), &args.exclude)?;
     let concurrency = config::concurrency(args.concurrency)?;
     // Everything local is checked before connecting: bad input never costs a request.
     let files = local::walk(&args.dir, &url.prefix, &filter)?;
@@ -53,6 +83,7 @@ async fn run_sync(args: SyncArgs) -> Result<u8, Error> {
         filter,
         concurrency,
         repair: args.repair,
+        rules: config.rules,
     };
     let report = sync::run(
         &store,
@@ -67,8 +98,8 @@ async fn run_sync(args: SyncArgs) -> Result<u8, Error> {
 }
 
 async fn run_repair(args: RepairArgs) -> Result<u8, Error> {
-    let url = S3Url::parse(&args.url)?;
-    let filter = Filter::new(&args.exclude)?;
+    let (config, url, filter) =
+        settings(args.config.as_deref(), args.url.as_deref(), &args.exclude)?;
     let concurrency = config::concurrency(args.concurrency)?;
     let store = connect(args.connection, &url.bucket).await?;
     let printer = printer(&args.output);
@@ -79,6 +110,7 @@ async fn run_repair(args: RepairArgs) -> Result<u8, Error> {
         fail_on_drift: args.fail_on_drift,
         filter,
         concurrency,
+        rules: config.rules,
     };
     let report = repair::run(&store, &opts, |total| printer.start_progress(total), &|r| {
         printer.record(r)
@@ -86,6 +118,20 @@ async fn run_repair(args: RepairArgs) -> Result<u8, Error> {
     .await?;
     printer.finish(&report);
     Ok(report.exit_code())
+}
+
+fn run_explain(args: ExplainArgs) -> Result<u8, Error> {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let config = Config::load(args.config.as_deref(), &cwd)?;
+    match &config.path {
+        Some(p) => println!("rules from {}", p.display()),
+        None => println!("no rules file (s3site.toml): the table's headers only"),
+    }
+    for key in &args.keys {
+        let rel = key.trim_start_matches('/');
+        print!("{}", crate::explain::explain(&config.rules, rel));
+    }
+    Ok(crate::error::EXIT_OK)
 }
 
 async fn connect(c: ConnectionArgs, bucket: &str) -> Result<S3Store, Error> {

@@ -25,7 +25,28 @@ pub enum Command {
     /// Content-Encoding, wrong or generic Content-Type), without downloading them and keeping
     /// every other header, tags, ACL, storage class and encryption.
     Repair(RepairArgs),
+    /// Show the headers the rules file gives each KEY (a path relative to the site folder,
+    /// which is the key relative to PREFIX), and which rules matched.
+    Explain(ExplainArgs),
 }
+
+/// `s3site explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// Paths relative to the site folder, e.g. blog/index.html.
+    #[arg(required = true)]
+    pub keys: Vec<String>,
+    /// The rules file (default: s3site.toml in the current directory, if there is one).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// The output flags of a command that has none.
+const TEXT_OUTPUT: OutputArgs = OutputArgs {
+    output: OutputFormat::Text,
+    quiet: false,
+    verbose: false,
+};
 
 impl Command {
     /// The output flags of whichever command this is.
@@ -33,6 +54,7 @@ impl Command {
         match self {
             Command::Sync(a) => &a.output,
             Command::Repair(a) => &a.output,
+            Command::Explain(_) => &TEXT_OUTPUT,
         }
     }
 }
@@ -40,8 +62,9 @@ impl Command {
 /// `s3site repair`.
 #[derive(Debug, Args)]
 pub struct RepairArgs {
-    /// The objects to check, s3://BUCKET or s3://BUCKET/PREFIX.
-    pub url: String,
+    /// The objects to check, s3://BUCKET or s3://BUCKET/PREFIX (default: `bucket` from the
+    /// rules file).
+    pub url: Option<String>,
     /// The audit: list every object whose headers are wrong, with before -> after; write nothing.
     #[arg(long, short = 'n')]
     pub dry_run: bool,
@@ -54,6 +77,9 @@ pub struct RepairArgs {
     /// Requests in flight at once.
     #[arg(long, value_name = "N", default_value_t = 16)]
     pub concurrency: usize,
+    /// The rules file (default: s3site.toml in the current directory, if there is one).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// How to reach the store.
     #[command(flatten)]
     pub connection: ConnectionArgs,
@@ -67,8 +93,8 @@ pub struct RepairArgs {
 pub struct SyncArgs {
     /// The built site (e.g. public/ or output/).
     pub dir: PathBuf,
-    /// Destination, s3://BUCKET or s3://BUCKET/PREFIX.
-    pub url: String,
+    /// Destination, s3://BUCKET or s3://BUCKET/PREFIX (default: `bucket` from the rules file).
+    pub url: Option<String>,
     /// Print the plan; make no write request.
     #[arg(long, short = 'n')]
     pub dry_run: bool,
@@ -88,6 +114,9 @@ pub struct SyncArgs {
     /// Requests in flight at once.
     #[arg(long, value_name = "N", default_value_t = 16)]
     pub concurrency: usize,
+    /// The rules file (default: s3site.toml in the current directory, if there is one).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// How to reach the store.
     #[command(flatten)]
     pub connection: ConnectionArgs,

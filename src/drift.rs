@@ -3,11 +3,15 @@
 //!
 //! Owns: the rules for a bogus `Content-Encoding` (not a registered coding, or a coding the body's
 //! first bytes contradict) and a wrong `Content-Type` (missing, generic, different from the
-//! table, or missing the charset the table gives), when the first bytes are needed to decide,
-//! and which objects cannot be fixed in place (archived, SSE-C, no ETag). Must not: do I/O — the
+//! table, or missing the charset the table gives); drift from the rules file (Cache-Control,
+//! Content-Disposition, Content-Language, the type, the redirect, the listed user metadata, and
+//! a compression only a re-upload can change); when the first bytes are needed to decide; and
+//! which objects cannot be fixed in place (archived, SSE-C, no ETag). Must not: do I/O — the
 //! caller passes the HEAD and, when asked for, the first bytes.
 
+use crate::compress;
 use crate::headers::{self, DEFAULT_CONTENT_TYPE};
+use crate::rules::{Coding, RuleHeaders, RuleSet};
 use crate::store::{CopyInPlace, Encryption, ObjectHead};
 use serde::Serialize;
 
@@ -18,10 +22,45 @@ pub const SNIFF_BYTES: u64 = 1024 * 1024;
 /// The beginning of an object's body, as evidence.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Sniff {
-    /// The first bytes (at least the first 4 when the body has them).
+    /// The first bytes of the stored body (at least the first 4 when the body has them).
     pub prefix: Vec<u8>,
     /// Whether the body is valid UTF-8, if known.
     pub utf8: Option<bool>,
+    /// Whether `utf8` describes the content itself even when the stored body is compressed
+    /// (true when it comes from the local file; false when measured on the stored bytes).
+    pub decoded: bool,
+}
+
+/// What the rules file asks of one object (nothing, without a file).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Expect {
+    /// The headers the matching rules set.
+    pub headers: RuleHeaders,
+    /// `default_content_type`, for a key with no extension.
+    pub default_content_type: Option<String>,
+    /// Whether any rule mentions compression: then an object compressed without a rule saying
+    /// so is drift too.
+    pub mentions_compress: bool,
+}
+
+impl Expect {
+    /// What `rules` ask of the key whose prefix-relative path is `rel`.
+    pub fn new(rules: &RuleSet, rel: &str) -> Expect {
+        Expect {
+            headers: rules.effective(rel).headers,
+            default_content_type: rules.default_content_type.clone(),
+            mentions_compress: rules.mentions_compress,
+        }
+    }
+
+    /// The exact Content-Type the rules give `key`, if they give one.
+    fn content_type(&self, key: &str) -> Option<&str> {
+        self.headers.content_type.as_deref().or_else(|| {
+            (!headers::has_extension(key))
+                .then_some(self.default_content_type.as_deref())
+                .flatten()
+        })
+    }
 }
 
 impl Sniff {
@@ -35,6 +74,7 @@ impl Sniff {
         Sniff {
             prefix,
             utf8: Some(utf8),
+            decoded: false,
         }
     }
 }
@@ -43,7 +83,7 @@ impl Sniff {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Change {
     /// The header name.
-    pub header: &'static str,
+    pub header: String,
     /// Its value now (`None`: absent).
     pub before: Option<String>,
     /// Its value after the repair (`None`: removed).
@@ -208,7 +248,7 @@ fn desired_type(key: &str, current: Option<&str>, utf8: Option<bool>) -> Option<
 /// Whether deciding about `key` needs the first bytes of its body: to check a declared coding's
 /// magic bytes, or whether text whose type lacks `charset=utf-8` really is UTF-8. Never for an
 /// object that cannot be read or fixed anyway (archived, SSE-C): a GET of it fails.
-pub fn needs_sniff(key: &str, head: &ObjectHead) -> bool {
+pub fn needs_sniff(key: &str, head: &ObjectHead, expect: &Expect) -> bool {
     if head.content_length == 0 || unfixable(head).is_some() {
         return false;
     }
@@ -216,7 +256,8 @@ pub fn needs_sniff(key: &str, head: &ObjectHead) -> bool {
     match codings.as_slice() {
         [] => {
             let table = headers::media_type(key);
-            table != DEFAULT_CONTENT_TYPE
+            expect.content_type(key).is_none()
+                && table != DEFAULT_CONTENT_TYPE
                 && headers::takes_charset(table)
                 && !is_utf8_label(
                     head.headers
@@ -232,9 +273,10 @@ pub fn needs_sniff(key: &str, head: &ObjectHead) -> bool {
     }
 }
 
-/// Decides what to do with the object at `key` from its HEAD and, when `needs_sniff` asked for
-/// it, its first bytes. Everything but the two headers is kept as the HEAD showed it.
-pub fn assess(key: &str, head: &ObjectHead, sniff: Option<&Sniff>) -> Verdict {
+/// Decides what to do with the object at `key` from its HEAD, what the rules `expect` and, when
+/// `needs_sniff` asked for it, its first bytes. Everything not judged wrong is kept as the HEAD
+/// showed it.
+pub fn assess(key: &str, head: &ObjectHead, sniff: Option<&Sniff>, expect: &Expect) -> Verdict {
     let empty = Sniff::from_prefix(Vec::new(), true);
     let sniff = if head.content_length == 0 {
         Some(&empty)
@@ -243,30 +285,73 @@ pub fn assess(key: &str, head: &ObjectHead, sniff: Option<&Sniff>) -> Verdict {
     };
     let h = &head.headers;
     let encoding = desired_encoding(h.content_encoding.as_deref(), sniff);
-    // The body is plain text only when no coding is left; then its UTF-8 check applies.
-    let utf8 = match encoding {
-        None => sniff.and_then(|s| s.utf8),
-        Some(_) => None,
+    // The body is plain text only when no coding is left; then its UTF-8 check applies (or
+    // whatever the coding, when the evidence is the local file).
+    let utf8 = sniff
+        .filter(|s| encoding.is_none() || s.decoded)
+        .and_then(|s| s.utf8);
+    let content_type = match expect.content_type(key) {
+        Some(want) => (!same_type(h.content_type.as_deref(), want)).then(|| want.to_string()),
+        None => desired_type(key, h.content_type.as_deref(), utf8),
     };
-    let content_type = desired_type(key, h.content_type.as_deref(), utf8);
 
     let mut changes = Vec::new();
     let mut headers = h.clone();
     if let Some(t) = content_type {
-        changes.push(Change {
-            header: "Content-Type",
-            before: h.content_type.clone(),
-            after: Some(t.clone()),
-        });
+        changes.push(change("Content-Type", &h.content_type, Some(&t)));
         headers.content_type = Some(t);
     }
     if encoding != h.content_encoding {
-        changes.push(Change {
-            header: "Content-Encoding",
-            before: h.content_encoding.clone(),
-            after: encoding.clone(),
-        });
-        headers.content_encoding = encoding;
+        changes.push(change(
+            "Content-Encoding",
+            &h.content_encoding,
+            encoding.as_deref(),
+        ));
+        headers.content_encoding = encoding.clone();
+    }
+    let e = &expect.headers;
+    for (name, now, want) in [
+        (
+            "Cache-Control",
+            &mut headers.cache_control,
+            &e.cache_control,
+        ),
+        (
+            "Content-Disposition",
+            &mut headers.content_disposition,
+            &e.content_disposition,
+        ),
+        (
+            "Content-Language",
+            &mut headers.content_language,
+            &e.content_language,
+        ),
+        (
+            "x-amz-website-redirect-location",
+            &mut headers.website_redirect,
+            &e.redirect,
+        ),
+    ] {
+        if let Some(want) = want
+            && now.as_ref() != Some(want)
+        {
+            changes.push(change(name, now, Some(want)));
+            *now = Some(want.clone());
+        }
+    }
+    for (k, want) in &e.metadata {
+        let now = headers.metadata.get(k).cloned();
+        if now.as_ref() != Some(want) {
+            changes.push(change(&format!("x-amz-meta-{k}"), &now, Some(want)));
+            headers.metadata.insert(k.clone(), want.clone());
+        }
+    }
+    if let Some(reason) = reupload_needed(key, head, encoding.as_deref(), expect) {
+        let want = expect.headers.coding().map(|c| c.as_str().to_string());
+        if want != encoding {
+            changes.push(change("Content-Encoding", &encoding, want.as_deref()));
+        }
+        return Verdict::Unfixable { changes, reason };
     }
     if changes.is_empty() {
         return Verdict::Right;
@@ -291,6 +376,68 @@ pub fn assess(key: &str, head: &ObjectHead, sniff: Option<&Sniff>) -> Verdict {
             encryption: head.encryption.clone(),
             tag_count: head.tag_count,
         }),
+    }
+}
+
+fn change(header: &str, before: &Option<String>, after: Option<&str>) -> Change {
+    Change {
+        header: header.to_string(),
+        before: before.clone(),
+        after: after.map(str::to_string),
+    }
+}
+
+/// Whether `current` is the type `want` (case-insensitive, with parameters).
+fn same_type(current: Option<&str>, want: &str) -> bool {
+    current.is_some_and(|c| {
+        let (a, b) = (parse_type(c), parse_type(want));
+        a.media == b.media
+            && a.others == b.others
+            && a.charset.map(|s| s.to_ascii_lowercase())
+                == b.charset.map(|s| s.to_ascii_lowercase())
+    })
+}
+
+/// Why the stored body's compression is not what the rules ask for, when it is not: a copy
+/// cannot change the bytes, only a re-upload (which `sync` does) can.
+fn reupload_needed(
+    key: &str,
+    head: &ObjectHead,
+    encoding: Option<&str>,
+    expect: &Expect,
+) -> Option<String> {
+    let stored = encoding.and_then(Coding::from_header);
+    let want = expect
+        .headers
+        .coding()
+        .filter(|_| !compress::is_precompressed(key));
+    let fix = "only a re-upload changes the body: run s3site sync";
+    match (want, stored) {
+        (Some(w), Some(s)) if w == s => None,
+        (Some(w), None) => {
+            let no_gain = head
+                .headers
+                .metadata
+                .get(compress::PLAIN_MARKER_KEY)
+                .map(String::as_str)
+                == Some(compress::NO_GAIN);
+            (!no_gain && head.content_length > 0).then(|| {
+                format!(
+                    "stored plain, but the rules compress it with {}; {fix}",
+                    w.as_str()
+                )
+            })
+        }
+        (Some(w), Some(s)) => Some(format!(
+            "stored as {}, but the rules say {}; {fix}",
+            s.as_str(),
+            w.as_str()
+        )),
+        (None, Some(s)) if expect.mentions_compress => Some(format!(
+            "stored as {}, but no rule compresses it; {fix}",
+            s.as_str()
+        )),
+        (None, _) => None,
     }
 }
 
@@ -351,8 +498,8 @@ mod tests {
         h: &ObjectHead,
         body: &[u8],
     ) -> Option<(Option<String>, Option<String>)> {
-        let s = needs_sniff(key, h).then(|| sniff(body));
-        match assess(key, h, s.as_ref()) {
+        let s = needs_sniff(key, h, &Expect::default()).then(|| sniff(body));
+        match assess(key, h, s.as_ref(), &Expect::default()) {
             Verdict::Right => None,
             Verdict::Fix { copy, .. } => {
                 Some((copy.headers.content_type, copy.headers.content_encoding))
@@ -390,7 +537,7 @@ mod tests {
     #[test]
     fn gzip_is_kept_on_gzip_bytes_and_removed_on_plain_bytes() {
         let real = head(Some("text/css; charset=utf-8"), Some("gzip"), GZ);
-        assert!(needs_sniff("s.css", &real));
+        assert!(needs_sniff("s.css", &real, &Expect::default()));
         assert_eq!(repaired("s.css", &real, GZ), None);
         let fake = head(Some("text/css; charset=utf-8"), Some("gzip"), b"body{}");
         assert_eq!(
@@ -414,14 +561,14 @@ mod tests {
             Some("br"),
             b"\x0b\x02",
         );
-        assert!(!needs_sniff("a.js", &h));
-        assert_eq!(assess("a.js", &h, None), Verdict::Right);
+        assert!(!needs_sniff("a.js", &h, &Expect::default()));
+        assert_eq!(assess("a.js", &h, None, &Expect::default()), Verdict::Right);
     }
 
     #[test]
     fn gzip_on_an_empty_body_is_removed_without_a_read() {
         let h = head(Some("text/plain; charset=utf-8"), Some("gzip"), b"");
-        assert!(!needs_sniff("e.txt", &h));
+        assert!(!needs_sniff("e.txt", &h, &Expect::default()));
         assert_eq!(
             repaired("e.txt", &h, b""),
             Some((Some("text/plain; charset=utf-8".into()), None))
@@ -475,8 +622,12 @@ mod tests {
             "text/html ;  Charset=utf-8",
         ] {
             let h = head(Some(same), None, b"<p>");
-            assert!(!needs_sniff("a.html", &h), "{same}");
-            assert_eq!(assess("a.html", &h, None), Verdict::Right, "{same}");
+            assert!(!needs_sniff("a.html", &h, &Expect::default()), "{same}");
+            assert_eq!(
+                assess("a.html", &h, None, &Expect::default()),
+                Verdict::Right,
+                "{same}"
+            );
         }
         let h = head(Some("application/json; charset=utf-8"), None, b"{}");
         assert_eq!(
@@ -488,7 +639,7 @@ mod tests {
     #[test]
     fn charset_is_added_only_when_the_body_is_utf8() {
         let h = head(Some("text/html"), None, "<p>é</p>".as_bytes());
-        assert!(needs_sniff("a.html", &h));
+        assert!(needs_sniff("a.html", &h, &Expect::default()));
         assert_eq!(
             repaired("a.html", &h, "<p>é</p>".as_bytes()),
             Some((Some("text/html; charset=utf-8".into()), None))
@@ -514,9 +665,15 @@ mod tests {
     #[test]
     fn without_a_sniff_a_charset_is_neither_added_nor_dropped() {
         let h = head(Some("text/plain"), None, b"x");
-        assert_eq!(assess("a.txt", &h, None), Verdict::Right);
+        assert_eq!(
+            assess("a.txt", &h, None, &Expect::default()),
+            Verdict::Right
+        );
         let h = head(Some("text/plain; charset=windows-1252"), None, b"x");
-        assert_eq!(assess("a.txt", &h, None), Verdict::Right);
+        assert_eq!(
+            assess("a.txt", &h, None, &Expect::default()),
+            Verdict::Right
+        );
     }
 
     #[test]
@@ -540,7 +697,11 @@ mod tests {
     fn no_extension_or_unknown_extension_keeps_any_type() {
         for key in ["CNAME", "LICENSE", "x.unknownext"] {
             let h = head(Some("text/plain"), None, b"x");
-            assert_eq!(assess(key, &h, None), Verdict::Right, "{key}");
+            assert_eq!(
+                assess(key, &h, None, &Expect::default()),
+                Verdict::Right,
+                "{key}"
+            );
         }
         let h = head(None, None, b"x");
         assert_eq!(
@@ -566,7 +727,9 @@ mod tests {
             key_id: Some("arn:key".into()),
             bucket_key: true,
         };
-        let Verdict::Fix { changes, copy } = assess("s.css", &h, Some(&sniff(body))) else {
+        let Verdict::Fix { changes, copy } =
+            assess("s.css", &h, Some(&sniff(body)), &Expect::default())
+        else {
             panic!("expected a fix");
         };
         assert_eq!(changes.len(), 2);
@@ -590,41 +753,47 @@ mod tests {
         let body = b"body{}";
         let mut h = head(Some("text/plain"), None, body);
         h.storage_class = Some("GLACIER".into());
-        assert!(!needs_sniff("s.css", &h), "an archived body cannot be read");
+        assert!(
+            !needs_sniff("s.css", &h, &Expect::default()),
+            "an archived body cannot be read"
+        );
         assert!(matches!(
-            assess("s.css", &h, None),
+            assess("s.css", &h, None, &Expect::default()),
             Verdict::Unfixable { .. }
         ));
         assert!(matches!(
-            assess("s.css", &h, Some(&sniff(body))),
+            assess("s.css", &h, Some(&sniff(body)), &Expect::default()),
             Verdict::Unfixable { .. }
         ));
         h.restore =
             Some("ongoing-request=\"false\", expiry-date=\"Fri, 21 Dec 2012 00:00:00 GMT\"".into());
         assert!(matches!(
-            assess("s.css", &h, Some(&sniff(body))),
+            assess("s.css", &h, Some(&sniff(body)), &Expect::default()),
             Verdict::Fix { .. }
         ));
         h.restore = Some("ongoing-request=\"true\"".into());
         assert!(matches!(
-            assess("s.css", &h, Some(&sniff(body))),
+            assess("s.css", &h, Some(&sniff(body)), &Expect::default()),
             Verdict::Unfixable { .. }
         ));
         let mut h = head(Some("text/plain"), None, body);
         h.archive_status = Some("DEEP_ARCHIVE_ACCESS".into());
         assert!(matches!(
-            assess("s.css", &h, Some(&sniff(body))),
+            assess("s.css", &h, Some(&sniff(body)), &Expect::default()),
             Verdict::Unfixable { .. }
         ));
         let mut h = head(Some("text/plain"), None, body);
         h.encryption = Encryption::Customer;
         assert!(matches!(
-            assess("s.css", &h, Some(&sniff(body))),
+            assess("s.css", &h, Some(&sniff(body)), &Expect::default()),
             Verdict::Unfixable { .. }
         ));
         // Right headers: nothing to say, whatever the storage.
         let mut h = head(Some("text/css; charset=utf-8"), None, body);
         h.storage_class = Some("DEEP_ARCHIVE".into());
-        assert_eq!(assess("s.css", &h, None), Verdict::Right);
+        assert_eq!(
+            assess("s.css", &h, None, &Expect::default()),
+            Verdict::Right
+        );
     }
 }

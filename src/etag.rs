@@ -15,6 +15,10 @@ pub type Md5 = [u8; 16];
 /// when the ETag is not one (multipart uploads).
 pub const MD5_METADATA_KEY: &str = "md5chksum";
 
+/// User-metadata key under which s3site stores the hex MD5 of the uncompressed source of an
+/// object it uploaded compressed.
+pub const SOURCE_MD5_KEY: &str = "s3site-source-md5";
+
 /// What an S3 ETag tells about an object's bytes.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum ETag {

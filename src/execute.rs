@@ -4,9 +4,10 @@
 //! only if every upload succeeded and the plan allows them — and turning each request's result
 //! into a `Record`. Must not: decide what to upload (that is `plan`) or know about S3 itself.
 
+use crate::compress;
 use crate::plan::{Plan, Upload};
 use crate::report::{Action, Outcome, Record};
-use crate::store::ObjectStore;
+use crate::store::{ObjectStore, PutFile};
 use futures::StreamExt;
 
 /// Most keys in one DeleteObjects request (S3's limit).
@@ -84,9 +85,9 @@ async fn upload_all<S: ObjectStore>(
 ) -> Vec<Record> {
     futures::stream::iter(uploads)
         .map(|u| async move {
-            let outcome = match store.put_file(&u.put).await {
+            let outcome = match upload(store, &u.put).await {
                 Ok(()) => Outcome::Ok,
-                Err(e) => Outcome::Failed(e.to_string()),
+                Err(e) => Outcome::Failed(e),
             };
             let r = upload_record(u, outcome);
             on_record(&r);
@@ -95,6 +96,34 @@ async fn upload_all<S: ObjectStore>(
         .buffer_unordered(concurrency.max(1))
         .collect()
         .await
+}
+
+/// Stores one file; a compressed body is produced first into a temporary file (deterministic,
+/// so it must match the size and MD5 the plan was made with, which Content-MD5 then enforces).
+async fn upload<S: ObjectStore>(store: &S, put: &PutFile) -> Result<(), String> {
+    let Some(coding) = put.compress else {
+        return store.put_file(put).await.map_err(|e| e.to_string());
+    };
+    let src = put.path.clone();
+    let tmp = tokio::task::spawn_blocking(move || compress::compress_to_temp(&src, coding))
+        .await
+        .map_err(|e| format!("compressing: {e}"))?
+        .map_err(|e| format!("compressing {}: {e}", put.path.display()))?;
+    let len = tmp.as_file().metadata().map(|m| m.len()).unwrap_or(0);
+    if len != put.size {
+        return Err(format!(
+            "the file changed since it was hashed ({} compressed bytes, {} expected); run again",
+            len, put.size
+        ));
+    }
+    let body = PutFile {
+        path: tmp.path().to_path_buf(),
+        compress: None,
+        ..put.clone()
+    };
+    let result = store.put_file(&body).await.map_err(|e| e.to_string());
+    drop(tmp);
+    result
 }
 
 async fn delete_all<S: ObjectStore>(
@@ -150,7 +179,7 @@ fn upload_record(u: &Upload, outcome: Outcome) -> Record {
         action: Action::Upload,
         reason: u.reason.to_string(),
         bytes: u.put.size,
-        content_type: Some(u.put.content_type.clone()),
+        content_type: u.put.headers.content_type.clone(),
         changes: Vec::new(),
         outcome,
     }
@@ -182,7 +211,6 @@ mod tests {
     use crate::plan::{Delete, DeleteBlocked, UploadReason};
     use crate::store::PutFile;
     use crate::store::memory::MemoryStore;
-    use std::collections::BTreeMap;
 
     fn upload(dir: &std::path::Path, key: &str, body: &[u8]) -> Upload {
         let path = dir.join(key.replace('/', "_"));
@@ -193,9 +221,12 @@ mod tests {
                 path,
                 size: body.len() as u64,
                 md5: md5_of(body),
-                content_type: crate::headers::content_type(key, true),
-                metadata: BTreeMap::new(),
+                headers: crate::store::ObjectHeaders {
+                    content_type: Some(crate::headers::content_type(key, true)),
+                    ..Default::default()
+                },
                 multipart: None,
+                compress: None,
             },
             reason: UploadReason::New,
         }

@@ -126,6 +126,11 @@ pub fn is_content_coding(value: &str) -> bool {
     CONTENT_CODINGS.iter().any(|c| c.eq_ignore_ascii_case(v))
 }
 
+/// Whether the last path segment of `key` has an extension (`.htaccess` has none).
+pub fn has_extension(key: &str) -> bool {
+    extension(key).is_some()
+}
+
 /// The extension of the last path segment of `key`, if it has one. `.htaccess` has none.
 fn extension(key: &str) -> Option<&str> {
     let name = key.rsplit('/').next().unwrap_or(key);

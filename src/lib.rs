@@ -7,11 +7,13 @@
 
 pub mod app;
 pub mod cli;
+pub mod compress;
 pub mod config;
 pub mod drift;
 pub mod error;
 pub mod etag;
 pub mod execute;
+pub mod explain;
 pub mod filter;
 pub mod headers;
 pub mod local;

@@ -2,15 +2,19 @@
 //!
 //! Owns: walking DIR (symlinks followed, loops and broken links reported by path, non-UTF-8 names
 //! refused), building keys, and streaming MD5s (whole file, and per part for multipart uploads)
-//! on the blocking pool with a bounded buffer. Must not: talk to a store or decide what to upload.
+//! on the blocking pool with a bounded buffer; for files the rules compress, the MD5 of the
+//! compressed body too (compressed as a stream into the hasher, never stored). Must not: talk to a
+//! store or decide what to upload.
 
+use crate::compress::{self, Encoder};
 use crate::error::Error;
 use crate::etag::Md5;
 use crate::filter::Filter;
 use crate::headers;
+use crate::rules::Coding;
 use futures::{StreamExt, TryStreamExt};
 use md5::Digest as _;
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 /// S3's limit on key length, in bytes.
@@ -28,6 +32,8 @@ pub struct FoundFile {
     pub key: String,
     /// Where it is on disk.
     pub path: PathBuf,
+    /// The coding the rules ask for, if any.
+    pub compress: Option<Coding>,
 }
 
 /// A hashed local file: everything the planner needs to know about it.
@@ -48,6 +54,67 @@ pub struct LocalFile {
     pub first_bytes: Vec<u8>,
     /// MD5 of each `part_size` part, for files at or over the multipart threshold.
     pub parts: Option<Parts>,
+    /// The compressed body, when the rules compress this file and it shrinks.
+    pub compressed: Option<Compressed>,
+    /// Why a file the rules compress is uploaded plain.
+    pub not_compressed: Option<NotCompressed>,
+}
+
+/// A file's compressed body, as uploaded (deterministic, so it is the same on every run).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Compressed {
+    /// The coding.
+    pub coding: Coding,
+    /// Size of the compressed bytes.
+    pub size: u64,
+    /// Their MD5.
+    pub md5: Md5,
+    /// Per-part MD5s of the compressed bytes, for large files.
+    pub parts: Option<Parts>,
+    /// Their first bytes.
+    pub first_bytes: Vec<u8>,
+}
+
+/// Why a file the rules compress goes up plain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotCompressed {
+    /// Its format is compressed already (png, woff2, zip...).
+    Precompressed,
+    /// Compressing it does not make it smaller.
+    NoGain,
+}
+
+/// The bytes that go on the wire for a file: its compressed body, or the file itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Wire<'a> {
+    /// Size in bytes.
+    pub size: u64,
+    /// MD5.
+    pub md5: Md5,
+    /// Per-part MD5s, for large bodies.
+    pub parts: Option<&'a Parts>,
+    /// The coding, when compressed.
+    pub coding: Option<Coding>,
+}
+
+impl LocalFile {
+    /// The body that is uploaded and compared with the object's ETag.
+    pub fn wire(&self) -> Wire<'_> {
+        match &self.compressed {
+            Some(c) => Wire {
+                size: c.size,
+                md5: c.md5,
+                parts: c.parts.as_ref(),
+                coding: Some(c.coding),
+            },
+            None => Wire {
+                size: self.size,
+                md5: self.md5,
+                parts: self.parts.as_ref(),
+                coding: None,
+            },
+        }
+    }
 }
 
 /// Per-part MD5s of a file.
@@ -116,6 +183,7 @@ pub fn walk(root: &Path, prefix: &str, filter: &Filter) -> Result<Vec<FoundFile>
         found.push(FoundFile {
             key,
             path: path.to_path_buf(),
+            compress: None,
         });
     }
     found.sort_by(|a, b| a.key.cmp(&b.key));
@@ -191,14 +259,47 @@ pub fn hash_file(
     let check_utf8 = headers::takes_charset(headers::media_type(&f.key));
     let want_parts = len_hint >= multipart_threshold && part_size > 0;
     let mut h = Hasher::new(check_utf8, want_parts.then_some(part_size));
+    let precompressed = f.compress.is_some() && compress::is_precompressed(&f.key);
+    let mut encoder = f.compress.filter(|_| !precompressed).map(|c| {
+        (
+            c,
+            Encoder::new(c, HashSink::new(want_parts.then_some(part_size))),
+        )
+    });
     let mut first_bytes = Vec::new();
+    let mut encode_err = None;
     read_all(file, |chunk| {
         let room = FIRST_BYTES.saturating_sub(first_bytes.len());
         first_bytes.extend_from_slice(&chunk[..room.min(chunk.len())]);
-        h.update(chunk)
+        h.update(chunk);
+        if let Some((_, e)) = &mut encoder
+            && let Err(err) = e.write_all(chunk)
+        {
+            encode_err.get_or_insert(err);
+        }
     })
     .map_err(read_err)?;
     let (size, md5, is_utf8, parts) = h.finish();
+    if let Some(e) = encode_err {
+        return Err(read_err(e));
+    }
+    let mut not_compressed = precompressed.then_some(NotCompressed::Precompressed);
+    let mut compressed = None;
+    if let Some((coding, e)) = encoder {
+        let sink = e.finish().map_err(read_err)?;
+        let (csize, cmd5, _, cparts) = sink.hasher.finish();
+        if csize < size {
+            compressed = Some(Compressed {
+                coding,
+                size: csize,
+                md5: cmd5,
+                parts: cparts.map(|md5s| Parts { part_size, md5s }),
+                first_bytes: sink.first_bytes,
+            });
+        } else {
+            not_compressed = Some(NotCompressed::NoGain);
+        }
+    }
     // A file that grew past the threshold while it was read still gets uploaded in one part:
     // the planner only uses `parts` when they are there.
     Ok(LocalFile {
@@ -209,6 +310,8 @@ pub fn hash_file(
         is_utf8,
         first_bytes,
         parts: parts.map(|md5s| Parts { part_size, md5s }),
+        compressed,
+        not_compressed,
     })
 }
 
@@ -230,6 +333,35 @@ fn read_all(mut file: std::fs::File, mut f: impl FnMut(&[u8])) -> io::Result<()>
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
+    }
+}
+
+/// A writer that hashes what an encoder writes into it (the compressed body is never stored).
+struct HashSink {
+    hasher: Hasher,
+    first_bytes: Vec<u8>,
+}
+
+impl HashSink {
+    fn new(part_size: Option<u64>) -> HashSink {
+        HashSink {
+            hasher: Hasher::new(false, part_size),
+            first_bytes: Vec::new(),
+        }
+    }
+}
+
+impl Write for HashSink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let room = FIRST_BYTES.saturating_sub(self.first_bytes.len());
+        self.first_bytes
+            .extend_from_slice(&buf[..room.min(buf.len())]);
+        self.hasher.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }
 

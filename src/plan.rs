@@ -5,11 +5,13 @@
 //! no store; what it needs to know beyond the listing (multipart ETag evidence) is gathered by the
 //! caller first and passed in, so every decision is unit-tested from literal inputs.
 
+use crate::compress;
 use crate::etag::{self, ETag, Md5};
 use crate::filter::Filter;
 use crate::headers;
-use crate::local::LocalFile;
-use crate::store::{Multipart, PutFile, RemoteObject};
+use crate::local::{LocalFile, NotCompressed};
+use crate::rules::{Coding, RuleSet};
+use crate::store::{Multipart, ObjectHeaders, PutFile, RemoteObject};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
@@ -29,6 +31,8 @@ pub enum UploadReason {
     ContentChanged,
     /// The object's ETag cannot be compared with the file (and no stored MD5 decides).
     EtagNotComparable,
+    /// Same source bytes, but stored with another `Content-Encoding` than the rules ask for.
+    EncodingChanged,
 }
 
 impl fmt::Display for UploadReason {
@@ -38,6 +42,7 @@ impl fmt::Display for UploadReason {
             UploadReason::SizeChanged => "size changed",
             UploadReason::ContentChanged => "content changed",
             UploadReason::EtagNotComparable => "etag not comparable",
+            UploadReason::EncodingChanged => "content encoding changed",
         })
     }
 }
@@ -114,13 +119,18 @@ pub struct Plan {
     pub delete_blocked: Option<DeleteBlocked>,
 }
 
-/// What the caller learned about a multipart (or opaque) ETag beyond the listing.
+/// What the caller learned from a HEAD about an object the listing cannot decide.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Evidence {
     /// An MD5 of the whole body stored in user metadata (`md5chksum`).
     pub stored_md5: Option<Md5>,
     /// The local file's multipart ETag computed with the remote object's own part size.
     pub local_etag: Option<ETag>,
+    /// The MD5 of the uncompressed source s3site stored with a compressed object
+    /// (`s3site-source-md5`).
+    pub source_md5: Option<Md5>,
+    /// The object's `Content-Encoding`.
+    pub content_encoding: Option<String>,
 }
 
 /// Options that shape a plan.
@@ -134,6 +144,8 @@ pub struct Options<'a> {
     pub max_delete: Option<usize>,
     /// Exclusions; an excluded remote key is never deleted.
     pub filter: &'a Filter,
+    /// The header rules.
+    pub rules: &'a RuleSet,
 }
 
 /// How a local file compares with its object, from the listing alone.
@@ -145,14 +157,16 @@ enum Compared {
     Undecided,
 }
 
+/// Compares the bytes s3site would upload (the compressed body, if any) with the listing.
 fn compare(local: &LocalFile, remote: &RemoteObject) -> Compared {
-    if local.size != remote.size {
+    let wire = local.wire();
+    if wire.size != remote.size {
         return Compared::Differs(UploadReason::SizeChanged);
     }
     match &remote.etag {
-        ETag::Md5(d) if *d == local.md5 => Compared::Same,
+        ETag::Md5(d) if *d == wire.md5 => Compared::Same,
         ETag::Md5(_) => Compared::Differs(UploadReason::ContentChanged),
-        ETag::Multipart { .. } => match &local.parts {
+        ETag::Multipart { .. } => match wire.parts {
             Some(p) if ETag::multipart(&p.md5s) == remote.etag => Compared::Same,
             _ => Compared::Undecided,
         },
@@ -160,9 +174,20 @@ fn compare(local: &LocalFile, remote: &RemoteObject) -> Compared {
     }
 }
 
-/// The keys whose comparison needs evidence before planning: same size, and an ETag that is not
-/// an MD5 and not the multipart ETag s3site itself would have written. For each, the caller
-/// should HEAD the object and fill in an `Evidence`.
+/// Whether planning `local` against `remote` needs a HEAD first: same size and an ETag that is
+/// neither an MD5 nor the multipart ETag s3site would have written; or a compressed body that
+/// differs, where the object may still hold the same source compressed by another encoder
+/// version (its stored source MD5 decides).
+fn needs_evidence(local: &LocalFile, remote: &RemoteObject) -> bool {
+    match compare(local, remote) {
+        Compared::Undecided => true,
+        Compared::Differs(_) => local.compressed.is_some(),
+        Compared::Same => false,
+    }
+}
+
+/// The keys whose comparison needs evidence before planning (see `needs_evidence`). For each,
+/// the caller should HEAD the object and fill in an `Evidence`.
 pub fn needing_evidence<'a>(
     local: &'a [LocalFile],
     remote: &[RemoteObject],
@@ -172,7 +197,7 @@ pub fn needing_evidence<'a>(
         .iter()
         .filter_map(|l| {
             let r = by_key.get(l.key.as_str())?;
-            (compare(l, r) == Compared::Undecided).then(|| (l, (*r).clone()))
+            needs_evidence(l, r).then(|| (l, (*r).clone()))
         })
         .collect()
 }
@@ -193,7 +218,10 @@ pub fn plan(
             None => Some(UploadReason::New),
             Some(r) => match compare(l, r) {
                 Compared::Same => None,
-                Compared::Differs(reason) => Some(reason),
+                Compared::Differs(reason) => match evidence.get(&l.key) {
+                    Some(ev) if l.compressed.is_some() => decide_source(l, ev, reason),
+                    _ => Some(reason),
+                },
                 Compared::Undecided => decide(l, &r.etag, evidence.get(&l.key)),
             },
         };
@@ -204,7 +232,7 @@ pub fn plan(
             }),
             Some(reason) => {
                 let up = Upload {
-                    put: put_file(l),
+                    put: put_file(l, opts),
                     reason,
                 };
                 if headers::is_page(&l.key) {
@@ -253,8 +281,11 @@ pub fn plan(
 /// ETag for the object's part size; with neither, the ETag is not comparable.
 fn decide(local: &LocalFile, remote_etag: &ETag, ev: Option<&Evidence>) -> Option<UploadReason> {
     let ev = ev.cloned().unwrap_or_default();
+    if local.compressed.is_some() && ev.source_md5.is_some() {
+        return decide_source(local, &ev, UploadReason::ContentChanged);
+    }
     if let Some(m) = ev.stored_md5 {
-        return (m != local.md5).then_some(UploadReason::ContentChanged);
+        return (m != local.wire().md5).then_some(UploadReason::ContentChanged);
     }
     if let Some(e) = ev.local_etag {
         return (e != *remote_etag).then_some(UploadReason::ContentChanged);
@@ -262,28 +293,87 @@ fn decide(local: &LocalFile, remote_etag: &ETag, ev: Option<&Evidence>) -> Optio
     Some(UploadReason::EtagNotComparable)
 }
 
-/// The request that uploads `l`: its Content-Type, and for large files the multipart layout
-/// plus the whole-body MD5 in `md5chksum` (a multipart ETag is not an MD5).
-fn put_file(l: &LocalFile) -> PutFile {
-    let mut metadata = BTreeMap::new();
-    let multipart = match &l.parts {
-        Some(p) if l.size >= MULTIPART_THRESHOLD => {
-            metadata.insert(etag::MD5_METADATA_KEY.to_string(), etag::to_base64(&l.md5));
-            Some(Multipart {
-                part_size: p.part_size,
-                part_md5s: p.md5s.clone(),
-            })
-        }
+/// For a compressed file whose body differs from the object's: the object is the same source in
+/// the same coding when its stored source MD5 and `Content-Encoding` say so (an encoder version
+/// that compresses differently must not re-upload a whole site).
+fn decide_source(
+    local: &LocalFile,
+    ev: &Evidence,
+    otherwise: UploadReason,
+) -> Option<UploadReason> {
+    let coding = local.wire().coding;
+    let stored = ev.content_encoding.as_deref().and_then(Coding::from_header);
+    match ev.source_md5 {
+        Some(src) if src == local.md5 && stored == coding => None,
+        Some(src) if src == local.md5 => Some(UploadReason::EncodingChanged),
+        _ => Some(otherwise),
+    }
+}
+
+/// The headers `l` is uploaded with: the rules' (a rule's `content_type`, or
+/// `default_content_type` for a file with no extension, over the table's type),
+/// `Content-Encoding` when compressed, and s3site's own metadata: the whole-body MD5 for
+/// multipart uploads, the source MD5 for compressed bodies, and a marker for files the rules
+/// compress that went up plain because compressing them gains nothing.
+pub fn upload_headers(l: &LocalFile, rel: &str, rules: &RuleSet) -> ObjectHeaders {
+    let eff = rules.effective(rel).headers;
+    let content_type = eff
+        .content_type
+        .clone()
+        .or_else(|| {
+            (!headers::has_extension(&l.key))
+                .then(|| rules.default_content_type.clone())
+                .flatten()
+        })
+        .unwrap_or_else(|| headers::content_type(&l.key, l.is_utf8));
+    let mut metadata = eff.metadata;
+    let wire = l.wire();
+    if l.compressed.is_some() {
+        metadata.insert(etag::SOURCE_MD5_KEY.to_string(), hex::encode(l.md5));
+    }
+    if l.not_compressed == Some(NotCompressed::NoGain) {
+        metadata.insert(
+            compress::PLAIN_MARKER_KEY.to_string(),
+            compress::NO_GAIN.to_string(),
+        );
+    }
+    if wire.size >= MULTIPART_THRESHOLD && wire.parts.is_some() {
+        metadata.insert(
+            etag::MD5_METADATA_KEY.to_string(),
+            etag::to_base64(&wire.md5),
+        );
+    }
+    ObjectHeaders {
+        content_type: Some(content_type),
+        content_encoding: wire.coding.map(|c| c.as_str().to_string()),
+        cache_control: eff.cache_control,
+        content_disposition: eff.content_disposition,
+        content_language: eff.content_language,
+        expires: None,
+        website_redirect: eff.redirect,
+        metadata,
+    }
+}
+
+/// The request that uploads `l`: its headers, and for large bodies the multipart layout.
+fn put_file(l: &LocalFile, opts: &Options<'_>) -> PutFile {
+    let rel = l.key.strip_prefix(opts.prefix).unwrap_or(&l.key);
+    let wire = l.wire();
+    let multipart = match wire.parts {
+        Some(p) if wire.size >= MULTIPART_THRESHOLD => Some(Multipart {
+            part_size: p.part_size,
+            part_md5s: p.md5s.clone(),
+        }),
         _ => None,
     };
     PutFile {
         key: l.key.clone(),
         path: l.path.clone(),
-        size: l.size,
-        md5: l.md5,
-        content_type: headers::content_type(&l.key, l.is_utf8),
-        metadata,
+        size: wire.size,
+        md5: wire.md5,
+        headers: upload_headers(l, rel, opts.rules),
         multipart,
+        compress: wire.coding,
     }
 }
 
@@ -307,8 +397,16 @@ mod tests {
                 .copied()
                 .collect(),
             parts: None,
+            compressed: None,
+            not_compressed: None,
         }
     }
+
+    static NO_RULES: RuleSet = RuleSet {
+        rules: Vec::new(),
+        default_content_type: None,
+        mentions_compress: false,
+    };
 
     fn obj(key: &str, body: &[u8]) -> RemoteObject {
         RemoteObject {
@@ -324,6 +422,7 @@ mod tests {
             delete: false,
             max_delete: None,
             filter,
+            rules: &NO_RULES,
         }
     }
 
@@ -373,9 +472,18 @@ mod tests {
         let f = no_filter();
         let local = [file("s.css", b"a{}"), file("l.txt", b"\xff\xfe")];
         let p = plan(&local, &[], &BTreeMap::new(), &opts(&f));
-        assert_eq!(p.assets[0].put.content_type, "text/plain");
-        assert_eq!(p.assets[1].put.content_type, "text/css; charset=utf-8");
-        assert!(p.assets.iter().all(|u| u.put.metadata.is_empty()));
+        let h = |i: usize| &p.assets[i].put.headers;
+        assert_eq!(h(0).content_type.as_deref(), Some("text/plain"));
+        assert_eq!(
+            h(1).content_type.as_deref(),
+            Some("text/css; charset=utf-8")
+        );
+        assert!(p.assets.iter().all(|u| u.put.headers.metadata.is_empty()));
+        assert!(
+            p.assets
+                .iter()
+                .all(|u| u.put.headers.content_encoding.is_none() && u.put.compress.is_none())
+        );
     }
 
     #[test]
@@ -494,21 +602,25 @@ mod tests {
         let same_md5 = Evidence {
             stored_md5: Some(l.md5),
             local_etag: None,
+            ..Evidence::default()
         };
         assert_eq!(run(Some(same_md5)), None);
         let other_md5 = Evidence {
             stored_md5: Some(md5_of(b"other")),
             local_etag: None,
+            ..Evidence::default()
         };
         assert_eq!(run(Some(other_md5)), Some(UploadReason::ContentChanged));
         let same_etag = Evidence {
             stored_md5: None,
             local_etag: Some(foreign.clone()),
+            ..Evidence::default()
         };
         assert_eq!(run(Some(same_etag)), None);
         let other_etag = Evidence {
             stored_md5: None,
             local_etag: Some(ETag::multipart(&[md5_of(b"x")])),
+            ..Evidence::default()
         };
         assert_eq!(run(Some(other_etag)), Some(UploadReason::ContentChanged));
     }
@@ -520,7 +632,7 @@ mod tests {
         let p = plan(std::slice::from_ref(&l), &[], &BTreeMap::new(), &opts(&f));
         let put = &p.assets[0].put;
         assert_eq!(put.multipart.as_ref().unwrap().part_md5s.len(), 2);
-        assert_eq!(put.metadata["md5chksum"], etag::to_base64(&l.md5));
+        assert_eq!(put.headers.metadata["md5chksum"], etag::to_base64(&l.md5));
     }
 
     #[test]

@@ -5,10 +5,11 @@
 //! `drift::needs_sniff` asks, one copy per object to fix) with bounded concurrency, and turning
 //! each result into a `Record`. Must not: decide what is wrong (that is `drift`) or print.
 
-use crate::drift::{self, Sniff, Verdict};
+use crate::drift::{self, Expect, Sniff, Verdict};
 use crate::error::Error;
 use crate::filter::Filter;
 use crate::report::{Action, Outcome, Record, Report};
+use crate::rules::RuleSet;
 use crate::store::{ObjectStore, StoreError};
 use futures::StreamExt;
 use std::time::Instant;
@@ -28,6 +29,8 @@ pub struct RepairOptions {
     pub filter: Filter,
     /// Requests in flight.
     pub concurrency: usize,
+    /// The header rules (empty without a rules file).
+    pub rules: RuleSet,
 }
 
 /// The note a report carries when the bucket keeps versions.
@@ -64,7 +67,10 @@ pub async fn run<S: ObjectStore>(
         keys,
         opts.dry_run,
         opts.concurrency,
-        |_| None,
+        |key| {
+            let rel = key.strip_prefix(&opts.prefix).unwrap_or(key);
+            (None, Expect::new(&opts.rules, rel))
+        },
         on_record,
     )
     .await;
@@ -84,22 +90,23 @@ pub async fn run<S: ObjectStore>(
     })
 }
 
-/// Repairs each of `keys` (at most `concurrency` at once), with the evidence `known` gives for a
-/// key when the body's first bytes are already known (sync: the local file has the same bytes).
-/// Returns the records, sorted by key, and whether any object had a version id.
+/// Repairs each of `keys` (at most `concurrency` at once). `judge` gives, per key, what the
+/// rules expect and the body's first bytes when they are already known (sync: the local file
+/// has the same bytes). Returns the records, sorted by key, and whether any object had a
+/// version id.
 pub async fn repair_all<S: ObjectStore>(
     store: &S,
     keys: Vec<String>,
     dry_run: bool,
     concurrency: usize,
-    known: impl Fn(&str) -> Option<Sniff>,
+    judge: impl Fn(&str) -> (Option<Sniff>, Expect),
     on_record: &(dyn Fn(&Record) + Sync),
 ) -> (Vec<Record>, bool) {
     let mut versioned = false;
     let mut records: Vec<Record> = futures::stream::iter(keys)
         .map(|key| {
-            let sniff = known(&key);
-            async move { repair_one(store, key, sniff, dry_run).await }
+            let (sniff, expect) = judge(&key);
+            async move { repair_one(store, key, sniff, expect, dry_run).await }
         })
         .buffer_unordered(concurrency.max(1))
         .map(|(record, v)| {
@@ -118,6 +125,7 @@ async fn repair_one<S: ObjectStore>(
     store: &S,
     key: String,
     known: Option<Sniff>,
+    expect: Expect,
     dry_run: bool,
 ) -> (Record, bool) {
     let record = |action, reason: String, changes, outcome| Record {
@@ -163,7 +171,7 @@ async fn repair_one<S: ObjectStore>(
     let versioned = head.version_id.is_some();
     let sniff = match known {
         Some(s) => Some(s),
-        None if drift::needs_sniff(&key, &head) => {
+        None if drift::needs_sniff(&key, &head, &expect) => {
             let len = head.content_length.min(drift::SNIFF_BYTES);
             match store.read_prefix(&key, len).await {
                 Ok(bytes) => Some(Sniff::from_prefix(bytes, head.content_length <= len)),
@@ -178,7 +186,7 @@ async fn repair_one<S: ObjectStore>(
         }
         None => None,
     };
-    let mut r = match drift::assess(&key, &head, sniff.as_ref()) {
+    let mut r = match drift::assess(&key, &head, sniff.as_ref(), &expect) {
         Verdict::Right => record(Action::Skip, "headers right".into(), vec![], Outcome::Ok),
         Verdict::Unfixable { changes, reason } => {
             let line = describe(&changes);
@@ -226,6 +234,7 @@ mod tests {
             fail_on_drift: true,
             filter: Filter::new(&["keep/**"]).expect("glob"),
             concurrency: 4,
+            rules: RuleSet::default(),
         }
     }
 

@@ -478,7 +478,10 @@ headers = { "x-amz-meta-owner" = "web" }
             dl.headers.content_type.as_deref(),
             Some("application/octet-stream")
         );
-        assert_eq!(dl.headers.content_disposition.as_deref(), Some("attachment"));
+        assert_eq!(
+            dl.headers.content_disposition.as_deref(),
+            Some("attachment")
+        );
         assert_eq!(
             dl.headers.metadata,
             BTreeMap::from([("owner".to_string(), "web".to_string())])
@@ -576,7 +579,10 @@ redirect = "/new/"
         assert!(e.contains("compress = 'zip'"), "{e}");
 
         let e = err("[[rule]]\nmatch = \"a\"\nheaders = { \"Content-Type\" = \"x\" }\n");
-        assert!(e.contains("header 'Content-Type' cannot be set here"), "{e}");
+        assert!(
+            e.contains("header 'Content-Type' cannot be set here"),
+            "{e}"
+        );
 
         let e = err("[[rule]]\nmatch = \"a\"\nheaders = { \"x-amz-meta-bad name\" = \"x\" }\n");
         assert!(e.contains("cannot be set here"), "{e}");
@@ -594,7 +600,10 @@ redirect = "/new/"
         assert!(e.contains("match"), "{e}");
 
         let e = err("exclude = [\"a[\"]\n");
-        assert!(e.contains("line 1") && e.contains("invalid glob 'a['"), "{e}");
+        assert!(
+            e.contains("line 1") && e.contains("invalid glob 'a['"),
+            "{e}"
+        );
 
         let e = err("bucket = \"http://x\"\n");
         assert!(e.contains("invalid S3 URL"), "{e}");

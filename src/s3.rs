@@ -5,6 +5,25 @@
 //! and the request shapes (Content-MD5 on every body, multipart with per-part MD5s, batch
 //! deletes). Must not: let an SDK type escape this module, or decide what to upload.
 
+/// Sets every header of an `ObjectHeaders` (and an already parsed `Expires`) on a PutObject,
+/// CopyObject or CreateMultipartUpload builder: they have the same setters but no common trait.
+macro_rules! set_headers {
+    ($builder:expr, $headers:expr, $expires:expr) => {{
+        let h: &crate::store::ObjectHeaders = $headers;
+        $builder
+            .set_content_type(h.content_type.clone())
+            .set_content_encoding(h.content_encoding.clone())
+            .set_cache_control(h.cache_control.clone())
+            .set_content_disposition(h.content_disposition.clone())
+            .set_content_language(h.content_language.clone())
+            .set_expires($expires)
+            .set_website_redirect_location(h.website_redirect.clone())
+            .set_metadata(
+                (!h.metadata.is_empty()).then(|| h.metadata.clone().into_iter().collect()),
+            )
+    }};
+}
+
 mod copy;
 
 use crate::etag::{self, ETag};
@@ -25,7 +44,6 @@ use aws_sdk_s3::types::{
     CompletedMultipartUpload, CompletedPart, Delete, ObjectIdentifier, ServerSideEncryption,
 };
 use futures::{StreamExt, TryStreamExt};
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Parts of one multipart upload sent at once.
@@ -149,15 +167,15 @@ impl S3Store {
 
     async fn put_single(&self, put: &PutFile) -> Result<(), StoreError> {
         let body = self.body(put, 0, put.size).await?;
-        self.client
+        let req = self
+            .client
             .put_object()
             .bucket(&self.bucket)
             .key(&put.key)
             .body(body)
             .content_length(put.size as i64)
-            .content_md5(etag::to_base64(&put.md5))
-            .content_type(&put.content_type)
-            .set_metadata(metadata(put))
+            .content_md5(etag::to_base64(&put.md5));
+        set_headers!(req, &put.headers, None)
             .send()
             .await
             .map_err(|e| self.map_err(e))?;
@@ -169,13 +187,12 @@ impl S3Store {
         put: &PutFile,
         layout: &crate::store::Multipart,
     ) -> Result<(), StoreError> {
-        let created = self
+        let req = self
             .client
             .create_multipart_upload()
             .bucket(&self.bucket)
-            .key(&put.key)
-            .content_type(&put.content_type)
-            .set_metadata(metadata(put))
+            .key(&put.key);
+        let created = set_headers!(req, &put.headers, None)
             .send()
             .await
             .map_err(|e| self.map_err(e))?;
@@ -327,10 +344,6 @@ fn object_head(out: &HeadObjectOutput) -> ObjectHead {
             .filter(|v| !v.is_empty() && *v != "null")
             .map(str::to_string),
     }
-}
-
-fn metadata(put: &PutFile) -> Option<HashMap<String, String>> {
-    (!put.metadata.is_empty()).then(|| put.metadata.clone().into_iter().collect())
 }
 
 impl ObjectStore for S3Store {

@@ -110,7 +110,8 @@ pub struct CopyInPlace {
     pub tag_count: u32,
 }
 
-/// A file to store under a key.
+/// A file to store under a key. `size`, `md5` and `multipart` describe the bytes sent: with
+/// `compress`, those of the compressed body, which the executor produces from `path` first.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PutFile {
     /// The target key.
@@ -121,12 +122,12 @@ pub struct PutFile {
     pub size: u64,
     /// Its MD5, as hashed: sent as `Content-MD5` so the store verifies the bytes.
     pub md5: Md5,
-    /// The `Content-Type` header.
-    pub content_type: String,
-    /// User metadata to write (`x-amz-meta-*`).
-    pub metadata: BTreeMap<String, String>,
+    /// The headers (always with a `Content-Type`).
+    pub headers: ObjectHeaders,
     /// `Some` for a multipart upload: the part size and the MD5 of every part, in order.
     pub multipart: Option<Multipart>,
+    /// Compress `path` with this coding before sending (the store gets a plain file).
+    pub compress: Option<crate::rules::Coding>,
 }
 
 /// The layout of a multipart upload.

@@ -4,7 +4,7 @@
 //! HEAD for each object whose ETag cannot be compared from the listing). Must not: decide
 //! anything itself (that is `plan`) or print (it hands records to a callback).
 
-use crate::drift::Sniff;
+use crate::drift::{Expect, Sniff};
 use crate::error::Error;
 use crate::etag::{self, ETag};
 use crate::execute;
@@ -13,6 +13,7 @@ use crate::local::{self, FoundFile, LocalFile};
 use crate::plan::{self, Evidence, MULTIPART_THRESHOLD, PART_SIZE};
 use crate::repair;
 use crate::report::{Record, Report};
+use crate::rules::RuleSet;
 use crate::store::{ObjectStore, RemoteObject};
 use futures::StreamExt;
 use std::collections::BTreeMap;
@@ -37,6 +38,8 @@ pub struct SyncOptions {
     pub concurrency: usize,
     /// `--repair`: also fix the headers of unchanged objects in place.
     pub repair: bool,
+    /// The header rules (empty without a rules file).
+    pub rules: RuleSet,
 }
 
 /// Runs a sync of `files` (from `local::walk`) to `store`. Fails as a whole only when the
@@ -49,6 +52,11 @@ pub async fn run<S: ObjectStore>(
     on_record: &(dyn Fn(&Record) + Sync),
 ) -> Result<Report, Error> {
     let started = Instant::now();
+    let mut files = files;
+    for f in &mut files {
+        let rel = f.key.strip_prefix(&opts.prefix).unwrap_or(&f.key);
+        f.compress = opts.rules.effective(rel).headers.coding();
+    }
     let hashers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let (local, remote) = tokio::join!(
         local::hash_all(files, hashers, MULTIPART_THRESHOLD, PART_SIZE),
@@ -75,6 +83,7 @@ pub async fn run<S: ObjectStore>(
             delete: opts.delete,
             max_delete: opts.max_delete,
             filter: &opts.filter,
+            rules: &opts.rules,
         },
     );
     tracing::debug!(
@@ -114,10 +123,16 @@ pub async fn run<S: ObjectStore>(
             opts.dry_run,
             opts.concurrency,
             |key| {
-                by_key.get(key).map(|l| Sniff {
-                    prefix: l.first_bytes.clone(),
+                let rel = key.strip_prefix(&opts.prefix).unwrap_or(key);
+                let sniff = by_key.get(key).map(|l| Sniff {
+                    prefix: match &l.compressed {
+                        Some(c) => c.first_bytes.clone(),
+                        None => l.first_bytes.clone(),
+                    },
                     utf8: Some(l.is_utf8),
-                })
+                    decoded: true,
+                });
+                (sniff, Expect::new(&opts.rules, rel))
             },
             on_record,
         )
@@ -165,38 +180,42 @@ async fn evidence_for<S: ObjectStore>(
     l: &LocalFile,
     r: &RemoteObject,
 ) -> Option<Evidence> {
-    let head = match store.head(&r.key, Some(1)).await {
+    // partNumber=1 teaches the part size of a multipart object; a compressed file only needs
+    // the stored source MD5 and encoding.
+    let multipart = matches!(r.etag, ETag::Multipart { .. });
+    let head = match store.head(&r.key, multipart.then_some(1)).await {
         Ok(h) => h,
         Err(e) => {
             tracing::warn!(key = %r.key, error = %e, "HEAD failed; the file will be uploaded");
             return None;
         }
     };
-    let stored_md5 = head
-        .headers
-        .metadata
-        .get(etag::MD5_METADATA_KEY)
-        .and_then(|v| etag::parse_stored_md5(v));
-    if stored_md5.is_some() {
-        return Some(Evidence {
-            stored_md5,
-            local_etag: None,
-        });
+    let meta = &head.headers.metadata;
+    let mut ev = Evidence {
+        stored_md5: meta
+            .get(etag::MD5_METADATA_KEY)
+            .and_then(|v| etag::parse_stored_md5(v)),
+        local_etag: None,
+        source_md5: meta
+            .get(etag::SOURCE_MD5_KEY)
+            .and_then(|v| etag::parse_stored_md5(v)),
+        content_encoding: head.headers.content_encoding.clone(),
+    };
+    if ev.stored_md5.is_some() || l.compressed.is_some() {
+        return Some(ev);
     }
     let ETag::Multipart { parts, .. } = r.etag else {
-        return None;
+        return Some(ev);
     };
     let part_size = head.content_length;
     if parts < 2 || part_size == 0 || etag::part_count(l.size, part_size) != u64::from(parts) {
-        return None;
+        return Some(ev);
     }
     let path = l.path.clone();
     let md5s = tokio::task::spawn_blocking(move || local::part_md5s(&path, part_size))
         .await
         .ok()?
         .ok()?;
-    Some(Evidence {
-        stored_md5: None,
-        local_etag: Some(ETag::multipart(&md5s)),
-    })
+    ev.local_etag = Some(ETag::multipart(&md5s));
+    Some(ev)
 }

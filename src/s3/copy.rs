@@ -51,19 +51,8 @@ fn joined(v: &[String]) -> Option<String> {
 macro_rules! with_headers {
     ($builder:expr, $copy:expr, $expires:expr, $grants:expr) => {{
         let c: &CopyInPlace = $copy;
-        let h = &c.headers;
         let g: &Option<Grants> = $grants;
-        let mut b = $builder
-            .set_content_type(h.content_type.clone())
-            .set_content_encoding(h.content_encoding.clone())
-            .set_cache_control(h.cache_control.clone())
-            .set_content_disposition(h.content_disposition.clone())
-            .set_content_language(h.content_language.clone())
-            .set_expires($expires)
-            .set_website_redirect_location(h.website_redirect.clone())
-            .set_metadata(
-                (!h.metadata.is_empty()).then(|| h.metadata.clone().into_iter().collect()),
-            )
+        let mut b = set_headers!($builder, &c.headers, $expires)
             .set_storage_class(c.storage_class.as_deref().map(StorageClass::from));
         b = match &c.encryption {
             Encryption::None | Encryption::Customer => b,

@@ -173,11 +173,7 @@ impl ObjectStore for MemoryStore {
             Object {
                 body,
                 etag,
-                headers: ObjectHeaders {
-                    content_type: Some(put.content_type.clone()),
-                    metadata: put.metadata.clone(),
-                    ..ObjectHeaders::default()
-                },
+                headers: put.headers.clone(),
             },
         );
         Ok(())

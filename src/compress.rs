@@ -1,0 +1,179 @@
+//! Deterministic compression of upload bodies, and which files are not worth compressing.
+//!
+//! Owns: the exact encoder settings (gzip: no file name, mtime 0, level 9; brotli: quality 9,
+//! window 22), so an unchanged file always compresses to the same bytes and the same ETag, and
+//! the list of formats that are compressed already. Must not: decide which files a rule
+//! compresses (that is `rules`) or talk to a store.
+
+use crate::rules::Coding;
+use std::io::{self, Write};
+use std::path::Path;
+
+/// User-metadata key s3site sets on a file the rules compress but that went up plain because
+/// compressing it gains nothing; its value is `NO_GAIN`. Repair accepts such a plain object.
+pub const PLAIN_MARKER_KEY: &str = "s3site-compress";
+/// The value of `PLAIN_MARKER_KEY`.
+pub const NO_GAIN: &str = "no-gain";
+
+/// gzip level: the smallest output; s3site compresses each file once per run.
+const GZIP_LEVEL: u32 = 9;
+/// Brotli quality and window: near the best ratio at a speed that suits every run.
+const BROTLI_QUALITY: u32 = 9;
+const BROTLI_WINDOW: u32 = 22;
+
+/// Extensions of formats that are compressed already: compressing them again wastes CPU and
+/// gains nothing, so a rule that says `compress` uploads them plain.
+const PRECOMPRESSED: &[&str] = &[
+    "png", "apng", "jpg", "jpeg", "gif", "webp", "avif", "heic", "heif", "jxl", "ico", "woff",
+    "woff2", "zip", "gz", "tgz", "bz2", "xz", "zst", "br", "7z", "rar", "jar", "mp4", "m4v",
+    "webm", "mov", "mkv", "mp3", "m4a", "ogg", "oga", "opus", "flac", "aac", "pdf", "docx", "xlsx",
+    "pptx", "epub",
+];
+
+/// Whether `key` is a format that is compressed already.
+pub fn is_precompressed(key: &str) -> bool {
+    let name = key.rsplit('/').next().unwrap_or(key);
+    match name.rfind('.') {
+        Some(i) if i > 0 => {
+            let ext = name[i + 1..].to_ascii_lowercase();
+            PRECOMPRESSED.contains(&ext.as_str())
+        }
+        _ => false,
+    }
+}
+
+/// A streaming encoder for one coding, writing into `W`.
+pub enum Encoder<W: Write> {
+    /// gzip.
+    Gzip(flate2::write::GzEncoder<W>),
+    /// Brotli.
+    Br(Box<brotli::CompressorWriter<W>>),
+}
+
+impl<W: Write> Encoder<W> {
+    /// An encoder with s3site's fixed settings.
+    pub fn new(coding: Coding, w: W) -> Encoder<W> {
+        match coding {
+            Coding::Gzip => Encoder::Gzip(
+                flate2::GzBuilder::new()
+                    .mtime(0)
+                    .operating_system(255)
+                    .write(w, flate2::Compression::new(GZIP_LEVEL)),
+            ),
+            Coding::Br => Encoder::Br(Box::new(brotli::CompressorWriter::new(
+                w,
+                64 * 1024,
+                BROTLI_QUALITY,
+                BROTLI_WINDOW,
+            ))),
+        }
+    }
+
+    /// Ends the stream and returns the writer.
+    pub fn finish(self) -> io::Result<W> {
+        match self {
+            Encoder::Gzip(e) => e.finish(),
+            Encoder::Br(e) => {
+                let mut w = e.into_inner();
+                w.flush()?;
+                Ok(w)
+            }
+        }
+    }
+}
+
+impl<W: Write> Write for Encoder<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Encoder::Gzip(e) => e.write(buf),
+            Encoder::Br(e) => e.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Encoder::Gzip(e) => e.flush(),
+            Encoder::Br(e) => e.flush(),
+        }
+    }
+}
+
+/// Compresses the file at `src` into a new temporary file (deleted when dropped).
+pub fn compress_to_temp(src: &Path, coding: Coding) -> io::Result<tempfile::NamedTempFile> {
+    let mut input = std::fs::File::open(src)?;
+    let tmp = tempfile::NamedTempFile::new()?;
+    let out = io::BufWriter::with_capacity(256 * 1024, tmp.reopen()?);
+    let mut enc = Encoder::new(coding, out);
+    io::copy(&mut input, &mut enc)?;
+    enc.finish()?.flush()?;
+    Ok(tmp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    fn compress(coding: Coding, data: &[u8]) -> Vec<u8> {
+        let mut e = Encoder::new(coding, Vec::new());
+        e.write_all(data).expect("write");
+        e.finish().expect("finish")
+    }
+
+    #[test]
+    fn output_is_deterministic_and_decodes() {
+        let text = "<p>hello, world</p>\n".repeat(500);
+        for coding in [Coding::Gzip, Coding::Br] {
+            let a = compress(coding, text.as_bytes());
+            let b = compress(coding, text.as_bytes());
+            assert_eq!(a, b, "{coding:?}");
+            assert!(a.len() < text.len() / 10, "{coding:?} shrinks");
+            let mut out = Vec::new();
+            match coding {
+                Coding::Gzip => {
+                    flate2::read::GzDecoder::new(&a[..])
+                        .read_to_end(&mut out)
+                        .expect("gunzip");
+                }
+                Coding::Br => {
+                    brotli::Decompressor::new(&a[..], 4096)
+                        .read_to_end(&mut out)
+                        .expect("unbrotli");
+                }
+            }
+            assert_eq!(out, text.as_bytes());
+        }
+    }
+
+    #[test]
+    fn gzip_header_has_no_name_and_no_mtime() {
+        let gz = compress(Coding::Gzip, b"abc");
+        assert_eq!(
+            &gz[..4],
+            &[0x1f, 0x8b, 8, 0],
+            "magic, deflate, no flags (no name)"
+        );
+        assert_eq!(&gz[4..8], &[0, 0, 0, 0], "mtime 0");
+    }
+
+    #[test]
+    fn temp_file_matches_in_memory_output() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let p = dir.path().join("a.css");
+        std::fs::write(&p, "body { color: red }\n".repeat(100)).expect("write");
+        let tmp = compress_to_temp(&p, Coding::Br).expect("compress");
+        let on_disk = std::fs::read(tmp.path()).expect("read");
+        let src = std::fs::read(&p).expect("read");
+        assert_eq!(on_disk, compress(Coding::Br, &src));
+    }
+
+    #[test]
+    fn precompressed_formats() {
+        for k in ["a.png", "x/Y.JPG", "f.woff2", "a.tar.gz", "v.mp4", "d.pdf"] {
+            assert!(is_precompressed(k), "{k}");
+        }
+        for k in ["a.html", "a.css", "a.svg", "a.wasm", "noext", ".png"] {
+            assert!(!is_precompressed(k), "{k}");
+        }
+    }
+}
