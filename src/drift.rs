@@ -796,4 +796,129 @@ mod tests {
             Verdict::Right
         );
     }
+
+    fn expect(text: &str, rel: &str) -> Expect {
+        let c = crate::rules::Config::parse(text, std::path::Path::new("s3site.toml"))
+            .expect("rules parse");
+        Expect::new(&c.rules, rel)
+    }
+
+    const RULES: &str = r#"
+[[rule]]
+match = "**"
+cache_control = "max-age=60"
+headers = { "x-amz-meta-owner" = "web" }
+[[rule]]
+match = "*.css"
+compress = "gzip"
+[[rule]]
+match = "feed.xml"
+content_type = "application/rss+xml; charset=utf-8"
+"#;
+
+    #[test]
+    fn a_difference_from_the_rules_is_drift_fixed_in_place() {
+        let body = b"<p>";
+        let mut h = head(Some("text/html; charset=utf-8"), None, body);
+        h.headers.cache_control = Some("max-age=0".into());
+        h.headers.content_language = Some("en".into());
+        let e = expect(RULES, "index.html");
+        let Verdict::Fix { changes, copy } = assess("index.html", &h, None, &e) else {
+            panic!("expected a fix");
+        };
+        let names: Vec<&str> = changes.iter().map(|c| c.header.as_str()).collect();
+        assert_eq!(names, ["Cache-Control", "x-amz-meta-owner"]);
+        assert_eq!(copy.headers.cache_control.as_deref(), Some("max-age=60"));
+        assert_eq!(copy.headers.metadata["owner"], "web");
+        assert_eq!(
+            copy.headers.content_language.as_deref(),
+            Some("en"),
+            "not in the rules: kept"
+        );
+
+        h.headers.cache_control = Some("max-age=60".into());
+        h.headers.metadata.insert("owner".into(), "web".into());
+        h.headers.metadata.insert("other".into(), "x".into());
+        assert_eq!(assess("index.html", &h, None, &e), Verdict::Right);
+    }
+
+    #[test]
+    fn a_rule_type_is_exact_and_compared_loosely() {
+        let e = expect(RULES, "feed.xml");
+        let mut h = head(Some("Application/RSS+XML;charset=UTF-8"), None, b"<rss/>");
+        h.headers.cache_control = Some("max-age=60".into());
+        h.headers.metadata.insert("owner".into(), "web".into());
+        assert!(!needs_sniff("feed.xml", &h, &e));
+        assert_eq!(assess("feed.xml", &h, None, &e), Verdict::Right);
+        h.headers.content_type = Some("application/xml; charset=utf-8".into());
+        let Verdict::Fix { copy, .. } = assess("feed.xml", &h, None, &e) else {
+            panic!("expected a fix");
+        };
+        assert_eq!(
+            copy.headers.content_type.as_deref(),
+            Some("application/rss+xml; charset=utf-8")
+        );
+    }
+
+    #[test]
+    fn compression_drift_needs_a_reupload_and_is_not_touched() {
+        let e = expect(RULES, "s.css");
+        let css = b"body{}";
+        let mut h = head(Some("text/css; charset=utf-8"), None, css);
+        h.headers.cache_control = Some("max-age=60".into());
+        h.headers.metadata.insert("owner".into(), "web".into());
+        let v = assess("s.css", &h, Some(&sniff(css)), &e);
+        let Verdict::Unfixable { changes, reason } = v else {
+            panic!("expected unfixable: {v:?}");
+        };
+        assert!(
+            reason.contains("stored plain") && reason.contains("sync"),
+            "{reason}"
+        );
+        assert_eq!(changes[0].to_string(), "Content-Encoding: (none) -> 'gzip'");
+        // ...unless s3site stored it plain because gzip did not shrink it.
+        h.headers
+            .metadata
+            .insert(compress::PLAIN_MARKER_KEY.into(), compress::NO_GAIN.into());
+        assert_eq!(assess("s.css", &h, Some(&sniff(css)), &e), Verdict::Right);
+
+        // Real gzip where the rules say gzip: right.
+        let mut g = head(Some("text/css; charset=utf-8"), Some("gzip"), GZ);
+        g.headers.cache_control = Some("max-age=60".into());
+        g.headers.metadata.insert("owner".into(), "web".into());
+        assert_eq!(assess("s.css", &g, Some(&sniff(GZ)), &e), Verdict::Right);
+        // Real gzip where a file of rules that compress says nothing: a re-upload makes it plain.
+        let js = expect(RULES, "a.js");
+        let mut j = g.clone();
+        j.headers.content_type = Some("text/javascript; charset=utf-8".into());
+        assert!(matches!(
+            assess("a.js", &j, Some(&sniff(GZ)), &js),
+            Verdict::Unfixable { .. }
+        ));
+        // Without any compress rule, a real gzip object is fine (repair without rules).
+        assert_eq!(
+            assess("a.js", &j, Some(&sniff(GZ)), &Expect::default()),
+            Verdict::Right
+        );
+    }
+
+    #[test]
+    fn local_evidence_tells_the_charset_of_a_compressed_body() {
+        let mut h = head(Some("text/css"), Some("gzip"), GZ);
+        h.content_length = 100;
+        let local = Sniff {
+            prefix: GZ.to_vec(),
+            utf8: Some(true),
+            decoded: true,
+        };
+        let Verdict::Fix { copy, .. } = assess("s.css", &h, Some(&local), &Expect::default())
+        else {
+            panic!("expected a fix");
+        };
+        assert_eq!(
+            copy.headers.content_type.as_deref(),
+            Some("text/css; charset=utf-8")
+        );
+        assert_eq!(copy.headers.content_encoding.as_deref(), Some("gzip"));
+    }
 }

@@ -515,4 +515,59 @@ mod tests {
         h.update(&data);
         assert_eq!(h.finish().3.unwrap().len(), 2);
     }
+
+    fn hashed(name: &str, body: &[u8], coding: Option<Coding>) -> LocalFile {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(name);
+        std::fs::write(&path, body).unwrap();
+        let f = FoundFile {
+            key: name.to_string(),
+            path,
+            compress: coding,
+        };
+        hash_file(f, 64, 16).unwrap()
+    }
+
+    #[test]
+    fn compressed_body_is_hashed_as_it_will_be_uploaded() {
+        let body = "body { color: red }\n".repeat(40);
+        for coding in [Coding::Gzip, Coding::Br] {
+            let l = hashed("s.css", body.as_bytes(), Some(coding));
+            let c = l.compressed.clone().expect("compressed");
+            let dir = tempfile::tempdir().unwrap();
+            let src = dir.path().join("s.css");
+            std::fs::write(&src, &body).unwrap();
+            let out =
+                std::fs::read(compress::compress_to_temp(&src, coding).unwrap().path()).unwrap();
+            assert_eq!(
+                (c.size, c.md5),
+                (out.len() as u64, md5_of(&out)),
+                "{coding:?}"
+            );
+            assert_eq!(c.first_bytes, out[..8].to_vec());
+            assert_eq!(l.md5, md5_of(body.as_bytes()), "the source MD5 is kept too");
+            assert!(
+                c.parts.is_some(),
+                "large enough for parts at a 64-byte threshold"
+            );
+            assert_eq!(l.wire().coding, Some(coding));
+        }
+    }
+
+    #[test]
+    fn tiny_and_precompressed_files_stay_plain() {
+        let tiny = hashed("a.txt", b"hi", Some(Coding::Gzip));
+        assert_eq!(
+            (tiny.compressed.is_none(), tiny.not_compressed),
+            (true, Some(NotCompressed::NoGain))
+        );
+        let png = hashed("a.png", &[0x89; 500], Some(Coding::Gzip));
+        assert_eq!(png.not_compressed, Some(NotCompressed::Precompressed));
+        assert!(png.compressed.is_none());
+        let plain = hashed("a.css", &[b'a'; 500], None);
+        assert_eq!(
+            (plain.compressed.is_none(), plain.not_compressed),
+            (true, None)
+        );
+    }
 }

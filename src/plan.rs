@@ -647,4 +647,127 @@ mod tests {
         let p = plan(&[l], &[r], &BTreeMap::new(), &opts(&f));
         assert_eq!(p.assets[0].reason, UploadReason::SizeChanged);
     }
+
+    fn gz(l: &mut LocalFile, body: &[u8]) {
+        l.compressed = Some(crate::local::Compressed {
+            coding: Coding::Gzip,
+            size: body.len() as u64,
+            md5: md5_of(body),
+            parts: None,
+            first_bytes: body.iter().take(8).copied().collect(),
+        });
+    }
+
+    #[test]
+    fn compressed_files_compare_their_compressed_bytes() {
+        let f = no_filter();
+        let mut l = file("a.css", b"body { color: red }");
+        gz(&mut l, b"\x1f\x8bZIPPED");
+        // The object holds the same compressed bytes: nothing to do, nothing to ask.
+        let same = obj("a.css", b"\x1f\x8bZIPPED");
+        assert!(needing_evidence(std::slice::from_ref(&l), std::slice::from_ref(&same)).is_empty());
+        let p = plan(
+            std::slice::from_ref(&l),
+            &[same],
+            &BTreeMap::new(),
+            &opts(&f),
+        );
+        assert_eq!(p.unchanged.len(), 1);
+
+        // Stored plain (the rule is new): asked about, then uploaded compressed.
+        let plain = obj("a.css", b"body { color: red }");
+        assert_eq!(
+            needing_evidence(std::slice::from_ref(&l), std::slice::from_ref(&plain)).len(),
+            1
+        );
+        let ev = BTreeMap::from([("a.css".to_string(), Evidence::default())]);
+        let p = plan(std::slice::from_ref(&l), &[plain], &ev, &opts(&f));
+        assert_eq!(keys(&p.assets), [("a.css", UploadReason::SizeChanged)]);
+        let put = &p.assets[0].put;
+        assert_eq!(put.compress, Some(Coding::Gzip));
+        assert_eq!(put.size, 8);
+        assert_eq!(put.md5, md5_of(b"\x1f\x8bZIPPED"));
+        assert_eq!(put.headers.content_encoding.as_deref(), Some("gzip"));
+        assert_eq!(
+            put.headers.content_type.as_deref(),
+            Some("text/css; charset=utf-8")
+        );
+        assert_eq!(
+            put.headers.metadata[etag::SOURCE_MD5_KEY],
+            hex::encode(l.md5)
+        );
+    }
+
+    #[test]
+    fn a_changed_encoder_does_not_reupload_the_same_source() {
+        let f = no_filter();
+        let mut l = file("a.css", b"body { color: red }");
+        gz(&mut l, b"\x1f\x8bNEWER");
+        let older = obj("a.css", b"\x1f\x8bOLDER");
+        let run = |ev: Evidence| {
+            let ev = BTreeMap::from([("a.css".to_string(), ev)]);
+            plan(
+                std::slice::from_ref(&l),
+                std::slice::from_ref(&older),
+                &ev,
+                &opts(&f),
+            )
+            .assets
+            .first()
+            .map(|u| u.reason)
+        };
+        let same_source = Evidence {
+            source_md5: Some(l.md5),
+            content_encoding: Some("gzip".into()),
+            ..Evidence::default()
+        };
+        assert_eq!(run(same_source.clone()), None);
+        let as_br = Evidence {
+            content_encoding: Some("br".into()),
+            ..same_source.clone()
+        };
+        assert_eq!(run(as_br), Some(UploadReason::EncodingChanged));
+        let edited = Evidence {
+            source_md5: Some(md5_of(b"old source")),
+            ..same_source
+        };
+        assert_eq!(run(edited), Some(UploadReason::ContentChanged));
+    }
+
+    #[test]
+    fn upload_headers_come_from_the_rules() {
+        let c = crate::rules::Config::parse(
+            r#"
+default_content_type = "text/html; charset=utf-8"
+[[rule]]
+match = "**"
+cache_control = "max-age=60"
+[[rule]]
+match = "downloads/*"
+content_type = "application/octet-stream"
+content_disposition = "attachment"
+content_language = "de"
+redirect = "/files/"
+headers = { "x-amz-meta-owner" = "web" }
+"#,
+            std::path::Path::new("s3site.toml"),
+        )
+        .unwrap();
+        let mut l = file("site/downloads/a.txt", b"text");
+        let h = upload_headers(&l, "downloads/a.txt", &c.rules);
+        assert_eq!(h.content_type.as_deref(), Some("application/octet-stream"));
+        assert_eq!(h.cache_control.as_deref(), Some("max-age=60"));
+        assert_eq!(h.content_disposition.as_deref(), Some("attachment"));
+        assert_eq!(h.content_language.as_deref(), Some("de"));
+        assert_eq!(h.website_redirect.as_deref(), Some("/files/"));
+        assert_eq!(h.metadata["owner"], "web");
+        assert_eq!(h.content_encoding, None);
+        let pretty = file("site/about", b"<p>");
+        let h = upload_headers(&pretty, "about", &c.rules);
+        assert_eq!(h.content_type.as_deref(), Some("text/html; charset=utf-8"));
+        // A file the rules compress that does not shrink is marked, so repair accepts it plain.
+        l.not_compressed = Some(NotCompressed::NoGain);
+        let h = upload_headers(&l, "downloads/a.txt", &c.rules);
+        assert_eq!(h.metadata[compress::PLAIN_MARKER_KEY], compress::NO_GAIN);
+    }
 }
