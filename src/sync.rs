@@ -9,7 +9,7 @@ use crate::error::Error;
 use crate::etag::{self, ETag};
 use crate::execute;
 use crate::filter::Filter;
-use crate::local::{self, FoundFile, LocalFile};
+use crate::local::{self, FoundFile, LocalFile, NotCompressed};
 use crate::plan::{self, Evidence, MULTIPART_THRESHOLD, PART_SIZE};
 use crate::repair;
 use crate::report::{Record, Report};
@@ -112,6 +112,7 @@ pub async fn run<S: ObjectStore>(
         execute::execute(store, &plan, opts.concurrency, on_record).await
     };
     let mut notes = Vec::new();
+    notes.extend(plain_note(&plan, &local));
     if !unchanged.is_empty() {
         // The object has the local file's bytes, so the file tells what the body is.
         let by_key: BTreeMap<&str, &LocalFile> =
@@ -152,6 +153,52 @@ pub async fn run<S: ObjectStore>(
         notes,
         elapsed: started.elapsed(),
         ..Report::default()
+    })
+}
+
+/// The warning for uploads the rules compress that went up plain, if any.
+fn plain_note(plan: &plan::Plan, local: &[LocalFile]) -> Option<String> {
+    let uploaded: std::collections::HashSet<&str> = plan
+        .assets
+        .iter()
+        .chain(&plan.pages)
+        .map(|u| u.put.key.as_str())
+        .collect();
+    let (mut formats, mut no_gain) = (Vec::new(), Vec::new());
+    for l in local.iter().filter(|l| uploaded.contains(l.key.as_str())) {
+        match l.not_compressed {
+            Some(NotCompressed::Precompressed) => formats.push(l.key.as_str()),
+            Some(NotCompressed::NoGain) => no_gain.push(l.key.as_str()),
+            None => {}
+        }
+    }
+    let sample = |v: &[&str]| {
+        let mut s = v.iter().take(3).copied().collect::<Vec<_>>().join(", ");
+        if v.len() > 3 {
+            s.push_str(", ...");
+        }
+        s
+    };
+    let mut parts = Vec::new();
+    if !formats.is_empty() {
+        parts.push(format!(
+            "{} already in a compressed format ({})",
+            formats.len(),
+            sample(&formats)
+        ));
+    }
+    if !no_gain.is_empty() {
+        parts.push(format!(
+            "{} that compressing would not shrink ({})",
+            no_gain.len(),
+            sample(&no_gain)
+        ));
+    }
+    (!parts.is_empty()).then(|| {
+        format!(
+            "uploaded plain although a rule says compress: {}",
+            parts.join("; ")
+        )
     })
 }
 

@@ -265,3 +265,56 @@ fn repair_unknown_bucket() {
         assert_eq!(t.proxy.writes(), []);
     });
 }
+
+#[test]
+fn bad_rules_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("s3site.toml");
+    let cases = [
+        ("colour = \"red\"\n", "line 1: unknown field `colour`"),
+        (
+            "\n[[rule]]\nmatch = \"a/{b\"\n",
+            "line 2: rule 1: invalid glob 'a/{b'",
+        ),
+        (
+            "[[rule]]\nmatch = \"*\"\nheaders = { \"X-Frame-Options\" = \"DENY\" }\n",
+            "header 'X-Frame-Options' cannot be set here",
+        ),
+        (
+            "[[rule]]\nmatch = \"*\"\ncompress = \"zip\"\n",
+            "compress = 'zip' is not one of",
+        ),
+        ("exclude = \"x\"\n", "line 1"),
+    ];
+    for (text, needle) in cases {
+        std::fs::write(&config, text).unwrap();
+        let c = config.to_str().unwrap();
+        for cmd in [
+            vec![
+                OsStr::new("sync"),
+                tmp.path().as_os_str(),
+                OsStr::new("s3://b"),
+            ],
+            vec![OsStr::new("repair"), OsStr::new("s3://b")],
+        ] {
+            let mut args = cmd.clone();
+            args.extend([OsStr::new("--config"), OsStr::new(c)]);
+            assert_one_line_error(&offline(&args), 2, needle);
+        }
+    }
+    let missing = tmp.path().join("nope.toml");
+    let out = offline(&[
+        OsStr::new("repair"),
+        OsStr::new("s3://b"),
+        OsStr::new("--config"),
+        missing.as_os_str(),
+    ]);
+    assert_one_line_error(&out, 2, "cannot read config file");
+}
+
+#[test]
+fn no_destination_anywhere() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = offline(&[OsStr::new("sync"), tmp.path().as_os_str()]);
+    assert_one_line_error(&out, 2, "no destination");
+}

@@ -8,4 +8,5 @@ mod util;
 
 mod bad_input;
 mod repair;
+mod rules;
 mod sync;

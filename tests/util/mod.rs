@@ -410,11 +410,14 @@ impl TestEnv {
     }
 }
 
-/// The s3site binary with a clean environment: test credentials, HOME at `home`, no AWS config
-/// files, no instance-metadata lookups (tests never leave loopback).
+/// The s3site binary with a clean environment: test credentials, HOME (and the working
+/// directory) at `home`, no AWS config files, no instance-metadata lookups (tests never leave
+/// loopback).
 pub fn s3site(home: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_s3site"));
-    c.env_clear()
+    // Run in HOME, so no s3site.toml of the working tree is ever picked up.
+    c.current_dir(home)
+        .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", home)
         .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)

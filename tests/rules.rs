@@ -1,0 +1,286 @@
+//! The rules file against real servers: per-path headers, real gzip/br bodies, drift fixed in
+//! place by `sync --repair`, compression drift left to a re-upload.
+
+use crate::util::{TestEnv, assert_exit, each_server, md5_hex, stdout};
+use std::io::Read;
+
+const RULES: &str = r#"
+exclude = ["drafts/**"]
+
+[[rule]]
+match = "**/*.html"
+cache_control = "public, max-age=0, must-revalidate"
+
+[[rule]]
+match = ["css/**", "**/*.{woff2,avif}"]
+cache_control = "public, max-age=31536000, immutable"
+
+[[rule]]
+match = "**/*.{html,css,js,mjs,json,svg,xml,txt,wasm}"
+compress = "gzip"
+
+[[rule]]
+match = "js/*.js"
+compress = "br"
+
+[[rule]]
+match = "downloads/*"
+content_type = "application/vnd.ms-excel"
+content_disposition = "attachment"
+headers = { "x-amz-meta-owner" = "web" }
+"#;
+
+// `downloads/*` gets an explicit type other than application/octet-stream because SeaweedFS
+// replaces a stored application/octet-stream with a type guessed from the extension.
+
+/// Writes the rules file next to the site and returns its path.
+fn write_rules(t: &TestEnv, text: &str) -> String {
+    let p = t.site().parent().unwrap().join("s3site.toml");
+    std::fs::write(&p, text).unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+fn gunzip(b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(b)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+fn unbrotli(b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    brotli::Decompressor::new(b, 4096)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+fn local(t: &TestEnv, rel: &str) -> Vec<u8> {
+    std::fs::read(t.site().join(rel)).unwrap()
+}
+
+fn site_with_extras(t: &TestEnv) {
+    t.copy_fixture_site();
+    t.write("downloads/report.csv", "a,b\n1,2\n");
+    t.write("drafts/secret.html", "<p>not yet</p>");
+}
+
+#[test]
+fn sync_applies_the_rules_file_and_uploads_real_gzip_and_br() {
+    each_server("rules-sync", |t| {
+        site_with_extras(t);
+        let config = write_rules(t, RULES);
+        let out = t.sync("", &["--config", &config]);
+        assert_exit(&out, 0);
+        assert!(
+            !t.keys().iter().any(|k| k.starts_with("drafts/")),
+            "the file's exclude applies"
+        );
+
+        let revalidate = Some("public, max-age=0, must-revalidate");
+        let immutable = Some("public, max-age=31536000, immutable");
+        // (key, Cache-Control, Content-Encoding)
+        let want = [
+            ("index.html", revalidate, Some("gzip")),
+            ("blog/2024/hello/index.html", revalidate, Some("gzip")),
+            ("css/site.css", immutable, Some("gzip")),
+            ("fonts/inter.woff2", immutable, None),
+            ("img/hero.avif", immutable, None),
+            ("js/main.js", None, Some("br")),
+            // 42 bytes: gzip would make it larger, so it stays plain.
+            ("js/app.mjs", None, None),
+            ("img/logo.svg", None, Some("gzip")),
+            ("img/pixel.png", None, None),
+            ("sitemap.xml", None, Some("gzip")),
+        ];
+        for (key, cache, encoding) in want {
+            let h = t.head_full(key);
+            assert_eq!(h.cache_control(), cache, "{key}");
+            assert_eq!(h.content_encoding(), encoding, "{key}");
+            let body = t.get(key);
+            assert_eq!(
+                h.e_tag().unwrap().trim_matches('"'),
+                md5_hex(&body),
+                "{key}: the ETag is the MD5 of the stored bytes"
+            );
+            let decoded = match encoding {
+                Some("gzip") => {
+                    assert_eq!(&body[..2], &[0x1f, 0x8b], "{key}: real gzip bytes");
+                    gunzip(&body)
+                }
+                Some("br") => unbrotli(&body),
+                _ => body,
+            };
+            assert_eq!(decoded, local(t, key), "{key}: decodes to the local file");
+            if encoding.is_some() {
+                let meta = h.metadata().unwrap();
+                assert_eq!(
+                    meta.get("s3site-source-md5").map(String::as_str),
+                    Some(md5_hex(&local(t, key)).as_str()),
+                    "{key}"
+                );
+            }
+        }
+        // The type stays the table's, with its charset, under compression.
+        assert_eq!(
+            t.head_full("css/site.css").content_type(),
+            Some("text/css; charset=utf-8")
+        );
+        // An empty file does not shrink: plain, and marked so.
+        let empty = t.head_full("empty.txt");
+        assert_eq!(empty.content_encoding(), None);
+        assert_eq!(
+            empty
+                .metadata()
+                .unwrap()
+                .get("s3site-compress")
+                .map(String::as_str),
+            Some("no-gain")
+        );
+        let dl = t.head_full("downloads/report.csv");
+        assert_eq!(dl.content_type(), Some("application/vnd.ms-excel"));
+        assert_eq!(dl.content_disposition(), Some("attachment"));
+        assert_eq!(
+            dl.metadata().unwrap().get("owner").map(String::as_str),
+            Some("web")
+        );
+
+        // Deterministic compression: the next run uploads nothing and asks nothing but LIST.
+        t.proxy.clear();
+        let again = t.sync("", &["--config", &config]);
+        assert_exit(&again, 0);
+        let reqs = t.proxy.requests();
+        assert!(reqs.iter().all(|r| r.is_list()), "{reqs:?}");
+        // ...and sync --repair finds every header right.
+        t.proxy.clear();
+        let repair = t.sync("", &["--config", &config, "--repair"]);
+        assert_exit(&repair, 0);
+        assert!(t.proxy.writes().is_empty(), "{:?}", t.proxy.writes());
+    });
+}
+
+#[test]
+fn a_changed_rule_is_applied_by_sync_repair_with_copies_only() {
+    each_server("rules-change", |t| {
+        site_with_extras(t);
+        let config = write_rules(t, RULES);
+        assert_exit(&t.sync("", &["--config", &config]), 0);
+        let html: Vec<String> = t
+            .keys()
+            .into_iter()
+            .filter(|k| k.ends_with(".html"))
+            .collect();
+        assert_eq!(html.len(), 5);
+
+        let changed = RULES.replace("max-age=0, must-revalidate", "no-cache");
+        write_rules(t, &changed);
+        t.proxy.clear();
+        let out = t.sync("", &["--config", &config, "--repair"]);
+        assert_exit(&out, 0);
+        let mut copied: Vec<String> = t
+            .proxy
+            .writes()
+            .iter()
+            .map(|w| {
+                assert!(w.is_copy_object(), "only copies, no upload: {w:?}");
+                let key = w.path.trim_start_matches(&format!("/{}/", t.bucket));
+                percent_encoding::percent_decode_str(key)
+                    .decode_utf8()
+                    .unwrap()
+                    .into_owned()
+            })
+            .collect();
+        copied.sort();
+        assert_eq!(copied, html);
+        for key in &html {
+            let h = t.head_full(key);
+            assert_eq!(h.cache_control(), Some("public, no-cache"), "{key}");
+            assert_eq!(
+                h.content_encoding(),
+                Some("gzip"),
+                "{key}: the body is kept"
+            );
+            assert_eq!(gunzip(&t.get(key)), local(t, key), "{key}");
+        }
+    });
+}
+
+#[test]
+fn repair_leaves_compression_drift_to_a_reupload() {
+    each_server("rules-compress-drift", |t| {
+        t.write("s.css", "body { color: red }\n".repeat(20));
+        let body = local(t, "s.css");
+        t.put_with("s.css", &body, |r| {
+            r.content_type("text/css; charset=utf-8")
+        });
+        let config = write_rules(t, "[[rule]]\nmatch = \"*.css\"\ncompress = \"gzip\"\n");
+        let out = t
+            .cmd()
+            .args(["repair", &t.url(""), "--config", &config])
+            .args(["--endpoint-url", &t.proxy.endpoint, "--path-style"])
+            .output()
+            .unwrap();
+        assert_exit(&out, 0);
+        let text = stdout(&out);
+        assert!(
+            text.contains("skipped: repair s.css") && text.contains("run s3site sync"),
+            "{text}"
+        );
+        assert!(t.proxy.writes().is_empty(), "{:?}", t.proxy.writes());
+        // sync re-uploads it compressed.
+        t.proxy.clear();
+        let out = t.sync("", &["--config", &config]);
+        assert_exit(&out, 0);
+        assert!(stdout(&out).contains("upload s.css"), "{}", stdout(&out));
+        assert_eq!(t.head_full("s.css").content_encoding(), Some("gzip"));
+        assert_eq!(gunzip(&t.get("s.css")), body);
+    });
+}
+
+#[test]
+fn the_bucket_can_come_from_the_rules_file_and_explain_shows_the_result() {
+    each_server("rules-bucket", |t| {
+        t.write("index.html", "<p>hi</p>");
+        t.write("about", "<p>pretty url</p>");
+        let config = write_rules(
+            t,
+            &format!(
+                "bucket = \"{}\"\ndefault_content_type = \"text/html; charset=utf-8\"\n\
+                 [[rule]]\nmatch = \"*.html\"\ncache_control = \"no-cache\"\n",
+                t.url("www")
+            ),
+        );
+        let out = t
+            .cmd()
+            .arg("sync")
+            .arg(t.site())
+            .args(["--config", &config])
+            .args(["--endpoint-url", &t.proxy.endpoint, "--path-style"])
+            .output()
+            .unwrap();
+        assert_exit(&out, 0);
+        assert_eq!(t.keys(), ["www/about", "www/index.html"]);
+        assert_eq!(
+            t.head_full("www/about").content_type(),
+            Some("text/html; charset=utf-8")
+        );
+        assert_eq!(
+            t.head_full("www/index.html").cache_control(),
+            Some("no-cache")
+        );
+
+        let explain = t
+            .cmd()
+            .args(["explain", "index.html", "about", "--config", &config])
+            .output()
+            .unwrap();
+        assert_exit(&explain, 0);
+        let text = stdout(&explain);
+        assert!(text.contains("Cache-Control: no-cache (rule #1)"), "{text}");
+        assert!(
+            text.contains("text/html; charset=utf-8 (default_content_type: no extension)"),
+            "{text}"
+        );
+    });
+}
