@@ -98,6 +98,11 @@ async fn upload_all<S: ObjectStore>(
         .await
 }
 
+/// Compressions running at once (one per core).
+static COMPRESSING: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+    tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+});
+
 /// Stores one file; a compressed body is produced first into a temporary file (deterministic,
 /// so it must match the size and MD5 the plan was made with, which Content-MD5 then enforces).
 async fn upload<S: ObjectStore>(store: &S, put: &PutFile) -> Result<(), String> {
@@ -105,10 +110,16 @@ async fn upload<S: ObjectStore>(store: &S, put: &PutFile) -> Result<(), String> 
         return store.put_file(put).await.map_err(|e| e.to_string());
     };
     let src = put.path.clone();
+    // One compression per core at a time: encoders are CPU-bound and brotli's take memory.
+    let permit = COMPRESSING
+        .acquire()
+        .await
+        .map_err(|e| format!("compressing: {e}"))?;
     let tmp = tokio::task::spawn_blocking(move || compress::compress_to_temp(&src, coding))
         .await
         .map_err(|e| format!("compressing: {e}"))?
         .map_err(|e| format!("compressing {}: {e}", put.path.display()))?;
+    drop(permit);
     let len = tmp.as_file().metadata().map(|m| m.len()).unwrap_or(0);
     if len != put.size {
         return Err(format!(
