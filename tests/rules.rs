@@ -60,8 +60,24 @@ fn local(t: &TestEnv, rel: &str) -> Vec<u8> {
     std::fs::read(t.site().join(rel)).unwrap()
 }
 
+/// About 300 KB of text that compresses, but not trivially (bodies over the encoders' 64 KiB
+/// input pieces).
+fn big_text(seed: u32) -> String {
+    (0..12_000u32)
+        .map(|i| {
+            format!(
+                ".c{} {{ margin: {}px }}\n",
+                i.wrapping_mul(seed) % 977,
+                i % 13
+            )
+        })
+        .collect()
+}
+
 fn site_with_extras(t: &TestEnv) {
     t.copy_fixture_site();
+    t.write("css/big.css", big_text(7));
+    t.write("js/big.js", big_text(11));
     t.write("downloads/report.csv", "a,b\n1,2\n");
     t.write("drafts/secret.html", "<p>not yet</p>");
 }
@@ -85,6 +101,8 @@ fn sync_applies_the_rules_file_and_uploads_real_gzip_and_br() {
             ("index.html", revalidate, Some("gzip")),
             ("blog/2024/hello/index.html", revalidate, Some("gzip")),
             ("css/site.css", immutable, Some("gzip")),
+            ("css/big.css", immutable, Some("gzip")),
+            ("js/big.js", None, Some("br")),
             ("fonts/inter.woff2", immutable, None),
             ("img/hero.avif", immutable, None),
             ("js/main.js", None, Some("br")),
