@@ -356,6 +356,11 @@ fn build_rule(raw: RawRule, line: usize) -> Result<Rule, String> {
                  content_language or redirect for the others"
             ));
         };
+        if meta == crate::etag::MD5_METADATA_KEY || meta.starts_with("s3site-") {
+            return Err(format!(
+                "header '{name}' is s3site's own metadata and cannot be set by a rule"
+            ));
+        }
         check_value(&v).map_err(|m| format!("{name}: {m}"))?;
         metadata.insert(meta.to_string(), v);
     }
@@ -586,6 +591,9 @@ redirect = "/new/"
 
         let e = err("[[rule]]\nmatch = \"a\"\nheaders = { \"x-amz-meta-bad name\" = \"x\" }\n");
         assert!(e.contains("cannot be set here"), "{e}");
+
+        let e = err("[[rule]]\nmatch = \"a\"\nheaders = { \"x-amz-meta-md5chksum\" = \"x\" }\n");
+        assert!(e.contains("s3site's own metadata"), "{e}");
 
         let e = err("[[rule]]\nmatch = \"a\"\ncache_control = \"a\\nb\"\n");
         assert!(e.contains("printable ASCII"), "{e}");
