@@ -3,10 +3,12 @@
 //! Owns: the order of a run (validate flags, walk the source, connect, run, print) and the
 //! one place a fatal error is printed. Must not: hold logic that a library module owns.
 
+use crate::cancel::Cancel;
 use crate::cli::{
     Cli, Command, ConnectionArgs, ExplainArgs, OutputArgs, OutputFormat, RepairArgs, SyncArgs,
 };
 use crate::config::{self, S3Url};
+use crate::error::EXIT_INTERRUPTED;
 use crate::error::Error;
 use crate::filter::Filter;
 use crate::local;
@@ -16,6 +18,7 @@ use crate::rules::Config;
 use crate::s3::{Connection, S3Store};
 use crate::sync::{self, SyncOptions};
 use std::path::Path;
+use std::sync::Arc;
 
 /// Runs a parsed command line and returns the process exit code; fatal errors are printed here
 /// (as one line on stderr, or a JSON document with `--output json`).
@@ -85,10 +88,12 @@ async fn run_sync(args: SyncArgs) -> Result<u8, Error> {
         repair: args.repair,
         rules: config.rules,
     };
+    let cancel = on_ctrl_c();
     let report = sync::run(
         &store,
         files,
         &opts,
+        &cancel,
         |total| printer.start_progress(total),
         &|r| printer.record(r),
     )
@@ -112,12 +117,38 @@ async fn run_repair(args: RepairArgs) -> Result<u8, Error> {
         concurrency,
         rules: config.rules,
     };
-    let report = repair::run(&store, &opts, |total| printer.start_progress(total), &|r| {
-        printer.record(r)
-    })
+    let cancel = on_ctrl_c();
+    let report = repair::run(
+        &store,
+        &opts,
+        &cancel,
+        |total| printer.start_progress(total),
+        &|r| printer.record(r),
+    )
     .await?;
     printer.finish(&report);
     Ok(report.exit_code())
+}
+
+/// The first Ctrl-C stops scheduling new requests (those in flight finish, the summary says
+/// what was left undone, the exit code is 130); a second one exits at once.
+fn on_ctrl_c() -> Arc<Cancel> {
+    let cancel = Arc::new(Cancel::default());
+    let c = cancel.clone();
+    tokio::spawn(async move {
+        while tokio::signal::ctrl_c().await.is_ok() {
+            if c.is_cancelled() {
+                eprintln!("s3site: interrupted again: exiting now");
+                std::process::exit(i32::from(EXIT_INTERRUPTED));
+            }
+            c.cancel();
+            eprintln!(
+                "s3site: interrupted: finishing the requests in flight, starting no more \
+                 (Ctrl-C again to exit now)"
+            );
+        }
+    });
+    cancel
 }
 
 fn run_explain(args: ExplainArgs) -> Result<u8, Error> {

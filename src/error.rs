@@ -12,6 +12,8 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_FAILED: u8 = 1;
 /// Bad usage, configuration or input, detected before any write.
 pub const EXIT_USAGE: u8 = 2;
+/// Interrupted by Ctrl-C (SIGINT): requests in flight finished, nothing else started.
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// An error that ends a run before or instead of its work.
 #[derive(Debug, thiserror::Error)]

@@ -4,6 +4,7 @@
 //! only if every upload succeeded and the plan allows them — and turning each request's result
 //! into a `Record`. Must not: decide what to upload (that is `plan`) or know about S3 itself.
 
+use crate::cancel::{Cancel, INTERRUPTED};
 use crate::compress;
 use crate::plan::{Plan, Upload};
 use crate::report::{Action, Outcome, Record};
@@ -29,28 +30,33 @@ pub fn dry_run(plan: &Plan) -> Vec<Record> {
 }
 
 /// Executes `plan`, calling `on_record` as each action finishes, and returns every record.
+/// Once `cancel` is set, no new request starts: what is in flight finishes, the rest is
+/// `NotRun`, and nothing is deleted.
 pub async fn execute<S: ObjectStore>(
     store: &S,
     plan: &Plan,
     concurrency: usize,
+    cancel: &Cancel,
     on_record: &(dyn Fn(&Record) + Sync),
 ) -> Vec<Record> {
     let mut out = unchanged_records(plan);
     for r in &out {
         on_record(r);
     }
-    let assets = upload_all(store, &plan.assets, concurrency, on_record).await;
+    let assets = upload_all(store, &plan.assets, concurrency, cancel, on_record).await;
     let assets_ok = all_ok(&assets);
     out.extend(assets);
     if assets_ok {
-        let pages = upload_all(store, &plan.pages, concurrency, on_record).await;
+        let pages = upload_all(store, &plan.pages, concurrency, cancel, on_record).await;
         out.extend(pages);
     } else {
+        let why = if cancel.is_cancelled() {
+            INTERRUPTED
+        } else {
+            "not uploaded because an asset upload failed"
+        };
         for u in &plan.pages {
-            let r = upload_record(
-                u,
-                Outcome::NotRun("not uploaded because an asset upload failed".into()),
-            );
+            let r = upload_record(u, Outcome::NotRun(why.into()));
             on_record(&r);
             out.push(r);
         }
@@ -58,6 +64,7 @@ pub async fn execute<S: ObjectStore>(
     let uploads_ok = all_ok(&out);
     let blocked = match &plan.delete_blocked {
         Some(why) => Some(why.to_string()),
+        None if cancel.is_cancelled() => Some(INTERRUPTED.to_string()),
         None if !uploads_ok => Some("not deleted because an upload failed".to_string()),
         None => None,
     };
@@ -81,13 +88,18 @@ async fn upload_all<S: ObjectStore>(
     store: &S,
     uploads: &[Upload],
     concurrency: usize,
+    cancel: &Cancel,
     on_record: &(dyn Fn(&Record) + Sync),
 ) -> Vec<Record> {
     futures::stream::iter(uploads)
         .map(|u| async move {
-            let outcome = match upload(store, &u.put).await {
-                Ok(()) => Outcome::Ok,
-                Err(e) => Outcome::Failed(e),
+            let outcome = if cancel.is_cancelled() {
+                Outcome::NotRun(INTERRUPTED.into())
+            } else {
+                match upload(store, &u.put).await {
+                    Ok(()) => Outcome::Ok,
+                    Err(e) => Outcome::Failed(e),
+                }
             };
             let r = upload_record(u, outcome);
             on_record(&r);
@@ -251,7 +263,42 @@ mod tests {
     }
 
     async fn run(store: &MemoryStore, plan: &Plan) -> Vec<Record> {
-        execute(store, plan, 4, &|_| {}).await
+        execute(store, plan, 4, &Cancel::default(), &|_| {}).await
+    }
+
+    #[tokio::test]
+    async fn after_an_interruption_nothing_new_starts_and_nothing_is_deleted() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = MemoryStore::default();
+        store.insert("old.html", b"o");
+        let plan = Plan {
+            assets: vec![
+                upload(dir.path(), "a.css", b"a"),
+                upload(dir.path(), "b.js", b"b"),
+            ],
+            pages: vec![upload(dir.path(), "index.html", b"<p>")],
+            deletes: vec![del("old.html")],
+            ..Plan::default()
+        };
+        let cancel = Cancel::default();
+        // Interrupted while the first upload is being recorded: one runs at a time here.
+        let records = execute(&store, &plan, 1, &cancel, &|_| cancel.cancel()).await;
+        let outcomes: Vec<(&str, &Outcome)> = records
+            .iter()
+            .map(|r| (r.key.as_str(), &r.outcome))
+            .collect();
+        let not_run = Outcome::NotRun(INTERRUPTED.into());
+        assert_eq!(
+            outcomes,
+            [
+                ("a.css", &Outcome::Ok),
+                ("b.js", &not_run),
+                ("index.html", &not_run),
+                ("old.html", &not_run),
+            ]
+        );
+        assert_eq!(store.write_log(), ["put a.css"]);
+        assert!(store.body("old.html").is_some());
     }
 
     #[tokio::test]

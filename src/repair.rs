@@ -5,6 +5,7 @@
 //! `drift::needs_sniff` asks, one copy per object to fix) with bounded concurrency, and turning
 //! each result into a `Record`. Must not: decide what is wrong (that is `drift`) or print.
 
+use crate::cancel::{Cancel, INTERRUPTED};
 use crate::drift::{self, Expect, Sniff, Verdict};
 use crate::error::Error;
 use crate::filter::Filter;
@@ -42,6 +43,7 @@ pub const VERSIONS_NOTE: &str =
 pub async fn run<S: ObjectStore>(
     store: &S,
     opts: &RepairOptions,
+    cancel: &Cancel,
     on_start: impl FnOnce(u64),
     on_record: &(dyn Fn(&Record) + Sync),
 ) -> Result<Report, Error> {
@@ -71,6 +73,7 @@ pub async fn run<S: ObjectStore>(
             let rel = key.strip_prefix(&opts.prefix).unwrap_or(key);
             (None, Expect::new(&opts.rules, rel))
         },
+        cancel,
         on_record,
     )
     .await;
@@ -85,6 +88,7 @@ pub async fn run<S: ObjectStore>(
             .into_iter()
             .collect(),
         fail_on_drift: opts.fail_on_drift,
+        interrupted: cancel.is_cancelled(),
         elapsed: started.elapsed(),
         ..Report::default()
     })
@@ -100,13 +104,28 @@ pub async fn repair_all<S: ObjectStore>(
     dry_run: bool,
     concurrency: usize,
     judge: impl Fn(&str) -> (Option<Sniff>, Expect),
+    cancel: &Cancel,
     on_record: &(dyn Fn(&Record) + Sync),
 ) -> (Vec<Record>, bool) {
     let mut versioned = false;
     let mut records: Vec<Record> = futures::stream::iter(keys)
         .map(|key| {
             let (sniff, expect) = judge(&key);
-            async move { repair_one(store, key, sniff, expect, dry_run).await }
+            async move {
+                if cancel.is_cancelled() {
+                    let r = Record {
+                        key,
+                        action: Action::Repair,
+                        reason: "not checked".into(),
+                        bytes: 0,
+                        content_type: None,
+                        changes: Vec::new(),
+                        outcome: Outcome::NotRun(INTERRUPTED.into()),
+                    };
+                    return (r, false);
+                }
+                repair_one(store, key, sniff, expect, dry_run).await
+            }
         })
         .buffer_unordered(concurrency.max(1))
         .map(|(record, v)| {
@@ -265,7 +284,9 @@ mod tests {
     }
 
     async fn run_on(s: &MemoryStore, o: &RepairOptions) -> Report {
-        run(s, o, |_| {}, &|_| {}).await.expect("run")
+        run(s, o, &Cancel::default(), |_| {}, &|_| {})
+            .await
+            .expect("run")
     }
 
     #[tokio::test]

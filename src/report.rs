@@ -5,7 +5,7 @@
 //! their text and JSON forms. Must not: decide or perform actions.
 
 use crate::drift::Change;
-use crate::error::{EXIT_FAILED, EXIT_OK};
+use crate::error::{EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use std::io::{IsTerminal, Write};
@@ -113,6 +113,8 @@ pub struct Report {
     pub notes: Vec<String>,
     /// `--fail-on-drift`: a dry run that finds headers to repair exits 1.
     pub fail_on_drift: bool,
+    /// Whether the user interrupted the run (Ctrl-C).
+    pub interrupted: bool,
     /// Wall time.
     pub elapsed: Duration,
 }
@@ -143,8 +145,11 @@ impl Report {
 
     /// 0 when everything planned was done (or, in a dry run, could be); 1 when anything failed,
     /// was left undone, or deletes were refused, or (with `--fail-on-drift`) a dry run found
-    /// headers to repair.
+    /// headers to repair; 130 when interrupted.
     pub fn exit_code(&self) -> u8 {
+        if self.interrupted {
+            return EXIT_INTERRUPTED;
+        }
         let t = self.totals();
         let drift = self.fail_on_drift && self.dry_run && t.repaired > 0;
         if t.failed > 0 || t.not_run > 0 || self.delete_blocked.is_some() || drift {
@@ -159,6 +164,9 @@ impl Report {
     pub fn summary(&self) -> String {
         let t = self.totals();
         let mut s = String::new();
+        if self.interrupted {
+            s.push_str("interrupted: ");
+        }
         if self.dry_run {
             s.push_str("dry run, nothing written: would have ");
         }
@@ -221,6 +229,7 @@ impl Report {
             "actions": actions,
             "delete_blocked": self.delete_blocked,
             "notes": self.notes,
+            "interrupted": self.interrupted,
             "totals": self.totals(),
             "exit_code": self.exit_code(),
         })

@@ -33,6 +33,7 @@ use crate::store::{
 };
 use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_s3::Client;
+use aws_sdk_s3::config::retry::RetryConfig;
 use aws_sdk_s3::config::{
     BehaviorVersion, ProvideCredentials, Region, RequestChecksumCalculation,
     ResponseChecksumValidation,
@@ -45,7 +46,10 @@ use aws_sdk_s3::types::{
 };
 use futures::{StreamExt, TryStreamExt};
 use std::sync::Arc;
+use std::time::Duration;
 
+/// Attempts per request, retries included.
+const MAX_ATTEMPTS: u32 = 5;
 /// Parts of one multipart upload sent at once.
 const PART_CONCURRENCY: usize = 4;
 /// Read size when streaming a file body.
@@ -104,6 +108,14 @@ impl S3Store {
             .await
             .map_err(|e| StoreError::Credentials(credentials_error(&e, conn.profile.as_deref())))?;
         let mut b = aws_sdk_s3::config::Builder::from(&sdk)
+            // The SDK's standard retry (exponential backoff with jitter) on 5xx, SlowDown,
+            // timeouts and connection errors, with two more attempts than its default.
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(MAX_ATTEMPTS)
+                    .with_initial_backoff(Duration::from_millis(200))
+                    .with_max_backoff(Duration::from_secs(10)),
+            )
             // The SDK's default CRC trailer makes the body aws-chunked, which some stores keep
             // as `Content-Encoding: aws-chunked` or store framed; Content-MD5 does the job.
             .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)

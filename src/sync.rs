@@ -4,6 +4,7 @@
 //! HEAD for each object whose ETag cannot be compared from the listing). Must not: decide
 //! anything itself (that is `plan`) or print (it hands records to a callback).
 
+use crate::cancel::Cancel;
 use crate::drift::{Expect, Sniff};
 use crate::error::Error;
 use crate::etag::{self, ETag};
@@ -48,6 +49,7 @@ pub async fn run<S: ObjectStore>(
     store: &S,
     files: Vec<FoundFile>,
     opts: &SyncOptions,
+    cancel: &Cancel,
     on_start: impl FnOnce(u64),
     on_record: &(dyn Fn(&Record) + Sync),
 ) -> Result<Report, Error> {
@@ -109,7 +111,7 @@ pub async fn run<S: ObjectStore>(
         records.iter().for_each(on_record);
         records
     } else {
-        execute::execute(store, &plan, opts.concurrency, on_record).await
+        execute::execute(store, &plan, opts.concurrency, cancel, on_record).await
     };
     let mut notes = Vec::new();
     notes.extend(plain_note(&plan, &local));
@@ -135,6 +137,7 @@ pub async fn run<S: ObjectStore>(
                 });
                 (sniff, Expect::new(&opts.rules, rel))
             },
+            cancel,
             on_record,
         )
         .await;
@@ -151,6 +154,7 @@ pub async fn run<S: ObjectStore>(
         records,
         delete_blocked: plan.delete_blocked.map(|b| b.to_string()),
         notes,
+        interrupted: cancel.is_cancelled(),
         elapsed: started.elapsed(),
         ..Report::default()
     })

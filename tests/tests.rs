@@ -7,6 +7,7 @@
 mod util;
 
 mod bad_input;
+mod faults;
 mod repair;
 mod rules;
 mod sync;

@@ -1,9 +1,11 @@
 //! A loopback HTTP proxy in front of the test server that records every request, so tests can
-//! assert which requests s3site made (no write on a no-op sync, one LIST and nothing else...).
-//! It forwards requests untouched (the Host header too, so SigV4 signatures still verify).
+//! assert which requests s3site made (no write on a no-op sync, one LIST and nothing else...),
+//! and injects faults on the requests a test picks: an S3 500/503, a connection reset, a delay,
+//! a response cut mid-body. It forwards requests untouched (the Host header too, so SigV4
+//! signatures still verify).
 
-use http_body_util::BodyExt;
-use hyper::body::Incoming;
+use http_body_util::{BodyExt, StreamBody};
+use hyper::body::{Bytes, Frame, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
@@ -36,6 +38,16 @@ impl Seen {
         self.copy && !self.query.contains("uploadId")
     }
 
+    /// Whether this is a PutObject request (a body, not a copy or a part).
+    pub fn is_put_object(&self) -> bool {
+        self.method == "PUT" && !self.copy && !self.query.contains("uploadId")
+    }
+
+    /// Whether this is a HeadObject request.
+    pub fn is_head(&self) -> bool {
+        self.method == "HEAD"
+    }
+
     /// Whether this is a ListObjectsV2 request.
     pub fn is_list(&self) -> bool {
         self.method == "GET" && self.query.contains("list-type=2")
@@ -45,49 +57,114 @@ impl Seen {
 /// Something to run just before a copy request is forwarded (it gets the request's path).
 pub type Hook = Arc<dyn Fn(&str) + Send + Sync>;
 
+/// Which requests a fault applies to.
+pub type Matcher = Arc<dyn Fn(&Seen) -> bool + Send + Sync>;
+
+/// What the proxy does instead of (or on top of) forwarding a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultKind {
+    /// Answer with this status and an S3 error document (`500` InternalError, `503` SlowDown),
+    /// without forwarding.
+    Status(u16),
+    /// Close the connection without answering, without forwarding.
+    Reset,
+    /// Wait this many milliseconds, then forward.
+    Delay(u64),
+    /// Forward, then send only the first half of the response body and close.
+    CutBody,
+}
+
+struct Fault {
+    matches: Matcher,
+    kind: FaultKind,
+    /// How many more times it applies; `None`: every time.
+    remaining: Option<usize>,
+}
+
+#[derive(Default)]
+struct Shared {
+    seen: Mutex<Vec<Seen>>,
+    before_copy: Mutex<Option<Hook>>,
+    faults: Mutex<Vec<Fault>>,
+    injected: Mutex<usize>,
+}
+
+impl Shared {
+    /// The fault for this request, if one applies (counting it down).
+    fn fault_for(&self, s: &Seen) -> Option<FaultKind> {
+        let mut faults = self.faults.lock().unwrap();
+        let f = faults
+            .iter_mut()
+            .find(|f| f.remaining != Some(0) && (f.matches)(s))?;
+        if let Some(n) = &mut f.remaining {
+            *n -= 1;
+        }
+        *self.injected.lock().unwrap() += 1;
+        Some(f.kind)
+    }
+}
+
 /// The running proxy; it stops with the test process.
 pub struct Proxy {
     /// `http://127.0.0.1:PORT`.
     pub endpoint: String,
-    seen: Arc<Mutex<Vec<Seen>>>,
-    before_copy: Arc<Mutex<Option<Hook>>>,
+    shared: Arc<Shared>,
 }
 
 impl Proxy {
     /// Starts a proxy to `upstream` (an `http://host:port` endpoint) on a free loopback port.
     pub fn start(upstream: &str) -> Proxy {
         let upstream = upstream.trim_end_matches('/').to_string();
-        let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
+        let shared: Arc<Shared> = Arc::default();
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind proxy");
         listener.set_nonblocking(true).expect("nonblocking");
         let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
-        let log = seen.clone();
-        let before_copy: Arc<Mutex<Option<Hook>>> = Arc::default();
-        let hook = before_copy.clone();
+        let s = shared.clone();
         std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
                 .enable_all()
                 .build()
                 .expect("proxy runtime");
-            rt.block_on(serve(listener, upstream, log, hook));
+            rt.block_on(serve(listener, upstream, s));
         });
-        Proxy {
-            endpoint,
-            seen,
-            before_copy,
-        }
+        Proxy { endpoint, shared }
     }
 
     /// Runs `f` (on a blocking thread) just before each copy request is forwarded: a way to
     /// make a writer race s3site deterministically.
     pub fn before_copy(&self, f: impl Fn(&str) + Send + Sync + 'static) {
-        *self.before_copy.lock().unwrap() = Some(Arc::new(f));
+        *self.shared.before_copy.lock().unwrap() = Some(Arc::new(f));
+    }
+
+    /// Injects `kind` into the next `times` requests `matches` accepts (`None`: all of them,
+    /// until `clear_faults`). Faults are tried in the order they were added.
+    pub fn fault(
+        &self,
+        matches: impl Fn(&Seen) -> bool + Send + Sync + 'static,
+        kind: FaultKind,
+        times: Option<usize>,
+    ) {
+        self.shared.faults.lock().unwrap().push(Fault {
+            matches: Arc::new(matches),
+            kind,
+            remaining: times,
+        });
+    }
+
+    /// Removes every fault.
+    pub fn clear_faults(&self) {
+        self.shared.faults.lock().unwrap().clear();
+    }
+
+    /// How many faults were injected so far.
+    pub fn injected(&self) -> usize {
+        *self.shared.injected.lock().unwrap()
     }
 
     /// Every request seen so far.
     pub fn requests(&self) -> Vec<Seen> {
-        self.seen.lock().unwrap().clone()
+        self.shared.seen.lock().unwrap().clone()
     }
 
     /// The requests that could change the store.
@@ -97,16 +174,99 @@ impl Proxy {
 
     /// Forgets what was seen.
     pub fn clear(&self) {
-        self.seen.lock().unwrap().clear();
+        self.shared.seen.lock().unwrap().clear();
     }
 }
 
-async fn serve(
-    listener: std::net::TcpListener,
+type Body = http_body_util::combinators::BoxBody<Bytes, BoxError>;
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+fn full(status: u16, text: String) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/xml")
+        .body(
+            http_body_util::Full::new(Bytes::from(text))
+                .map_err(|never| match never {})
+                .boxed(),
+        )
+        .expect("response")
+}
+
+fn s3_error(status: u16) -> Response<Body> {
+    let code = if status == 503 {
+        "SlowDown"
+    } else {
+        "InternalError"
+    };
+    full(
+        status,
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code>\
+             <Message>injected by the test proxy</Message></Error>"
+        ),
+    )
+}
+
+async fn handle(
+    req: Request<Incoming>,
+    client: Client<HttpConnector, Incoming>,
     upstream: String,
-    seen: Arc<Mutex<Vec<Seen>>>,
-    before_copy: Arc<Mutex<Option<Hook>>>,
-) {
+    shared: Arc<Shared>,
+) -> Result<Response<Body>, BoxError> {
+    let copy = req.headers().contains_key("x-amz-copy-source");
+    let seen = Seen {
+        method: req.method().to_string(),
+        path: req.uri().path().to_string(),
+        query: req.uri().query().unwrap_or("").to_string(),
+        copy,
+    };
+    shared.seen.lock().unwrap().push(seen.clone());
+    let fault = shared.fault_for(&seen);
+    match fault {
+        Some(FaultKind::Status(code)) => {
+            let _ = req.into_body().collect().await;
+            return Ok(s3_error(code));
+        }
+        Some(FaultKind::Reset) => return Err("injected connection reset".into()),
+        Some(FaultKind::Delay(ms)) => {
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+        }
+        _ => {}
+    }
+    let hook = shared.before_copy.lock().unwrap().clone();
+    if let (true, Some(hook)) = (copy, hook) {
+        let path = seen.path.clone();
+        let _ = tokio::task::spawn_blocking(move || hook(&path)).await;
+    }
+    let (mut parts, body) = req.into_parts();
+    let pq = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "/".into());
+    parts.uri = format!("{upstream}{pq}").parse().expect("upstream uri");
+    let resp = match client.request(Request::from_parts(parts, body)).await {
+        Ok(r) => r,
+        Err(e) => return Ok(full(502, e.to_string())),
+    };
+    let (parts, body) = resp.into_parts();
+    if fault == Some(FaultKind::CutBody) {
+        let bytes = body.collect().await?.to_bytes();
+        let half = bytes.slice(..bytes.len() / 2);
+        let frames = futures::stream::iter(vec![
+            Ok(Frame::data(half)),
+            Err::<Frame<Bytes>, BoxError>("injected: response cut mid-body".into()),
+        ]);
+        return Ok(Response::from_parts(parts, StreamBody::new(frames).boxed()));
+    }
+    Ok(Response::from_parts(
+        parts,
+        body.map_err(|e| Box::new(e) as BoxError).boxed(),
+    ))
+}
+
+async fn serve(listener: std::net::TcpListener, upstream: String, shared: Arc<Shared>) {
     let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
     let client: Client<HttpConnector, Incoming> =
         Client::builder(TokioExecutor::new()).build(HttpConnector::new());
@@ -114,52 +274,10 @@ async fn serve(
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
-        let client = client.clone();
-        let upstream = upstream.clone();
-        let seen = seen.clone();
-        let before_copy = before_copy.clone();
+        let (client, upstream, shared) = (client.clone(), upstream.clone(), shared.clone());
         tokio::spawn(async move {
             let service = service_fn(move |req: Request<Incoming>| {
-                let client = client.clone();
-                let upstream = upstream.clone();
-                let seen = seen.clone();
-                let before_copy = before_copy.clone();
-                async move {
-                    let copy = req.headers().contains_key("x-amz-copy-source");
-                    let path = req.uri().path().to_string();
-                    seen.lock().unwrap().push(Seen {
-                        method: req.method().to_string(),
-                        path: path.clone(),
-                        query: req.uri().query().unwrap_or("").to_string(),
-                        copy,
-                    });
-                    let hook = before_copy.lock().unwrap().clone();
-                    if let (true, Some(hook)) = (copy, hook) {
-                        let _ = tokio::task::spawn_blocking(move || hook(&path)).await;
-                    }
-                    let (mut parts, body) = req.into_parts();
-                    let pq = parts
-                        .uri
-                        .path_and_query()
-                        .map(|p| p.as_str().to_string())
-                        .unwrap_or_else(|| "/".into());
-                    parts.uri = format!("{upstream}{pq}").parse().expect("upstream uri");
-                    let resp = client.request(Request::from_parts(parts, body)).await;
-                    match resp {
-                        Ok(r) => {
-                            let (parts, body) = r.into_parts();
-                            Ok::<_, hyper::Error>(Response::from_parts(parts, body.boxed()))
-                        }
-                        Err(e) => Ok(Response::builder()
-                            .status(502)
-                            .body(
-                                http_body_util::Full::new(hyper::body::Bytes::from(e.to_string()))
-                                    .map_err(|never| match never {})
-                                    .boxed(),
-                            )
-                            .expect("502 response")),
-                    }
-                }
+                handle(req, client.clone(), upstream.clone(), shared.clone())
             });
             let _ = http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
