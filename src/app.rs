@@ -74,7 +74,7 @@ async fn run_sync(args: SyncArgs) -> Result<u8, Error> {
         settings(args.config.as_deref(), args.url.as_deref(), &args.exclude)?;
     let concurrency = config::concurrency(args.concurrency)?;
     // Everything local is checked before connecting: bad input never costs a request.
-    let files = local::walk(&args.dir, &url.prefix, &filter)?;
+    let files = local::walk(&args.dir, &url.prefix, &filter, args.follow_outside)?;
     let store = connect(args.connection, &url.bucket).await?;
     let printer = printer(&args.output);
     let opts = SyncOptions {

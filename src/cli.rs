@@ -104,6 +104,10 @@ pub struct SyncArgs {
     /// With --delete: if more than N objects would be deleted, delete none and exit 1.
     #[arg(long, value_name = "N", requires = "delete")]
     pub max_delete: Option<usize>,
+    /// Follow symbolic links that lead outside DIR (refused by default, so nothing outside the
+    /// site is published by accident).
+    #[arg(long)]
+    pub follow_outside: bool,
     /// Also fix the headers of unchanged objects in place, as `s3site repair` does (one HEAD
     /// per unchanged object).
     #[arg(long)]

@@ -127,8 +127,15 @@ pub struct Parts {
 }
 
 /// Walks `root`, returning every file not excluded by `filter`, keyed under `prefix`
-/// (which is empty or ends with `/`), sorted by key.
-pub fn walk(root: &Path, prefix: &str, filter: &Filter) -> Result<Vec<FoundFile>, Error> {
+/// (which is empty or ends with `/`), sorted by key. Symbolic links are followed; one that leads
+/// outside `root` is an error unless `follow_outside` allows it, so nothing outside the site
+/// folder is published by accident.
+pub fn walk(
+    root: &Path,
+    prefix: &str,
+    filter: &Filter,
+    follow_outside: bool,
+) -> Result<Vec<FoundFile>, Error> {
     match std::fs::metadata(root) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             return Err(Error::MissingDir(root.to_path_buf()));
@@ -143,6 +150,10 @@ pub fn walk(root: &Path, prefix: &str, filter: &Filter) -> Result<Vec<FoundFile>
         Ok(_) => {}
     }
     let mut found = Vec::new();
+    let real_root = std::fs::canonicalize(root).map_err(|e| Error::BadEntry {
+        path: root.to_path_buf(),
+        reason: e.to_string(),
+    })?;
     let walker = walkdir::WalkDir::new(root)
         .follow_links(true)
         .into_iter()
@@ -156,6 +167,22 @@ pub fn walk(root: &Path, prefix: &str, filter: &Filter) -> Result<Vec<FoundFile>
         });
     for entry in walker {
         let entry = entry.map_err(|e| walk_error(root, e))?;
+        if entry.path_is_symlink() && entry.depth() > 0 && !follow_outside {
+            let target = std::fs::canonicalize(entry.path()).map_err(|e| Error::BadEntry {
+                path: entry.path().to_path_buf(),
+                reason: e.to_string(),
+            })?;
+            if !target.starts_with(&real_root) {
+                return Err(Error::BadEntry {
+                    path: entry.path().to_path_buf(),
+                    reason: format!(
+                        "symbolic link leads outside the source folder (to '{}'); pass \
+                         --follow-outside to publish it anyway",
+                        target.display()
+                    ),
+                });
+            }
+        }
         if entry.file_type().is_dir() {
             continue;
         }

@@ -10,4 +10,5 @@ mod bad_input;
 mod faults;
 mod repair;
 mod rules;
+mod security;
 mod sync;
