@@ -199,6 +199,7 @@ impl S3Store {
         put: &PutFile,
         layout: &crate::store::Multipart,
     ) -> Result<(), StoreError> {
+        self.abort_stale_uploads(&put.key).await;
         let req = self
             .client
             .create_multipart_upload()
@@ -225,6 +226,44 @@ impl S3Store {
                 .await;
         }
         result
+    }
+
+    /// Aborts the unfinished multipart uploads of exactly `key`: what an interrupted earlier run
+    /// (killed, or cut off) left behind, which S3 keeps, and bills, until aborted. Called before
+    /// s3site starts its own upload of the key, so a rerun leaves none open. Best effort: a
+    /// store that cannot list uploads is not an error.
+    async fn abort_stale_uploads(&self, key: &str) {
+        let listed = self
+            .client
+            .list_multipart_uploads()
+            .bucket(&self.bucket)
+            .prefix(key)
+            .send()
+            .await;
+        let uploads = match listed {
+            Ok(out) => out.uploads().to_vec(),
+            Err(e) => {
+                tracing::debug!(key, error = %DisplayErrorContext(&e), "cannot list multipart uploads");
+                return;
+            }
+        };
+        for u in uploads.iter().filter(|u| u.key() == Some(key)) {
+            let Some(id) = u.upload_id() else { continue };
+            let aborted = self
+                .client
+                .abort_multipart_upload()
+                .bucket(&self.bucket)
+                .key(key)
+                .upload_id(id)
+                .send()
+                .await;
+            match aborted {
+                Ok(_) => tracing::info!(key, upload_id = id, "aborted a stale multipart upload"),
+                Err(e) => {
+                    tracing::warn!(key, error = %DisplayErrorContext(&e), "could not abort a stale multipart upload")
+                }
+            }
+        }
     }
 
     async fn upload_parts(

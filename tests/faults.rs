@@ -2,6 +2,7 @@
 //! retried, persistent ones fail the run without deleting anything, and a rerun converges.
 
 use crate::util::proxy::FaultKind::{CutBody, Reset, Status};
+use crate::util::proxy::Seen;
 use crate::util::{TestEnv, assert_exit, each_server, files_under, md5_hex, stderr, stdout};
 
 /// Asserts that the bucket (under `prefix`) holds exactly the site's files, byte for byte.
@@ -206,6 +207,143 @@ fn ctrl_c_finishes_what_is_in_flight_starts_nothing_else_and_exits_130() {
         for k in &keys {
             let body = std::fs::read(t.site().join(k)).unwrap();
             assert_eq!(md5_hex(&t.get(k)), md5_hex(&body), "{k}: complete");
+        }
+        t.proxy.clear_faults();
+        assert_exit(&t.sync("", &["--delete"]), 0);
+        assert_matches_site(t, "");
+    });
+}
+
+/// Multipart uploads still open in the test bucket.
+fn open_uploads(t: &TestEnv) -> Vec<String> {
+    t.sdk(async |c, bucket| {
+        let out = c
+            .list_multipart_uploads()
+            .bucket(bucket)
+            .send()
+            .await
+            .unwrap();
+        out.uploads()
+            .iter()
+            .map(|u| u.key().unwrap_or("?").to_string())
+            .collect()
+    })
+}
+
+/// Starts `s3site ARGS` against the proxy and kills it with SIGKILL `ms` milliseconds after
+/// the proxy first sees a request `after` accepts (from the start, with `None`).
+fn kill_after(t: &TestEnv, args: &[&str], after: Option<fn(&Seen) -> bool>, ms: u64) {
+    t.proxy.clear();
+    let mut child = t
+        .cmd()
+        .args(args)
+        .args(["--endpoint-url", &t.proxy.endpoint, "--path-style", "-q"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    if let Some(seen) = after {
+        let started = std::time::Instant::now();
+        while !t.proxy.requests().iter().any(seen) {
+            assert!(
+                started.elapsed().as_secs() < 60,
+                "the awaited request never came"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+    std::thread::sleep(std::time::Duration::from_millis(ms));
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+fn is_part(s: &Seen) -> bool {
+    s.method == "PUT" && s.query.contains("uploadId")
+}
+
+fn is_batch_delete(s: &Seen) -> bool {
+    s.method == "POST" && s.query.contains("delete")
+}
+
+#[test]
+fn kill_9_at_any_moment_then_a_rerun_converges_with_no_partial_object_and_no_open_upload() {
+    each_server("faults-kill9", |t| {
+        t.copy_fixture_site();
+        // Over the multipart threshold (64 MiB): killed mid-way, it leaves an open upload.
+        let big: Vec<u8> = (0..(65 * 1024 * 1024 + 4321u32))
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+            .collect();
+        t.write("media/big.bin", &big);
+        let site = t.site();
+        let url = t.url("");
+        let sync: Vec<&str> = vec!["sync", site.to_str().unwrap(), &url];
+        // Deterministic "random" moments (ms): a small LCG, seeded.
+        let mut seed: u64 = 0x5eed_0001;
+        let mut next = || {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            150 + (seed >> 33) % 1200
+        };
+        // Slow parts, so a kill can land while the big file is being uploaded.
+        t.proxy
+            .fault(is_part, crate::util::proxy::FaultKind::Delay(150), None);
+        let mut left_open = 0;
+        for round in 0..4 {
+            // Round 0 kills at a moment counted from the start (hashing, listing, uploading);
+            // the others while the big file's parts are going up.
+            let after = (round > 0).then_some(is_part as fn(&Seen) -> bool);
+            let ms = next() % if round > 0 { 400 } else { 1500 };
+            kill_after(t, &sync, after, ms);
+            left_open += open_uploads(t).len();
+            let out = t.sync("", &[]);
+            assert_exit(&out, 0);
+            assert_matches_site(t, "");
+            assert_eq!(
+                open_uploads(t),
+                Vec::<String>::new(),
+                "after a kill at {ms} ms"
+            );
+            // Start over from an empty bucket for the next moment.
+            t.sdk(async |c, bucket| {
+                for k in ["media/big.bin", "index.html", "css/site.css"] {
+                    c.delete_object()
+                        .bucket(bucket)
+                        .key(k)
+                        .send()
+                        .await
+                        .unwrap();
+                }
+            });
+        }
+
+        assert!(
+            left_open > 0,
+            "at least one kill landed mid-multipart (else the cleanup went untested)"
+        );
+
+        // Killed during a --delete run: the rerun finishes the deletes and loses nothing.
+        assert_exit(&t.sync("", &[]), 0);
+        t.sdk(async |c, bucket| {
+            let puts = (0..600).map(|i| {
+                c.put_object()
+                    .bucket(bucket)
+                    .key(format!("old/{i:04}.html"))
+                    .body(aws_sdk_s3::primitives::ByteStream::from_static(b"old"))
+                    .send()
+            });
+            for r in futures::future::join_all(puts).await {
+                r.unwrap();
+            }
+        });
+        t.proxy.clear_faults();
+        t.proxy.fault(
+            is_batch_delete,
+            crate::util::proxy::FaultKind::Delay(400),
+            None,
+        );
+        let mut delete: Vec<&str> = sync.clone();
+        delete.extend(["--delete", "--concurrency", "1"]);
+        for _ in 0..2 {
+            kill_after(t, &delete, Some(is_batch_delete), next() % 400);
         }
         t.proxy.clear_faults();
         assert_exit(&t.sync("", &["--delete"]), 0);

@@ -240,6 +240,7 @@ impl S3Store {
         expires: Option<DateTime>,
         grants: &Option<Grants>,
     ) -> Result<(), StoreError> {
+        self.abort_stale_uploads(&copy.key).await;
         let tagging = if copy.tag_count > 0 {
             self.tagging(&copy.key).await?
         } else {
