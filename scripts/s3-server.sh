@@ -7,6 +7,8 @@
 #   scripts/s3-server.sh install moto|seaweedfs install only
 #
 # Credentials for both servers: AWS_ACCESS_KEY_ID=s3site-test AWS_SECRET_ACCESS_KEY=s3site-test-secret,
+# SeaweedFS also knows s3site-reader/s3site-reader-secret (read and list only) and
+# s3site-nolist/s3site-nolist-secret (read and write, no list), for access-denied tests;
 # region us-east-1, path-style addressing. Ports can be moved with S3SITE_MOTO_PORT / S3SITE_SEAWEEDFS_PORT
 # (SeaweedFS uses that port and the next 14). Nothing ever listens on anything but 127.0.0.1.
 set -euo pipefail
@@ -100,7 +102,11 @@ start() {
             mkdir -p "$data"
             cat >"$state/identities.json" <<EOF
 {"identities":[{"name":"admin","credentials":[{"accessKey":"$ACCESS_KEY","secretKey":"$SECRET_KEY"}],
- "actions":["Admin","Read","List","Tagging","Write"]}]}
+ "actions":["Admin","Read","List","Tagging","Write"]},
+ {"name":"reader","credentials":[{"accessKey":"s3site-reader","secretKey":"s3site-reader-secret"}],
+ "actions":["Read","List"]},
+ {"name":"nolist","credentials":[{"accessKey":"s3site-nolist","secretKey":"s3site-nolist-secret"}],
+ "actions":["Read","Write"]}]}
 EOF
             nohup "$tools/seaweedfs/bin/weed" mini -dir="$data" \
                 -ip=127.0.0.1 -ip.bind=127.0.0.1 -master.telemetry=false -admin.ui=false -webdav=false \

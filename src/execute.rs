@@ -4,11 +4,11 @@
 //! only if every upload succeeded and the plan allows them — and turning each request's result
 //! into a `Record`. Must not: decide what to upload (that is `plan`) or know about S3 itself.
 
-use crate::cancel::{Cancel, INTERRUPTED};
+use crate::cancel::Cancel;
 use crate::compress;
 use crate::plan::{Plan, Upload};
 use crate::report::{Action, Outcome, Record};
-use crate::store::{ObjectStore, PutFile};
+use crate::store::{ObjectStore, PutFile, StoreError};
 use futures::StreamExt;
 
 /// Most keys in one DeleteObjects request (S3's limit).
@@ -51,12 +51,12 @@ pub async fn execute<S: ObjectStore>(
         out.extend(pages);
     } else {
         let why = if cancel.is_cancelled() {
-            INTERRUPTED
+            cancel.reason()
         } else {
-            "not uploaded because an asset upload failed"
+            "not uploaded because an asset upload failed".to_string()
         };
         for u in &plan.pages {
-            let r = upload_record(u, Outcome::NotRun(why.into()));
+            let r = upload_record(u, Outcome::NotRun(why.clone()));
             on_record(&r);
             out.push(r);
         }
@@ -64,7 +64,7 @@ pub async fn execute<S: ObjectStore>(
     let uploads_ok = all_ok(&out);
     let blocked = match &plan.delete_blocked {
         Some(why) => Some(why.to_string()),
-        None if cancel.is_cancelled() => Some(INTERRUPTED.to_string()),
+        None if cancel.is_cancelled() => Some(cancel.reason()),
         None if !uploads_ok => Some("not deleted because an upload failed".to_string()),
         None => None,
     };
@@ -75,7 +75,7 @@ pub async fn execute<S: ObjectStore>(
                 out.push(r);
             }
         }
-        None => out.extend(delete_all(store, plan, concurrency, on_record).await),
+        None => out.extend(delete_all(store, plan, concurrency, cancel, on_record).await),
     }
     out
 }
@@ -94,11 +94,15 @@ async fn upload_all<S: ObjectStore>(
     futures::stream::iter(uploads)
         .map(|u| async move {
             let outcome = if cancel.is_cancelled() {
-                Outcome::NotRun(INTERRUPTED.into())
+                Outcome::NotRun(cancel.reason())
             } else {
                 match upload(store, &u.put).await {
                     Ok(()) => Outcome::Ok,
-                    Err(e) => Outcome::Failed(e),
+                    Err(Failure::Store(e)) => {
+                        cancel.halt_on(&e, &format!("uploading {}", u.put.key));
+                        Outcome::Failed(e.to_string())
+                    }
+                    Err(Failure::Local(e)) => Outcome::Failed(e),
                 }
             };
             let r = upload_record(u, outcome);
@@ -117,34 +121,40 @@ static COMPRESSING: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::Laz
 
 /// Stores one file; a compressed body is produced first into a temporary file (deterministic,
 /// so it must match the size and MD5 the plan was made with, which Content-MD5 then enforces).
-async fn upload<S: ObjectStore>(store: &S, put: &PutFile) -> Result<(), String> {
+/// Why an upload failed: the store said no, or the local side could not produce the body.
+enum Failure {
+    Store(StoreError),
+    Local(String),
+}
+
+async fn upload<S: ObjectStore>(store: &S, put: &PutFile) -> Result<(), Failure> {
     let Some(coding) = put.compress else {
-        return store.put_file(put).await.map_err(|e| e.to_string());
+        return store.put_file(put).await.map_err(Failure::Store);
     };
     let src = put.path.clone();
     // One compression per core at a time: encoders are CPU-bound and brotli's take memory.
     let permit = COMPRESSING
         .acquire()
         .await
-        .map_err(|e| format!("compressing: {e}"))?;
+        .map_err(|e| Failure::Local(format!("compressing: {e}")))?;
     let tmp = tokio::task::spawn_blocking(move || compress::compress_to_temp(&src, coding))
         .await
-        .map_err(|e| format!("compressing: {e}"))?
-        .map_err(|e| format!("compressing {}: {e}", put.path.display()))?;
+        .map_err(|e| Failure::Local(format!("compressing: {e}")))?
+        .map_err(|e| Failure::Local(format!("compressing {}: {e}", put.path.display())))?;
     drop(permit);
     let len = tmp.as_file().metadata().map(|m| m.len()).unwrap_or(0);
     if len != put.size {
-        return Err(format!(
+        return Err(Failure::Local(format!(
             "the file changed since it was hashed ({} compressed bytes, {} expected); run again",
             len, put.size
-        ));
+        )));
     }
     let body = PutFile {
         path: tmp.path().to_path_buf(),
         compress: None,
         ..put.clone()
     };
-    let result = store.put_file(&body).await.map_err(|e| e.to_string());
+    let result = store.put_file(&body).await.map_err(Failure::Store);
     drop(tmp);
     result
 }
@@ -153,16 +163,25 @@ async fn delete_all<S: ObjectStore>(
     store: &S,
     plan: &Plan,
     concurrency: usize,
+    cancel: &Cancel,
     on_record: &(dyn Fn(&Record) + Sync),
 ) -> Vec<Record> {
     let batches = plan.deletes.chunks(DELETE_BATCH).map(|batch| async move {
         let keys: Vec<String> = batch.iter().map(|d| d.key.clone()).collect();
-        let result = store.delete_batch(&keys).await;
+        let result = if cancel.is_cancelled() {
+            Err(None)
+        } else {
+            store.delete_batch(&keys).await.map_err(|e| {
+                cancel.halt_on(&e, "deleting");
+                Some(e)
+            })
+        };
         batch
             .iter()
             .map(|d| {
                 let outcome = match &result {
-                    Err(e) => Outcome::Failed(e.to_string()),
+                    Err(None) => Outcome::NotRun(cancel.reason()),
+                    Err(Some(e)) => Outcome::Failed(e.to_string()),
                     Ok(failures) => match failures.iter().find(|f| f.key == d.key) {
                         Some(f) => Outcome::Failed(f.message.clone()),
                         None => Outcome::Ok,
@@ -287,7 +306,7 @@ mod tests {
             .iter()
             .map(|r| (r.key.as_str(), &r.outcome))
             .collect();
-        let not_run = Outcome::NotRun(INTERRUPTED.into());
+        let not_run = Outcome::NotRun(crate::cancel::INTERRUPTED.into());
         assert_eq!(
             outcomes,
             [

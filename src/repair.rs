@@ -5,7 +5,7 @@
 //! `drift::needs_sniff` asks, one copy per object to fix) with bounded concurrency, and turning
 //! each result into a `Record`. Must not: decide what is wrong (that is `drift`) or print.
 
-use crate::cancel::{Cancel, INTERRUPTED};
+use crate::cancel::Cancel;
 use crate::drift::{self, Expect, Sniff, Verdict};
 use crate::error::Error;
 use crate::filter::Filter;
@@ -88,7 +88,8 @@ pub async fn run<S: ObjectStore>(
             .into_iter()
             .collect(),
         fail_on_drift: opts.fail_on_drift,
-        interrupted: cancel.is_cancelled(),
+        interrupted: cancel.interrupted(),
+        halted: cancel.halted(),
         elapsed: started.elapsed(),
         ..Report::default()
     })
@@ -120,11 +121,11 @@ pub async fn repair_all<S: ObjectStore>(
                         bytes: 0,
                         content_type: None,
                         changes: Vec::new(),
-                        outcome: Outcome::NotRun(INTERRUPTED.into()),
+                        outcome: Outcome::NotRun(cancel.reason()),
                     };
                     return (r, false);
                 }
-                repair_one(store, key, sniff, expect, dry_run).await
+                repair_one(store, key, sniff, expect, dry_run, cancel).await
             }
         })
         .buffer_unordered(concurrency.max(1))
@@ -146,6 +147,7 @@ async fn repair_one<S: ObjectStore>(
     known: Option<Sniff>,
     expect: Expect,
     dry_run: bool,
+    cancel: &Cancel,
 ) -> (Record, bool) {
     let record = |action, reason: String, changes, outcome| Record {
         key: key.clone(),
@@ -221,7 +223,10 @@ async fn repair_one<S: ObjectStore>(
                     Err(StoreError::PreconditionFailed) => Outcome::Skipped(
                         "changed since it was read; left as it is (run repair again)".into(),
                     ),
-                    Err(e) => Outcome::Failed(e.to_string()),
+                    Err(e) => {
+                        cancel.halt_on(&e, &format!("repairing {key}"));
+                        Outcome::Failed(e.to_string())
+                    }
                 }
             };
             record(Action::Repair, line, changes, outcome)

@@ -5,7 +5,7 @@
 //! their text and JSON forms. Must not: decide or perform actions.
 
 use crate::drift::Change;
-use crate::error::{EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK};
+use crate::error::{EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use std::io::{IsTerminal, Write};
@@ -115,6 +115,9 @@ pub struct Report {
     pub fail_on_drift: bool,
     /// Whether the user interrupted the run (Ctrl-C).
     pub interrupted: bool,
+    /// Why the run stopped early because the store refused a write in a way every further
+    /// request would meet too (access denied...), if it did.
+    pub halted: Option<String>,
     /// Wall time.
     pub elapsed: Duration,
 }
@@ -145,10 +148,14 @@ impl Report {
 
     /// 0 when everything planned was done (or, in a dry run, could be); 1 when anything failed,
     /// was left undone, or deletes were refused, or (with `--fail-on-drift`) a dry run found
-    /// headers to repair; 130 when interrupted.
+    /// headers to repair; 2 when the store refused writes for good (access denied); 130 when
+    /// interrupted.
     pub fn exit_code(&self) -> u8 {
         if self.interrupted {
             return EXIT_INTERRUPTED;
+        }
+        if self.halted.is_some() {
+            return EXIT_USAGE;
         }
         let t = self.totals();
         let drift = self.fail_on_drift && self.dry_run && t.repaired > 0;
@@ -230,6 +237,7 @@ impl Report {
             "delete_blocked": self.delete_blocked,
             "notes": self.notes,
             "interrupted": self.interrupted,
+            "error": self.halted,
             "totals": self.totals(),
             "exit_code": self.exit_code(),
         })
@@ -339,6 +347,9 @@ impl Printer {
                     for note in &report.notes {
                         self.print(&format!("note: {note}"));
                     }
+                }
+                if let Some(why) = &report.halted {
+                    self.eprint(&format!("s3site: error: stopped: {why}"));
                 }
             }
         }

@@ -154,7 +154,8 @@ pub async fn run<S: ObjectStore>(
         records,
         delete_blocked: plan.delete_blocked.map(|b| b.to_string()),
         notes,
-        interrupted: cancel.is_cancelled(),
+        interrupted: cancel.interrupted(),
+        halted: cancel.halted(),
         elapsed: started.elapsed(),
         ..Report::default()
     })

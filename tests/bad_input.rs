@@ -318,3 +318,59 @@ fn no_destination_anywhere() {
     let out = offline(&[OsStr::new("sync"), tmp.path().as_os_str()]);
     assert_one_line_error(&out, 2, "no destination");
 }
+
+#[test]
+fn access_denied_on_list_or_on_put() {
+    each_server("access-denied", |t| {
+        if t.server == "moto" {
+            // moto accepts any credentials; SeaweedFS has restricted identities (see
+            // scripts/s3-server.sh) to deny with.
+            return;
+        }
+        for i in 0..40 {
+            t.write(&format!("css/{i:02}.css"), "a{}");
+        }
+        t.write("index.html", "<p>hi</p>");
+        let run = |key: &str, secret: &str| {
+            t.cmd()
+                .env("AWS_ACCESS_KEY_ID", key)
+                .env("AWS_SECRET_ACCESS_KEY", secret)
+                .arg("sync")
+                .arg(t.site())
+                .arg(t.url(""))
+                .args(["--delete", "--concurrency", "4"])
+                .args(["--endpoint-url", &t.proxy.endpoint, "--path-style"])
+                .output()
+                .unwrap()
+        };
+        // No list permission: the listing fails, nothing is written.
+        let out = run("s3site-nolist", "s3site-nolist-secret");
+        assert_one_line_error(&out, 2, "access denied");
+        assert!(stderr(&out).contains("listing"), "{}", stderr(&out));
+        assert_eq!(t.proxy.writes(), []);
+
+        // Read-only: the first refused upload stops the run; no page, no delete is tried.
+        t.proxy.clear();
+        let out = run("s3site-reader", "s3site-reader-secret");
+        assert_exit(&out, 2);
+        let err = stderr(&out);
+        assert!(
+            err.lines()
+                .last()
+                .is_some_and(|l| l.starts_with("s3site: error: stopped: uploading")
+                    && l.contains("access denied")),
+            "{err}"
+        );
+        let writes = t.proxy.writes();
+        assert!(
+            writes.len() <= 4,
+            "stopped after the uploads in flight: {writes:?}"
+        );
+        assert!(
+            writes
+                .iter()
+                .all(|w| w.is_put_object() && !w.path.ends_with(".html"))
+        );
+        assert!(t.keys().is_empty());
+    });
+}
