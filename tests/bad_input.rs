@@ -374,3 +374,86 @@ fn access_denied_on_list_or_on_put() {
         assert!(t.keys().is_empty());
     });
 }
+
+/// Runs `s3site sync DIR s3://bucket` without the right to read what `chmod 000` locked:
+/// directly when not root, else as user `nobody` through `setpriv` (root reads anything).
+fn run_unprivileged(dir: &Path) -> Output {
+    let proxy = Proxy::start("http://127.0.0.1:9");
+    let home = tempfile::tempdir().unwrap();
+    let root = std::process::Command::new("id").arg("-u").output().unwrap();
+    let mut c = s3site(home.path());
+    if String::from_utf8_lossy(&root.stdout).trim() == "0" {
+        let prog = c.get_program().to_owned();
+        let mut wrapped = std::process::Command::new("setpriv");
+        wrapped
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(prog);
+        for (k, v) in c.get_envs() {
+            match v {
+                Some(v) => wrapped.env(k, v),
+                None => wrapped.env_remove(k),
+            };
+        }
+        wrapped
+            .env_remove("HOME")
+            .env("HOME", "/tmp")
+            .current_dir("/tmp");
+        c = wrapped;
+    }
+    let out = c
+        .arg("sync")
+        .arg(dir)
+        .arg("s3://bucket")
+        .args(["--endpoint-url", &proxy.endpoint, "--path-style"])
+        .output()
+        .unwrap();
+    // The listing may start while files are hashed; nothing is ever written.
+    assert!(proxy.writes().is_empty(), "{:?}", proxy.writes());
+    out
+}
+
+#[test]
+fn unreadable_file_or_folder() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let site = tmp.path().join("site");
+    std::fs::create_dir_all(site.join("private")).unwrap();
+    std::fs::write(site.join("index.html"), "<p>hi</p>").unwrap();
+    std::fs::write(site.join("secret.txt"), "x").unwrap();
+    std::fs::set_permissions(&site, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(
+        site.join("index.html"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+
+    std::fs::set_permissions(
+        site.join("secret.txt"),
+        std::fs::Permissions::from_mode(0o000),
+    )
+    .unwrap();
+    std::fs::set_permissions(site.join("private"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = run_unprivileged(&site);
+    assert_one_line_error(&out, 2, "secret.txt");
+    assert!(
+        stderr(&out).contains("ermission denied"),
+        "{}",
+        stderr(&out)
+    );
+
+    std::fs::set_permissions(
+        site.join("secret.txt"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    std::fs::set_permissions(site.join("private"), std::fs::Permissions::from_mode(0o000)).unwrap();
+    let out = run_unprivileged(&site);
+    assert_one_line_error(&out, 2, "private");
+    assert!(
+        stderr(&out).contains("ermission denied"),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::set_permissions(site.join("private"), std::fs::Permissions::from_mode(0o755)).unwrap();
+}
