@@ -75,7 +75,12 @@ pub struct RepairArgs {
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
     /// Requests in flight at once.
-    #[arg(long, value_name = "N", default_value_t = 16)]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 16,
+        allow_negative_numbers = true
+    )]
     pub concurrency: usize,
     /// The rules file (default: s3site.toml in the current directory, if there is one).
     #[arg(long, value_name = "FILE")]
@@ -102,7 +107,12 @@ pub struct SyncArgs {
     #[arg(long)]
     pub delete: bool,
     /// With --delete: if more than N objects would be deleted, delete none and exit 1.
-    #[arg(long, value_name = "N", requires = "delete")]
+    #[arg(
+        long,
+        value_name = "N",
+        requires = "delete",
+        allow_negative_numbers = true
+    )]
     pub max_delete: Option<usize>,
     /// Follow symbolic links that lead outside DIR (refused by default, so nothing outside the
     /// site is published by accident).
@@ -116,7 +126,12 @@ pub struct SyncArgs {
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
     /// Requests in flight at once.
-    #[arg(long, value_name = "N", default_value_t = 16)]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 16,
+        allow_negative_numbers = true
+    )]
     pub concurrency: usize,
     /// The rules file (default: s3site.toml in the current directory, if there is one).
     #[arg(long, value_name = "FILE")]

@@ -147,8 +147,18 @@ impl S3Store {
         let status = err.raw_response().map(|r| r.status().as_u16());
         let code = err.code().map(str::to_string);
         let message = || DisplayErrorContext(&err).to_string();
+        let bucket_region = err
+            .raw_response()
+            .and_then(|r| r.headers().get("x-amz-bucket-region"))
+            .map(str::to_string);
         match (code.as_deref(), status) {
             (Some("NoSuchBucket"), _) => StoreError::NoSuchBucket(self.bucket.clone()),
+            (Some("PermanentRedirect" | "AuthorizationHeaderMalformed"), _) | (_, Some(301)) => {
+                StoreError::WrongRegion {
+                    bucket: self.bucket.clone(),
+                    region: bucket_region,
+                }
+            }
             (Some("NoSuchKey" | "NotFound"), _) | (None, Some(404)) => StoreError::NotFound,
             (Some("InvalidAccessKeyId" | "SignatureDoesNotMatch"), _) => {
                 StoreError::Credentials(err.message().unwrap_or("rejected").to_string())

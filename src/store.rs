@@ -154,6 +154,14 @@ pub enum StoreError {
     /// The bucket does not exist.
     #[error("bucket '{0}' does not exist")]
     NoSuchBucket(String),
+    /// The bucket lives in another region than the one the request was signed for.
+    #[error("bucket '{bucket}' is in another region{}: pass --region {}", region.as_deref().map(|r| format!(" ({r})")).unwrap_or_default(), region.as_deref().unwrap_or("REGION"))]
+    WrongRegion {
+        /// The bucket.
+        bucket: String,
+        /// Its region, when the store said.
+        region: Option<String>,
+    },
     /// The object does not exist.
     #[error("object not found")]
     NotFound,
@@ -187,7 +195,10 @@ impl StoreError {
     pub fn is_configuration(&self) -> bool {
         matches!(
             self,
-            StoreError::NoSuchBucket(_) | StoreError::AccessDenied(_) | StoreError::Credentials(_)
+            StoreError::NoSuchBucket(_)
+                | StoreError::AccessDenied(_)
+                | StoreError::Credentials(_)
+                | StoreError::WrongRegion { .. }
         )
     }
 }
@@ -233,4 +244,30 @@ pub trait ObjectStore: Send + Sync {
         &self,
         keys: &[String],
     ) -> impl Future<Output = Result<Vec<DeleteFailure>, StoreError>> + Send;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrong_region_says_which_and_what_to_pass() {
+        let e = StoreError::WrongRegion {
+            bucket: "b".into(),
+            region: Some("eu-west-1".into()),
+        };
+        assert_eq!(
+            e.to_string(),
+            "bucket 'b' is in another region (eu-west-1): pass --region eu-west-1"
+        );
+        assert!(e.is_configuration());
+        let unknown = StoreError::WrongRegion {
+            bucket: "b".into(),
+            region: None,
+        };
+        assert_eq!(
+            unknown.to_string(),
+            "bucket 'b' is in another region: pass --region REGION"
+        );
+    }
 }

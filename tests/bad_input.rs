@@ -2,7 +2,7 @@
 //! request at all (checked with a recording proxy in front of an address nothing listens on).
 
 use crate::util::proxy::Proxy;
-use crate::util::{assert_exit, each_server, s3site, stderr};
+use crate::util::{assert_exit, each_server, s3site, stderr, stdout};
 use std::ffi::OsStr;
 use std::path::Path;
 use std::process::Output;
@@ -81,8 +81,54 @@ fn bad_urls() {
 #[test]
 fn bad_concurrency() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = run_offline(tmp.path(), "s3://bucket", &["--concurrency", "0"]);
-    assert_one_line_error(&out, 2, "--concurrency must be between 1 and");
+    for n in ["0", "100000"] {
+        let out = run_offline(tmp.path(), "s3://bucket", &["--concurrency", n]);
+        assert_one_line_error(&out, 2, "--concurrency must be between 1 and");
+    }
+    let out = run_offline(tmp.path(), "s3://bucket", &["--concurrency", "many"]);
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("--concurrency"), "{}", stderr(&out));
+}
+
+/// clap's own usage errors: exit 2, naming the flag, and no request.
+#[test]
+fn bad_or_conflicting_flags() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (args, needle) in [
+        (&["--delete", "--max-delete", "-1"][..], "--max-delete"),
+        (&["--delete", "--max-delete", "lots"][..], "--max-delete"),
+        (&["--max-delete", "5"][..], "--delete"),
+        (&["-q", "-v"][..], "--quiet"),
+        (&["--output", "xml"][..], "--output"),
+        (&["--no-such-flag"][..], "--no-such-flag"),
+    ] {
+        let out = run_offline(tmp.path(), "s3://bucket", args);
+        assert_exit(&out, 2);
+        assert!(stderr(&out).contains(needle), "{args:?}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn key_longer_than_1024_bytes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut dir = tmp.path().to_path_buf();
+    for i in 0..5 {
+        dir.push(format!("{i}{}", "d".repeat(220)));
+    }
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("page.html"), "x").unwrap();
+    let out = run_offline(tmp.path(), "s3://bucket", &[]);
+    assert_one_line_error(&out, 2, "S3 keys are at most 1024 bytes");
+}
+
+#[test]
+fn empty_dir_without_delete_is_fine() {
+    each_server("empty-dir", |t| {
+        let out = t.sync("", &[]);
+        assert_exit(&out, 0);
+        assert!(stdout(&out).contains("uploaded 0 (0 B), unchanged 0, deleted 0, failed 0"));
+        assert_eq!(t.proxy.writes(), []);
+    });
 }
 
 #[cfg(unix)]
