@@ -54,7 +54,7 @@ impl Seen {
     }
 }
 
-/// Something to run just before a copy request is forwarded (it gets the request's path).
+/// Something to run just before a request is forwarded (it gets the request's path).
 pub type Hook = Arc<dyn Fn(&str) + Send + Sync>;
 
 /// Which requests a fault applies to.
@@ -84,7 +84,7 @@ struct Fault {
 #[derive(Default)]
 struct Shared {
     seen: Mutex<Vec<Seen>>,
-    before_copy: Mutex<Option<Hook>>,
+    hooks: Mutex<Vec<(Matcher, Hook)>>,
     faults: Mutex<Vec<Fault>>,
     injected: Mutex<usize>,
 }
@@ -134,7 +134,21 @@ impl Proxy {
     /// Runs `f` (on a blocking thread) just before each copy request is forwarded: a way to
     /// make a writer race s3site deterministically.
     pub fn before_copy(&self, f: impl Fn(&str) + Send + Sync + 'static) {
-        *self.shared.before_copy.lock().unwrap() = Some(Arc::new(f));
+        self.before(|s| s.copy, f);
+    }
+
+    /// Runs `f` (on a blocking thread, given the request's path) before forwarding each request
+    /// `matches` accepts, holding the request (its body unread) until `f` returns.
+    pub fn before(
+        &self,
+        matches: impl Fn(&Seen) -> bool + Send + Sync + 'static,
+        f: impl Fn(&str) + Send + Sync + 'static,
+    ) {
+        self.shared
+            .hooks
+            .lock()
+            .unwrap()
+            .push((Arc::new(matches), Arc::new(f)));
     }
 
     /// Injects `kind` into the next `times` requests `matches` accepts (`None`: all of them,
@@ -234,8 +248,14 @@ async fn handle(
         }
         _ => {}
     }
-    let hook = shared.before_copy.lock().unwrap().clone();
-    if let (true, Some(hook)) = (copy, hook) {
+    let hook = shared
+        .hooks
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|(m, _)| m(&seen))
+        .map(|(_, h)| h.clone());
+    if let Some(hook) = hook {
         let path = seen.path.clone();
         let _ = tokio::task::spawn_blocking(move || hook(&path)).await;
     }
