@@ -335,22 +335,33 @@ fn credentials_error(e: &CredentialsError, profile: Option<&str>) -> String {
             "profile '{p}' was not found or holds no credentials (see ~/.aws/config and \
              ~/.aws/credentials, or AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE)"
         ),
-        (CredentialsError::CredentialsNotLoaded(_), None) => "none found in the environment, \
-            AWS config files, SSO, web identity, container or instance metadata (set \
-            AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or use --profile)"
-            .to_string(),
-        (_, _) => {
-            let mut msg = e.to_string();
-            let mut source = std::error::Error::source(e);
-            while let Some(s) = source {
-                let text = s.to_string();
-                msg.push_str(": ");
-                msg.push_str(text.lines().next().unwrap_or_default());
-                source = s.source();
-            }
-            msg
-        }
+        (CredentialsError::CredentialsNotLoaded(_), None) => NONE_FOUND.to_string(),
+        // The chain ends with the instance-metadata provider: its error ("IMDS is disabled",
+        // "forbidden", a timeout) is what is left when no source had credentials.
+        (_, None) if chain(e).contains("IMDS") => format!(
+            "{NONE_FOUND}; the last source tried, instance metadata, said: {}",
+            chain(e)
+        ),
+        (_, _) => chain(e),
     }
+}
+
+/// What to say when no source had credentials.
+const NONE_FOUND: &str = "none found in the environment, AWS config files, SSO, web \
+    identity, container or instance metadata (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, \
+    or use --profile)";
+
+/// An error and its sources on one line (the first line of each).
+fn chain(e: &CredentialsError) -> String {
+    let mut msg = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        let text = s.to_string();
+        msg.push_str(": ");
+        msg.push_str(text.lines().next().unwrap_or_default());
+        source = s.source();
+    }
+    msg
 }
 
 /// The crate's view of a HEAD response.

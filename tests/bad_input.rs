@@ -1,5 +1,28 @@
 //! Bad input: each gets one clear line naming the problem, the documented exit code, and no
-//! request at all (checked with a recording proxy in front of an address nothing listens on).
+//! write request (most get no request at all: checked with a recording proxy in front of an
+//! address nothing listens on).
+//!
+//! | bad input | exit | test |
+//! |---|---|---|
+//! | DIR missing | 2 | `missing_dir` |
+//! | DIR is a file | 2 | `dir_is_a_file` |
+//! | unreadable file / unreadable folder | 2 | `unreadable_file_or_folder` |
+//! | file name not UTF-8 | 2 | `non_utf8_file_name` |
+//! | symlink loop / broken symlink | 2 | `symlink_loop`, `broken_symlink` |
+//! | symlink leading outside DIR | 2 | `security::symlinks_leading_outside_dir_are_refused_unless_asked_for` |
+//! | invalid URL (no bucket, bad characters, `s3:/x`, `http://`, `//` or leading `/` in PREFIX) | 2 | `bad_urls`, `repair_bad_input` |
+//! | unknown bucket | 2 | `unknown_bucket`, `repair_unknown_bucket` |
+//! | bucket in another region | 2 | `store::tests::wrong_region_says_which_and_what_to_pass` (unit: neither test server enforces regions) |
+//! | access denied on the listing / on uploads | 2 | `access_denied_on_list_or_on_put` |
+//! | no credentials / unknown profile | 2 | `no_credentials`, `unknown_profile` |
+//! | bad `--concurrency` (0, huge, not a number) | 2 | `bad_concurrency` |
+//! | bad `--max-delete`, conflicting or unknown flags | 2 | `bad_or_conflicting_flags` |
+//! | bad `--exclude` glob | 2 | `bad_glob` |
+//! | bad rules file, missing `--config` file | 2 | `bad_rules_file` |
+//! | no destination (no URL, no `bucket` in the rules file) | 2 | `no_destination_anywhere` |
+//! | key longer than 1,024 bytes | 2 | `key_longer_than_1024_bytes` |
+//! | empty DIR without `--delete` | 0 | `empty_dir_without_delete_is_fine` |
+//! | empty DIR with `--delete` | 1 | `sync::empty_source_with_delete_deletes_nothing` |
 
 use crate::util::proxy::Proxy;
 use crate::util::{assert_exit, each_server, s3site, stderr, stdout};
@@ -71,6 +94,7 @@ fn bad_urls() {
         "http://bucket/x",
         "s3://",
         "s3://b//x",
+        "s3://b/a//b",
         "s3://bad bucket",
     ] {
         let out = run_offline(tmp.path(), url, &[]);
@@ -184,7 +208,7 @@ fn no_credentials() {
         .output()
         .unwrap();
     assert_eq!(proxy.requests(), []);
-    assert_one_line_error(&out, 2, "no usable credentials");
+    assert_one_line_error(&out, 2, "no usable credentials: none found");
 }
 
 #[test]
