@@ -219,21 +219,10 @@ impl S3Store {
             .send()
             .await
             .map_err(|e| self.map_err(e))?;
-        let upload_id = created
-            .upload_id()
-            .ok_or_else(|| StoreError::Other("the store returned no upload id".into()))?
-            .to_string();
+        let upload_id = upload_id(created.upload_id())?;
         let result = self.upload_parts(put, layout, &upload_id).await;
         if result.is_err() {
-            // Best effort: a failed abort leaves an upload that a later run can clean up.
-            let _ = self
-                .client
-                .abort_multipart_upload()
-                .bucket(&self.bucket)
-                .key(&put.key)
-                .upload_id(&upload_id)
-                .send()
-                .await;
+            self.abort(&put.key, &upload_id).await;
         }
         result
     }
@@ -311,10 +300,20 @@ impl S3Store {
                 .buffered(PART_CONCURRENCY)
                 .try_collect()
                 .await?;
+        self.complete(&put.key, upload_id, parts).await
+    }
+
+    /// Completes multipart upload `upload_id` of `key` with its parts, in order.
+    async fn complete(
+        &self,
+        key: &str,
+        upload_id: &str,
+        parts: Vec<CompletedPart>,
+    ) -> Result<(), StoreError> {
         self.client
             .complete_multipart_upload()
             .bucket(&self.bucket)
-            .key(&put.key)
+            .key(key)
             .upload_id(upload_id)
             .multipart_upload(
                 CompletedMultipartUpload::builder()
@@ -326,6 +325,25 @@ impl S3Store {
             .map_err(|e| self.map_err(e))?;
         Ok(())
     }
+
+    /// Aborts multipart upload `upload_id` of `key`, after a failure. Best effort: an upload left
+    /// open is aborted by the next run that uploads the key (`abort_stale_uploads`).
+    async fn abort(&self, key: &str, upload_id: &str) {
+        let _ = self
+            .client
+            .abort_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .send()
+            .await;
+    }
+}
+
+/// The upload id a CreateMultipartUpload answered with.
+fn upload_id(id: Option<&str>) -> Result<String, StoreError> {
+    id.map(str::to_string)
+        .ok_or_else(|| StoreError::Other("the store returned no upload id".into()))
 }
 
 /// One line saying why no credentials could be loaded (the SDK's own text spans many lines).

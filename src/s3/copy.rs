@@ -12,8 +12,8 @@ use crate::store::{CopyInPlace, Encryption, StoreError};
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::primitives::{DateTime, DateTimeFormat};
 use aws_sdk_s3::types::{
-    CompletedMultipartUpload, CompletedPart, MetadataDirective, ObjectOwnership, Permission,
-    ServerSideEncryption, StorageClass, TaggingDirective, Type,
+    CompletedPart, MetadataDirective, ObjectOwnership, Permission, ServerSideEncryption,
+    StorageClass, TaggingDirective, Type,
 };
 use futures::{StreamExt, TryStreamExt};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -256,21 +256,10 @@ impl S3Store {
             .send()
             .await
             .map_err(|e| self.map_err(e))?;
-        let upload_id = created
-            .upload_id()
-            .ok_or_else(|| StoreError::Other("the store returned no upload id".into()))?
-            .to_string();
+        let upload_id = super::upload_id(created.upload_id())?;
         let result = self.copy_parts(copy, &upload_id).await;
         if result.is_err() {
-            // Best effort: a failed abort leaves an upload that a later run can clean up.
-            let _ = self
-                .client
-                .abort_multipart_upload()
-                .bucket(&self.bucket)
-                .key(&copy.key)
-                .upload_id(&upload_id)
-                .send()
-                .await;
+            self.abort(&copy.key, &upload_id).await;
         }
         result
     }
@@ -317,20 +306,7 @@ impl S3Store {
             .buffered(COPY_PART_CONCURRENCY)
             .try_collect()
             .await?;
-        self.client
-            .complete_multipart_upload()
-            .bucket(&self.bucket)
-            .key(&copy.key)
-            .upload_id(upload_id)
-            .multipart_upload(
-                CompletedMultipartUpload::builder()
-                    .set_parts(Some(parts))
-                    .build(),
-            )
-            .send()
-            .await
-            .map_err(|e| self.map_err(e))?;
-        Ok(())
+        self.complete(&copy.key, upload_id, parts).await
     }
 }
 
