@@ -23,8 +23,14 @@ LOCK = threading.Lock()
 
 
 def kind(method: str, path: str, headers) -> str:
-    query = urllib.parse.urlsplit(path).query
-    if method == "GET" and "list-type=2" in query:
+    parts = urllib.parse.urlsplit(path)
+    query = urllib.parse.parse_qs(parts.query, keep_blank_values=True)
+    # Path-style: /bucket is a bucket request; a GET of it is a listing (V2, or V1 with
+    # prefix/delimiter/marker) unless it asks for a sub-resource (?location, ?acl...).
+    bucket_only = parts.path.strip("/").count("/") == 0
+    listing = "list-type" in query or not (set(query) - {"prefix", "delimiter", "marker",
+                                                        "max-keys", "encoding-type"})
+    if method == "GET" and bucket_only and listing:
         return "LIST"
     if method == "PUT" and headers.get("x-amz-copy-source"):
         return "COPY"

