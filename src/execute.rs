@@ -91,7 +91,10 @@ async fn upload_all<S: ObjectStore>(
     cancel: &Cancel,
     on_record: &(dyn Fn(&Record) + Sync),
 ) -> Vec<Record> {
-    futures::stream::iter(uploads)
+    // Largest first: a big file started last would leave the phase waiting on it alone.
+    let mut order: Vec<&Upload> = uploads.iter().collect();
+    order.sort_by_key(|u| std::cmp::Reverse(u.put.size));
+    futures::stream::iter(order)
         .map(|u| async move {
             let outcome = if cancel.is_cancelled() {
                 Outcome::NotRun(cancel.reason())

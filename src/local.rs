@@ -260,15 +260,48 @@ pub async fn hash_all(
     multipart_threshold: u64,
     part_size: u64,
 ) -> Result<Vec<LocalFile>, Error> {
-    futures::stream::iter(files)
-        .map(|f| async move {
-            tokio::task::spawn_blocking(move || hash_file(f, multipart_threshold, part_size))
+    // Small files go in batches, so a blocking-pool task costs less than the hashing it does.
+    let mut batches: Vec<Vec<FoundFile>> = Vec::new();
+    let mut batch_bytes = 0u64;
+    for f in files {
+        let len = std::fs::metadata(&f.path).map_or(0, |m| m.len());
+        if batches.is_empty() || batch_bytes + len > BATCH_BYTES || batches_full(&batches) {
+            batches.push(Vec::new());
+            batch_bytes = 0;
+        }
+        batch_bytes += len;
+        if let Some(b) = batches.last_mut() {
+            b.push(f);
+        }
+    }
+    // Unordered, so a large file does not hold back the batches behind it; put back in order.
+    let mut hashed: Vec<(usize, Vec<LocalFile>)> =
+        futures::stream::iter(batches.into_iter().enumerate())
+            .map(|(i, batch)| async move {
+                let files = tokio::task::spawn_blocking(move || {
+                    batch
+                        .into_iter()
+                        .map(|f| hash_file(f, multipart_threshold, part_size))
+                        .collect::<Result<Vec<_>, _>>()
+                })
                 .await
-                .map_err(|e| Error::Usage(format!("hashing task failed: {e}")))?
-        })
-        .buffered(parallel.max(1))
-        .try_collect()
-        .await
+                .map_err(|e| Error::Usage(format!("hashing task failed: {e}")))??;
+                Ok::<_, Error>((i, files))
+            })
+            .buffer_unordered(parallel.max(1))
+            .try_collect()
+            .await?;
+    hashed.sort_by_key(|(i, _)| *i);
+    Ok(hashed.into_iter().flat_map(|(_, f)| f).collect())
+}
+
+/// Bytes of small files hashed by one blocking task.
+const BATCH_BYTES: u64 = 1024 * 1024;
+/// Files hashed by one blocking task, at most.
+const BATCH_FILES: usize = 64;
+
+fn batches_full(batches: &[Vec<FoundFile>]) -> bool {
+    batches.last().is_some_and(|b| b.len() >= BATCH_FILES)
 }
 
 /// Hashes one file: size, MD5, UTF-8 validity for text types, part MD5s for large files.
@@ -351,16 +384,22 @@ pub fn part_md5s(path: &Path, part_size: u64) -> io::Result<Vec<Md5>> {
     Ok(h.finish().3.unwrap_or_default())
 }
 
+thread_local! {
+    /// One read buffer per hashing thread, reused for every file it reads.
+    static READ_BUFFER: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0u8; READ_BUF]);
+}
+
 fn read_all(mut file: std::fs::File, mut f: impl FnMut(&[u8])) -> io::Result<()> {
-    let mut buf = vec![0u8; READ_BUF];
-    loop {
-        match file.read(&mut buf) {
-            Ok(0) => return Ok(()),
-            Ok(n) => f(&buf[..n]),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+    READ_BUFFER.with_borrow_mut(|buf| {
+        loop {
+            match file.read(buf) {
+                Ok(0) => return Ok(()),
+                Ok(n) => f(&buf[..n]),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
         }
-    }
+    })
 }
 
 /// A writer that hashes what an encoder writes into it (the compressed body is never stored).

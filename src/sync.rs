@@ -61,8 +61,16 @@ pub async fn run<S: ObjectStore>(
     }
     let hashers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let (local, remote) = tokio::join!(
-        local::hash_all(files, hashers, MULTIPART_THRESHOLD, PART_SIZE),
-        store.list(&opts.prefix)
+        async {
+            let r = local::hash_all(files, hashers, MULTIPART_THRESHOLD, PART_SIZE).await;
+            tracing::debug!(ms = started.elapsed().as_millis(), "hashed");
+            r
+        },
+        async {
+            let r = store.list(&opts.prefix).await;
+            tracing::debug!(ms = started.elapsed().as_millis(), "listed");
+            r
+        }
     );
     let local = local?;
     let remote = remote.map_err(|source| Error::Store {
