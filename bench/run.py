@@ -58,10 +58,18 @@ def touch_all(site: str, when: float) -> None:
             os.utime(os.path.join(root, f), (when, when))
 
 
+SETTLED = time.time() - 86400
+
+
 def settle(site: str) -> None:
     """Dates every file a day back, older than every object: before an edit, the site is as the
-    last sync left it, so tools that compare modification times see only the edited files."""
-    touch_all(site, time.time() - 86400)
+    last sync left it, so tools that compare modification times see only the edited files.
+    Files already dated so are left alone, as an edit leaves the other files alone."""
+    for root, _, files in os.walk(site):
+        for f in files:
+            p = os.path.join(root, f)
+            if os.stat(p).st_mtime != SETTLED:
+                os.utime(p, (SETTLED, SETTLED))
 
 
 def all_files(site: str) -> list:

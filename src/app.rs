@@ -3,6 +3,7 @@
 //! Owns: the order of a run (validate flags, walk the source, connect, run, print) and the
 //! one place a fatal error is printed. Must not: hold logic that a library module owns.
 
+use crate::cache::HashCache;
 use crate::cancel::Cancel;
 use crate::cli::{
     Cli, Command, ConnectionArgs, ExplainArgs, OutputArgs, OutputFormat, RepairArgs, SyncArgs,
@@ -87,6 +88,11 @@ async fn run_sync(args: SyncArgs) -> Result<u8, Error> {
         concurrency,
         repair: args.repair,
         rules: config.rules,
+        cache: Arc::new(if args.no_cache {
+            HashCache::disabled()
+        } else {
+            HashCache::open(&args.dir)
+        }),
     };
     let cancel = on_ctrl_c();
     let report = sync::run(

@@ -119,6 +119,10 @@ pub struct SyncArgs {
         allow_negative_numbers = true
     )]
     pub max_delete: Option<usize>,
+    /// Hash every file again instead of trusting the MD5s remembered for files whose size,
+    /// times and inode are unchanged (kept in ~/.cache/s3site, or $S3SITE_CACHE_DIR).
+    #[arg(long)]
+    pub no_cache: bool,
     /// Follow symbolic links that lead outside DIR (refused by default, so nothing outside the
     /// site is published by accident).
     #[arg(long)]

@@ -6,6 +6,7 @@
 //! `report` shows what happened; `app` ties them to the command line.
 
 pub mod app;
+pub mod cache;
 pub mod cancel;
 pub mod cli;
 pub mod compress;

@@ -6,6 +6,7 @@
 //! compressed body too (compressed as a stream into the hasher, never stored). Must not: talk to a
 //! store or decide what to upload.
 
+use crate::cache::{HashCache, Hashed, Stamp};
 use crate::compress::{self, Encoder};
 use crate::error::Error;
 use crate::etag::Md5;
@@ -16,6 +17,7 @@ use futures::{StreamExt, TryStreamExt};
 use md5::Digest as _;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// S3's limit on key length, in bytes.
 pub const MAX_KEY_LEN: usize = 1024;
@@ -259,6 +261,7 @@ pub async fn hash_all(
     parallel: usize,
     multipart_threshold: u64,
     part_size: u64,
+    cache: Arc<HashCache>,
 ) -> Result<Vec<LocalFile>, Error> {
     // Small files go in batches, so a blocking-pool task costs less than the hashing it does.
     let mut batches: Vec<Vec<FoundFile>> = Vec::new();
@@ -277,16 +280,19 @@ pub async fn hash_all(
     // Unordered, so a large file does not hold back the batches behind it; put back in order.
     let mut hashed: Vec<(usize, Vec<LocalFile>)> =
         futures::stream::iter(batches.into_iter().enumerate())
-            .map(|(i, batch)| async move {
-                let files = tokio::task::spawn_blocking(move || {
-                    batch
-                        .into_iter()
-                        .map(|f| hash_file(f, multipart_threshold, part_size))
-                        .collect::<Result<Vec<_>, _>>()
-                })
-                .await
-                .map_err(|e| Error::Usage(format!("hashing task failed: {e}")))??;
-                Ok::<_, Error>((i, files))
+            .map(|(i, batch)| {
+                let cache = cache.clone();
+                async move {
+                    let files = tokio::task::spawn_blocking(move || {
+                        batch
+                            .into_iter()
+                            .map(|f| hash_file(f, multipart_threshold, part_size, &cache))
+                            .collect::<Result<Vec<_>, _>>()
+                    })
+                    .await
+                    .map_err(|e| Error::Usage(format!("hashing task failed: {e}")))??;
+                    Ok::<_, Error>((i, files))
+                }
             })
             .buffer_unordered(parallel.max(1))
             .try_collect()
@@ -309,13 +315,31 @@ pub fn hash_file(
     f: FoundFile,
     multipart_threshold: u64,
     part_size: u64,
+    cache: &HashCache,
 ) -> Result<LocalFile, Error> {
     let read_err = |e: io::Error| Error::BadEntry {
         path: f.path.clone(),
         reason: format!("cannot read: {e}"),
     };
     let file = std::fs::File::open(&f.path).map_err(read_err)?;
-    let len_hint = file.metadata().map_err(read_err)?.len();
+    let meta = file.metadata().map_err(read_err)?;
+    let len_hint = meta.len();
+    // Plain files under the multipart threshold are cached: everything they need is an MD5.
+    let cacheable = f.compress.is_none() && len_hint < multipart_threshold;
+    let stamp = Stamp::of(&meta);
+    if cacheable && let Some(hit) = cache.get(&f.path, &stamp) {
+        return Ok(LocalFile {
+            key: f.key,
+            path: f.path,
+            size: len_hint,
+            md5: hit.md5,
+            is_utf8: hit.is_utf8,
+            first_bytes: hit.first_bytes,
+            parts: None,
+            compressed: None,
+            not_compressed: None,
+        });
+    }
     let check_utf8 = headers::takes_charset(headers::media_type(&f.key));
     let want_parts = len_hint >= multipart_threshold && part_size > 0;
     let mut h = Hasher::new(check_utf8, want_parts.then_some(part_size));
@@ -359,6 +383,17 @@ pub fn hash_file(
         } else {
             not_compressed = Some(NotCompressed::NoGain);
         }
+    }
+    if cacheable && size == len_hint {
+        cache.put(
+            &f.path,
+            stamp,
+            Hashed {
+                md5,
+                is_utf8,
+                first_bytes: first_bytes.clone(),
+            },
+        );
     }
     // A file that grew past the threshold while it was read still gets uploaded in one part:
     // the planner only uses `parts` when they are there.
@@ -591,7 +626,7 @@ mod tests {
             path,
             compress: coding,
         };
-        hash_file(f, 64, 16).unwrap()
+        hash_file(f, 64, 16, &HashCache::disabled()).unwrap()
     }
 
     #[test]

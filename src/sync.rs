@@ -4,6 +4,7 @@
 //! HEAD for each object whose ETag cannot be compared from the listing). Must not: decide
 //! anything itself (that is `plan`) or print (it hands records to a callback).
 
+use crate::cache::HashCache;
 use crate::cancel::Cancel;
 use crate::drift::{Expect, Sniff};
 use crate::error::Error;
@@ -18,6 +19,7 @@ use crate::rules::RuleSet;
 use crate::store::{ObjectStore, RemoteObject};
 use futures::StreamExt;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// A validated sync.
@@ -41,6 +43,8 @@ pub struct SyncOptions {
     pub repair: bool,
     /// The header rules (empty without a rules file).
     pub rules: RuleSet,
+    /// MD5s remembered from earlier runs (`HashCache::disabled()` with `--no-cache`).
+    pub cache: Arc<HashCache>,
 }
 
 /// Runs a sync of `files` (from `local::walk`) to `store`. Fails as a whole only when the
@@ -62,8 +66,18 @@ pub async fn run<S: ObjectStore>(
     let hashers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let (local, remote) = tokio::join!(
         async {
-            let r = local::hash_all(files, hashers, MULTIPART_THRESHOLD, PART_SIZE).await;
+            let r = local::hash_all(
+                files,
+                hashers,
+                MULTIPART_THRESHOLD,
+                PART_SIZE,
+                opts.cache.clone(),
+            )
+            .await;
             tracing::debug!(ms = started.elapsed().as_millis(), "hashed");
+            if let Err(e) = opts.cache.save() {
+                tracing::debug!(error = %e, "could not save the hash cache");
+            }
             r
         },
         async {

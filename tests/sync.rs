@@ -390,3 +390,51 @@ fn endpoint_from_environment() {
         }
     });
 }
+
+#[test]
+fn the_hash_cache_never_hides_a_change() {
+    each_server("hash-cache", |t| {
+        t.write("a.css", "body { color: red }");
+        t.write("b.css", "body { color: tan }");
+        let old = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_600_000_000);
+        for f in ["a.css", "b.css"] {
+            let file = std::fs::File::options()
+                .write(true)
+                .open(t.site().join(f))
+                .unwrap();
+            file.set_modified(old).unwrap();
+        }
+        // Files changed in the last 2 s are not cached; let them age.
+        std::thread::sleep(std::time::Duration::from_millis(2100));
+        assert_exit(&t.sync("", &[]), 0);
+        assert_exit(&t.sync("", &[]), 0);
+        let home = t.site().parent().unwrap().join("home/.cache/s3site");
+        let cached = std::fs::read_dir(&home).unwrap().count();
+        assert_eq!(cached, 1, "the cache file is kept outside the site");
+
+        // Same size, old mtime again: only the change time tells. It must be uploaded.
+        std::fs::write(t.site().join("a.css"), "body { color: RED }").unwrap();
+        let file = std::fs::File::options()
+            .write(true)
+            .open(t.site().join("a.css"))
+            .unwrap();
+        file.set_modified(old).unwrap();
+        t.proxy.clear();
+        let out = t.sync("", &[]);
+        assert_exit(&out, 0);
+        assert!(
+            stdout(&out).contains("upload a.css (content changed)"),
+            "{}",
+            stdout(&out)
+        );
+        assert_eq!(t.get("a.css"), b"body { color: RED }");
+        assert_eq!(
+            t.proxy
+                .requests()
+                .iter()
+                .filter(|r| r.is_put_object())
+                .count(),
+            1
+        );
+    });
+}

@@ -1,0 +1,292 @@
+//! The local hash cache: a file's MD5 from the last run, trusted only while everything the file
+//! system changes with a file's content is unchanged (size, modification and change times to the
+//! nanosecond, inode, device).
+//!
+//! Owns: the cache file (one per source folder, under the user's cache directory, never inside
+//! the site), lookups, inserts and the atomic save. Must not: decide anything about uploads, or
+//! trust an entry whose stamp differs in any field. The change time (ctime) cannot be set back by
+//! tools like `touch`, so rewriting a file with the same size and an old mtime still misses.
+
+use crate::etag::Md5;
+use std::collections::HashMap;
+use std::io::{self, Write};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// A file modified this recently (seconds) is not cached: a change within the same timestamp
+/// tick as the read would go unnoticed.
+const RACY_SECONDS: i128 = 2;
+/// First line of the file: the format version.
+const HEADER: &str = "s3site-hash-cache 1";
+
+/// What the file system says about a file's content.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stamp {
+    size: u64,
+    mtime_ns: i128,
+    ctime_ns: i128,
+    ino: u64,
+    dev: u64,
+}
+
+impl Stamp {
+    /// The stamp of a file's metadata.
+    pub fn of(m: &std::fs::Metadata) -> Stamp {
+        Stamp {
+            size: m.len(),
+            mtime_ns: i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
+            ctime_ns: i128::from(m.ctime()) * 1_000_000_000 + i128::from(m.ctime_nsec()),
+            ino: m.ino(),
+            dev: m.dev(),
+        }
+    }
+}
+
+/// What is remembered of a file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hashed {
+    /// MD5 of the whole file.
+    pub md5: Md5,
+    /// Whether it is valid UTF-8 (as measured for its type).
+    pub is_utf8: bool,
+    /// Its first bytes.
+    pub first_bytes: Vec<u8>,
+}
+
+/// The cache of one source folder.
+#[derive(Debug, Default)]
+pub struct HashCache {
+    /// Where it is saved; `None`: not saved (disabled).
+    file: Option<PathBuf>,
+    old: HashMap<String, (Stamp, Hashed)>,
+    /// What this run saw: only these are saved, so deleted files drop out.
+    new: Mutex<HashMap<String, (Stamp, Hashed)>>,
+}
+
+impl HashCache {
+    /// A cache that remembers nothing.
+    pub fn disabled() -> HashCache {
+        HashCache::default()
+    }
+
+    /// The cache of `source` (a folder), in `$S3SITE_CACHE_DIR`, else `$XDG_CACHE_HOME/s3site`,
+    /// else `~/.cache/s3site`. A missing, unreadable or corrupt file is an empty cache.
+    pub fn open(source: &Path) -> HashCache {
+        let Some(dir) = cache_dir() else {
+            return HashCache::disabled();
+        };
+        let canonical = std::fs::canonicalize(source).unwrap_or_else(|_| source.to_path_buf());
+        let id = hex::encode(crate::etag::md5_of(canonical.to_string_lossy().as_bytes()));
+        let file = dir.join(format!("hashes-{id}"));
+        let old = std::fs::read_to_string(&file)
+            .ok()
+            .map(|text| parse(&text))
+            .unwrap_or_default();
+        HashCache {
+            file: Some(file),
+            old,
+            new: Mutex::default(),
+        }
+    }
+
+    /// What was remembered of `path`, if its stamp is exactly the same.
+    pub fn get(&self, path: &Path, stamp: &Stamp) -> Option<Hashed> {
+        let key = path.to_str()?;
+        let (s, h) = self.old.get(key)?;
+        if s != stamp {
+            return None;
+        }
+        self.remember(key, *stamp, h.clone());
+        Some(h.clone())
+    }
+
+    /// Remembers `path`'s hash, unless it was modified too recently to trust its stamp.
+    pub fn put(&self, path: &Path, stamp: Stamp, hashed: Hashed) {
+        let Some(key) = path.to_str().filter(|k| !k.contains(['\t', '\n', '\r'])) else {
+            return;
+        };
+        let now_ns = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as i128);
+        let newest = stamp.mtime_ns.max(stamp.ctime_ns);
+        if now_ns - newest < RACY_SECONDS * 1_000_000_000 {
+            return;
+        }
+        self.remember(key, stamp, hashed);
+    }
+
+    fn remember(&self, key: &str, stamp: Stamp, hashed: Hashed) {
+        self.new
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key.to_string(), (stamp, hashed));
+    }
+
+    /// Saves what this run saw (atomically: a temporary file renamed over the old one).
+    pub fn save(&self) -> io::Result<()> {
+        let Some(file) = &self.file else {
+            return Ok(());
+        };
+        let new = self.new.lock().unwrap_or_else(|e| e.into_inner());
+        if *new == self.old {
+            return Ok(());
+        }
+        let dir = file.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir)?;
+        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+        {
+            let mut w = io::BufWriter::new(tmp.as_file_mut());
+            writeln!(w, "{HEADER}")?;
+            for (path, (s, h)) in new.iter() {
+                writeln!(
+                    w,
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    hex::encode(h.md5),
+                    u8::from(h.is_utf8),
+                    hex::encode(&h.first_bytes),
+                    s.size,
+                    s.mtime_ns,
+                    s.ctime_ns,
+                    s.ino,
+                    s.dev,
+                    path
+                )?;
+            }
+            w.flush()?;
+        }
+        tmp.persist(file).map_err(|e| e.error)?;
+        Ok(())
+    }
+}
+
+fn cache_dir() -> Option<PathBuf> {
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    env("S3SITE_CACHE_DIR")
+        .or_else(|| env("XDG_CACHE_HOME").map(|d| d.join("s3site")))
+        .or_else(|| env("HOME").map(|d| d.join(".cache").join("s3site")))
+}
+
+fn parse(text: &str) -> HashMap<String, (Stamp, Hashed)> {
+    let mut lines = text.lines();
+    if lines.next() != Some(HEADER) {
+        return HashMap::new();
+    }
+    lines.filter_map(parse_line).collect()
+}
+
+fn parse_line(line: &str) -> Option<(String, (Stamp, Hashed))> {
+    let f: Vec<&str> = line.splitn(9, '\t').collect();
+    let [md5, utf8, first, size, mtime, ctime, ino, dev, path] = f.as_slice() else {
+        return None;
+    };
+    let md5: Md5 = hex::decode(md5).ok()?.try_into().ok()?;
+    let stamp = Stamp {
+        size: size.parse().ok()?,
+        mtime_ns: mtime.parse().ok()?,
+        ctime_ns: ctime.parse().ok()?,
+        ino: ino.parse().ok()?,
+        dev: dev.parse().ok()?,
+    };
+    let hashed = Hashed {
+        md5,
+        is_utf8: *utf8 == "1",
+        first_bytes: hex::decode(first).ok()?,
+    };
+    Some((path.to_string(), (stamp, hashed)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::etag::md5_of;
+
+    fn old_file(dir: &Path, name: &str, body: &[u8]) -> PathBuf {
+        let p = dir.join(name);
+        std::fs::write(&p, body).unwrap();
+        set_mtime(&p, 1_600_000_000);
+        p
+    }
+
+    fn set_mtime(p: &Path, secs: u64) {
+        let t = UNIX_EPOCH + std::time::Duration::from_secs(secs);
+        let f = std::fs::File::options().write(true).open(p).unwrap();
+        f.set_modified(t).unwrap();
+    }
+
+    fn hashed(body: &[u8]) -> Hashed {
+        Hashed {
+            md5: md5_of(body),
+            is_utf8: true,
+            first_bytes: body.iter().take(8).copied().collect(),
+        }
+    }
+
+    fn stamp(p: &Path) -> Stamp {
+        Stamp::of(&std::fs::metadata(p).unwrap())
+    }
+
+    #[test]
+    fn a_saved_hash_is_found_again_while_the_file_is_untouched() {
+        let site = tempfile::tempdir().unwrap();
+        let cache_dir = tempfile::tempdir().unwrap();
+        let p = old_file(site.path(), "a.css", b"body{}");
+        // ctime is now: too recent to trust yet.
+        let c = HashCache {
+            file: Some(cache_dir.path().join("h")),
+            ..HashCache::default()
+        };
+        c.put(&p, stamp(&p), hashed(b"body{}"));
+        assert!(
+            c.new.lock().unwrap().is_empty(),
+            "a just-changed file is not cached"
+        );
+
+        // Pretend the file was written long ago.
+        let mut s = stamp(&p);
+        s.ctime_ns -= 10_000_000_000;
+        c.put(&p, s, hashed(b"body{}"));
+        c.save().unwrap();
+        let text = std::fs::read_to_string(cache_dir.path().join("h")).unwrap();
+        let again = HashCache {
+            file: Some(cache_dir.path().join("h")),
+            old: parse(&text),
+            new: Mutex::default(),
+        };
+        assert_eq!(again.get(&p, &s), Some(hashed(b"body{}")));
+        let mut other = s;
+        other.mtime_ns += 1;
+        assert_eq!(
+            again.get(&p, &other),
+            None,
+            "any change in the stamp misses"
+        );
+    }
+
+    #[test]
+    fn rewriting_with_the_same_size_and_an_old_mtime_changes_the_stamp() {
+        let site = tempfile::tempdir().unwrap();
+        let p = old_file(site.path(), "a.css", b"body{}");
+        let before = stamp(&p);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(&p, b"BODY{}").unwrap();
+        set_mtime(&p, 1_600_000_000);
+        let after = stamp(&p);
+        assert_eq!((before.size, before.mtime_ns), (after.size, after.mtime_ns));
+        assert_ne!(
+            before, after,
+            "ctime moved: the cache cannot be fooled by touch"
+        );
+    }
+
+    #[test]
+    fn a_corrupt_or_foreign_file_is_an_empty_cache() {
+        assert!(parse("garbage\nmore").is_empty());
+        assert!(parse(&format!("{HEADER}\nnot\ta\tline")).is_empty());
+    }
+}
