@@ -40,6 +40,10 @@ hugo=$(realpath "$(find "$venv" -path '*/hugo/binaries/hugo' -type f | head -n1)
 
 cargo build --release --quiet
 export S3SITE_SEAWEEDFS_PORT=${S3SITE_SEAWEEDFS_PORT:-9300}
+# A fresh server for every benchmark, with volumes large enough that none is allocated in the
+# middle of a timed run (an allocation stalls writes for seconds, at random).
+export S3SITE_SEAWEEDFS_VOLUME_MB=${S3SITE_SEAWEEDFS_VOLUME_MB:-1024}
+scripts/s3-server.sh stop seaweedfs
 endpoint=$(scripts/s3-server.sh start seaweedfs)
 proxy_port=$((S3SITE_SEAWEEDFS_PORT + 99))
 python3 bench/proxy.py --upstream "$endpoint" --port "$proxy_port" --delay-ms "$delay" &

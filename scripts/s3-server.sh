@@ -10,7 +10,8 @@
 # SeaweedFS also knows s3site-reader/s3site-reader-secret (read and list only) and
 # s3site-nolist/s3site-nolist-secret (read and write, no list), for access-denied tests;
 # region us-east-1, path-style addressing. Ports can be moved with S3SITE_MOTO_PORT / S3SITE_SEAWEEDFS_PORT
-# (SeaweedFS uses that port and the next 14). Nothing ever listens on anything but 127.0.0.1.
+# (SeaweedFS uses that port and the next 14; S3SITE_SEAWEEDFS_VOLUME_MB sets its volume size, 64 by
+# default). Nothing ever listens on anything but 127.0.0.1.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -118,7 +119,7 @@ EOF
                 -admin.port=$((p + 8)) -admin.port.grpc=$((p + 9)) \
                 -webdav.port=$((p + 10)) -debug.port=$((p + 11)) -s3.debug.port=$((p + 12)) \
                 -metricsPort=$((p + 13)) -s3.metricsPort=$((p + 14)) \
-                -master.volumeSizeLimitMB=64 -volume.max=0 \
+                -master.volumeSizeLimitMB="${S3SITE_SEAWEEDFS_VOLUME_MB:-64}" -volume.max=0 \
                 >"$log" 2>&1 &
             ;;
     esac
