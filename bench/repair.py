@@ -57,7 +57,7 @@ def main() -> None:
         out = []
         for extra in (["--dry-run"], [], []):
             before = counts(args.proxy)
-            wall, rss = timed(base + extra, env)
+            wall, _cpu, rss = timed(base + extra, env)
             out.append((wall, rss, counts(args.proxy) - before))
         return out
 

@@ -7,6 +7,7 @@
 # Uses the same pinned aws-cli as bench/run.sh (installed into bench/.tools/ by it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 
 files=2000
 while [[ $# -gt 0 ]]; do
@@ -24,17 +25,8 @@ cargo build --release --quiet
 export S3SITE_SEAWEEDFS_PORT=${S3SITE_SEAWEEDFS_PORT:-9300}
 endpoint=$(scripts/s3-server.sh start seaweedfs)
 proxy_port=$((S3SITE_SEAWEEDFS_PORT + 99))
-python3 bench/proxy.py --upstream "$endpoint" --port "$proxy_port" &
-proxy_pid=$!
-trap 'kill $proxy_pid 2>/dev/null || true' EXIT
-for _ in $(seq 50); do
-    curl -sf "http://127.0.0.1:$proxy_port/__bench/counts" >/dev/null && break
-    sleep 0.1
-done
-site=bench/out/site-$files
-if [[ ! -d $site ]]; then
-    python3 bench/gen_site.py "$site" --files "$files"
-fi
+start_proxy "$endpoint" "$proxy_port"
+site=$(site_of "$files")
 echo "s3site $(target/release/s3site --version | cut -d' ' -f2); SeaweedFS; $(nproc) cores; $(date -u +%Y-%m-%d); $files objects"
 python3 bench/repair.py --site "$site" --endpoint "$endpoint" --proxy "http://127.0.0.1:$proxy_port" \
     --s3site target/release/s3site --bin "$venv/bin" --bucket "repair-$files-$(date +%s)"

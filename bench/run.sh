@@ -11,6 +11,7 @@
 # requests by kind and, with --delay-ms, delays each one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 
 files=2000 runs=3 tools=s3site,s3cmd,aws,rclone,s5cmd,hugo phases=abcde delay=0 json=
 while [[ $# -gt 0 ]]; do
@@ -46,18 +47,8 @@ export S3SITE_SEAWEEDFS_VOLUME_MB=${S3SITE_SEAWEEDFS_VOLUME_MB:-1024}
 scripts/s3-server.sh stop seaweedfs
 endpoint=$(scripts/s3-server.sh start seaweedfs)
 proxy_port=$((S3SITE_SEAWEEDFS_PORT + 99))
-python3 bench/proxy.py --upstream "$endpoint" --port "$proxy_port" --delay-ms "$delay" &
-proxy_pid=$!
-trap 'kill $proxy_pid 2>/dev/null || true' EXIT
-for _ in $(seq 50); do
-    curl -sf "http://127.0.0.1:$proxy_port/__bench/counts" >/dev/null && break
-    sleep 0.1
-done
-
-site=bench/out/site-$files
-if [[ ! -d $site ]]; then
-    python3 bench/gen_site.py "$site" --files "$files"
-fi
+start_proxy "$endpoint" "$proxy_port" "$delay"
+site=$(site_of "$files")
 
 echo "s3site $(target/release/s3site --version | cut -d' ' -f2), $("$venv/bin/s3cmd" --version)," \
     "$("$venv/bin/aws" --version 2>&1 | cut -d' ' -f1), rclone $("$venv/bin/rclone" version | head -n1 | cut -d' ' -f2)," \

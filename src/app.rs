@@ -71,9 +71,12 @@ fn settings(
 }
 
 async fn run_sync(args: SyncArgs) -> Result<u8, Error> {
-    let (config, url, filter) =
-        settings(args.config.as_deref(), args.url.as_deref(), &args.exclude)?;
-    let concurrency = config::concurrency(args.concurrency)?;
+    let (config, url, filter) = settings(
+        args.run.config.as_deref(),
+        args.url.as_deref(),
+        &args.exclude,
+    )?;
+    let concurrency = config::concurrency(args.run.concurrency)?;
     // Everything local is checked before connecting: bad input never costs a request.
     let files = local::walk(&args.dir, &url.prefix, &filter, args.follow_outside)?;
     let store = connect(args.connection, &url.bucket).await?;
@@ -109,9 +112,12 @@ async fn run_sync(args: SyncArgs) -> Result<u8, Error> {
 }
 
 async fn run_repair(args: RepairArgs) -> Result<u8, Error> {
-    let (config, url, filter) =
-        settings(args.config.as_deref(), args.url.as_deref(), &args.exclude)?;
-    let concurrency = config::concurrency(args.concurrency)?;
+    let (config, url, filter) = settings(
+        args.run.config.as_deref(),
+        args.url.as_deref(),
+        &args.exclude,
+    )?;
+    let concurrency = config::concurrency(args.run.concurrency)?;
     let store = connect(args.connection, &url.bucket).await?;
     let printer = printer(&args.output);
     let opts = RepairOptions {

@@ -79,17 +79,9 @@ pub struct RepairArgs {
     /// Leave keys matching GLOB alone (relative to PREFIX; repeatable).
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
-    /// Requests in flight at once.
-    #[arg(
-        long,
-        value_name = "N",
-        default_value_t = DEFAULT_CONCURRENCY,
-        allow_negative_numbers = true
-    )]
-    pub concurrency: usize,
-    /// The rules file (default: s3site.toml in the current directory, if there is one).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    /// Concurrency and the rules file.
+    #[command(flatten)]
+    pub run: RunArgs,
     /// How to reach the store.
     #[command(flatten)]
     pub connection: ConnectionArgs,
@@ -134,6 +126,20 @@ pub struct SyncArgs {
     /// Skip paths matching GLOB (relative to DIR; repeatable). Excluded keys are never deleted.
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
+    /// Concurrency and the rules file.
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// How to reach the store.
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// How results are shown.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// What sync and repair share besides the connection and the output.
+#[derive(Debug, Args)]
+pub struct RunArgs {
     /// Requests in flight at once.
     #[arg(
         long,
@@ -145,12 +151,6 @@ pub struct SyncArgs {
     /// The rules file (default: s3site.toml in the current directory, if there is one).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// How to reach the store.
-    #[command(flatten)]
-    pub connection: ConnectionArgs,
-    /// How results are shown.
-    #[command(flatten)]
-    pub output: OutputArgs,
 }
 
 /// How to reach the store.

@@ -1,0 +1,22 @@
+# Shared by bench/run.sh and bench/repair.sh (sourced, not run).
+
+# start_proxy ENDPOINT PORT [DELAY_MS]: bench/proxy.py in front of ENDPOINT on 127.0.0.1:PORT,
+# stopped when the calling script exits; returns once it answers.
+start_proxy() {
+    python3 bench/proxy.py --upstream "$1" --port "$2" --delay-ms "${3:-0}" &
+    proxy_pid=$!
+    trap 'kill $proxy_pid 2>/dev/null || true' EXIT
+    for _ in $(seq 50); do
+        curl -sf "http://127.0.0.1:$2/__bench/counts" >/dev/null && return 0
+        sleep 0.1
+    done
+    echo "bench/proxy.py did not start on port $2" >&2
+    return 1
+}
+
+# site_of N: the generated N-file site (generated on first use), printed.
+site_of() {
+    local site=bench/out/site-$1
+    [[ -d $site ]] || python3 bench/gen_site.py "$site" --files "$1" >&2
+    echo "$site"
+}
