@@ -6,7 +6,8 @@
 use crate::cache::HashCache;
 use crate::cancel::Cancel;
 use crate::cli::{
-    Cli, Command, ConnectionArgs, ExplainArgs, OutputArgs, OutputFormat, RepairArgs, SyncArgs,
+    Cli, Command, ConnectionArgs, ExplainArgs, OutputArgs, OutputFormat, RepairArgs, RunArgs,
+    SyncArgs,
 };
 use crate::config::{self, S3Url};
 use crate::error::EXIT_INTERRUPTED;
@@ -18,7 +19,6 @@ use crate::report::{Format, Printer};
 use crate::rules::Config;
 use crate::s3::{Connection, S3Store};
 use crate::sync::{self, SyncOptions};
-use std::path::Path;
 use std::sync::Arc;
 
 /// Runs a parsed command line and returns the process exit code; fatal errors are printed here
@@ -45,15 +45,19 @@ pub async fn run(cli: Cli) -> u8 {
     }
 }
 
-/// The rules file, the destination (the command line's, else the file's `bucket`) and the
-/// exclusions (the command line's and the file's).
-fn settings(
-    config: Option<&Path>,
-    url: Option<&str>,
-    exclude: &[String],
-) -> Result<(Config, S3Url, Filter), Error> {
+/// What sync and repair validate the same way before connecting.
+struct Settings {
+    config: Config,
+    url: S3Url,
+    filter: Filter,
+    concurrency: usize,
+}
+
+/// The rules file, the destination (the command line's, else the file's `bucket`), the
+/// exclusions (the command line's and the file's) and the concurrency, validated.
+fn settings(run: &RunArgs, url: Option<&str>, exclude: &[String]) -> Result<Settings, Error> {
     let cwd = std::env::current_dir().unwrap_or_default();
-    let config = Config::load(config, &cwd)?;
+    let config = Config::load(run.config.as_deref(), &cwd)?;
     let url = match url.or(config.bucket.as_deref()) {
         Some(u) => S3Url::parse(u)?,
         None => {
@@ -67,16 +71,22 @@ fn settings(
     let mut globs = config.exclude.clone();
     globs.extend(exclude.iter().cloned());
     let filter = Filter::new(&globs)?;
-    Ok((config, url, filter))
+    let concurrency = config::concurrency(run.concurrency)?;
+    Ok(Settings {
+        config,
+        url,
+        filter,
+        concurrency,
+    })
 }
 
 async fn run_sync(args: SyncArgs) -> Result<u8, Error> {
-    let (config, url, filter) = settings(
-        args.run.config.as_deref(),
-        args.url.as_deref(),
-        &args.exclude,
-    )?;
-    let concurrency = config::concurrency(args.run.concurrency)?;
+    let Settings {
+        config,
+        url,
+        filter,
+        concurrency,
+    } = settings(&args.run, args.url.as_deref(), &args.exclude)?;
     // Everything local is checked before connecting: bad input never costs a request.
     let files = local::walk(&args.dir, &url.prefix, &filter, args.follow_outside)?;
     let store = connect(args.connection, &url.bucket).await?;
@@ -112,12 +122,12 @@ async fn run_sync(args: SyncArgs) -> Result<u8, Error> {
 }
 
 async fn run_repair(args: RepairArgs) -> Result<u8, Error> {
-    let (config, url, filter) = settings(
-        args.run.config.as_deref(),
-        args.url.as_deref(),
-        &args.exclude,
-    )?;
-    let concurrency = config::concurrency(args.run.concurrency)?;
+    let Settings {
+        config,
+        url,
+        filter,
+        concurrency,
+    } = settings(&args.run, args.url.as_deref(), &args.exclude)?;
     let store = connect(args.connection, &url.bucket).await?;
     let printer = printer(&args.output);
     let opts = RepairOptions {

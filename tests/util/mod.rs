@@ -249,16 +249,7 @@ impl TestEnv {
 
     /// Stores an object directly (not through s3site or the proxy).
     pub fn put(&self, key: &str, body: &[u8]) {
-        self.rt
-            .block_on(
-                self.client
-                    .put_object()
-                    .bucket(&self.bucket)
-                    .key(key)
-                    .body(ByteStream::from(body.to_vec()))
-                    .send(),
-            )
-            .unwrap();
+        self.put_with(key, body, |r| r);
     }
 
     /// Stores an object directly with the headers `f` adds to the PutObject request (seeding a
