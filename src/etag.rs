@@ -102,11 +102,7 @@ pub fn to_base64(d: &Md5) -> String {
     base64::engine::general_purpose::STANDARD.encode(d)
 }
 
-/// The MD5 of a byte slice.
-pub fn md5_of(bytes: &[u8]) -> Md5 {
-    use md5::Digest as _;
-    md5::Md5::digest(bytes).into()
-}
+pub use crate::digest::md5_of;
 
 fn parse_hex_md5(s: &str) -> Option<Md5> {
     if s.len() != 32 {

@@ -11,6 +11,7 @@ pub mod cancel;
 pub mod cli;
 pub mod compress;
 pub mod config;
+pub mod digest;
 pub mod drift;
 pub mod error;
 pub mod etag;

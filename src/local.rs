@@ -8,13 +8,13 @@
 
 use crate::cache::{HashCache, Hashed, Stamp};
 use crate::compress::{self, Encoder};
+use crate::digest::Md5Stream;
 use crate::error::Error;
 use crate::etag::Md5;
 use crate::filter::Filter;
 use crate::headers;
 use crate::rules::Coding;
 use futures::{StreamExt, TryStreamExt};
-use md5::Digest as _;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -263,52 +263,59 @@ pub async fn hash_all(
     part_size: u64,
     cache: Arc<HashCache>,
 ) -> Result<Vec<LocalFile>, Error> {
-    // Small files go in batches, so a blocking-pool task costs less than the hashing it does.
-    let mut batches: Vec<Vec<FoundFile>> = Vec::new();
+    // Largest first, so the cores finish together instead of one hashing a large file alone
+    // at the end; small files go in batches, so a blocking-pool task costs less than the
+    // hashing it does.
+    let mut sized: Vec<(u64, usize, FoundFile)> = files
+        .into_iter()
+        .enumerate()
+        .map(|(i, f)| (std::fs::metadata(&f.path).map_or(0, |m| m.len()), i, f))
+        .collect();
+    sized.sort_by_key(|(len, i, _)| (std::cmp::Reverse(*len), *i));
+    let mut batches: Vec<Vec<(usize, FoundFile)>> = Vec::new();
     let mut batch_bytes = 0u64;
-    for f in files {
-        let len = std::fs::metadata(&f.path).map_or(0, |m| m.len());
-        if batches.is_empty() || batch_bytes + len > BATCH_BYTES || batches_full(&batches) {
+    for (len, i, f) in sized {
+        let full = batches
+            .last()
+            .is_none_or(|b| batch_bytes + len > BATCH_BYTES || b.len() >= BATCH_FILES);
+        if full {
             batches.push(Vec::new());
             batch_bytes = 0;
         }
         batch_bytes += len;
         if let Some(b) = batches.last_mut() {
-            b.push(f);
+            b.push((i, f));
         }
     }
-    // Unordered, so a large file does not hold back the batches behind it; put back in order.
-    let mut hashed: Vec<(usize, Vec<LocalFile>)> =
-        futures::stream::iter(batches.into_iter().enumerate())
-            .map(|(i, batch)| {
-                let cache = cache.clone();
-                async move {
-                    let files = tokio::task::spawn_blocking(move || {
-                        batch
-                            .into_iter()
-                            .map(|f| hash_file(f, multipart_threshold, part_size, &cache))
-                            .collect::<Result<Vec<_>, _>>()
-                    })
-                    .await
-                    .map_err(|e| Error::Usage(format!("hashing task failed: {e}")))??;
-                    Ok::<_, Error>((i, files))
-                }
-            })
-            .buffer_unordered(parallel.max(1))
-            .try_collect()
-            .await?;
-    hashed.sort_by_key(|(i, _)| *i);
-    Ok(hashed.into_iter().flat_map(|(_, f)| f).collect())
+    let hashed: Vec<Vec<(usize, LocalFile)>> = futures::stream::iter(batches)
+        .map(|batch| {
+            let cache = cache.clone();
+            async move {
+                tokio::task::spawn_blocking(move || {
+                    batch
+                        .into_iter()
+                        .map(|(i, f)| {
+                            Ok((i, hash_file(f, multipart_threshold, part_size, &cache)?))
+                        })
+                        .collect::<Result<Vec<_>, Error>>()
+                })
+                .await
+                .map_err(|e| Error::Usage(format!("hashing task failed: {e}")))?
+            }
+        })
+        .buffer_unordered(parallel.max(1))
+        .try_collect()
+        .await?;
+    // Back in the order given.
+    let mut hashed: Vec<(usize, LocalFile)> = hashed.into_iter().flatten().collect();
+    hashed.sort_unstable_by_key(|(i, _)| *i);
+    Ok(hashed.into_iter().map(|(_, f)| f).collect())
 }
 
 /// Bytes of small files hashed by one blocking task.
 const BATCH_BYTES: u64 = 1024 * 1024;
 /// Files hashed by one blocking task, at most.
 const BATCH_FILES: usize = 64;
-
-fn batches_full(batches: &[Vec<FoundFile>]) -> bool {
-    batches.last().is_some_and(|b| b.len() >= BATCH_FILES)
-}
 
 /// Hashes one file: size, MD5, UTF-8 validity for text types, part MD5s for large files.
 pub fn hash_file(
@@ -468,11 +475,11 @@ impl Write for HashSink {
 
 /// Incremental MD5 of the whole stream, of each part, and UTF-8 validation.
 struct Hasher {
-    whole: md5::Md5,
+    whole: Md5Stream,
     size: u64,
     utf8: Option<Utf8Check>,
     part_size: Option<u64>,
-    part: md5::Md5,
+    part: Md5Stream,
     in_part: u64,
     parts: Vec<Md5>,
 }
@@ -480,11 +487,11 @@ struct Hasher {
 impl Hasher {
     fn new(check_utf8: bool, part_size: Option<u64>) -> Hasher {
         Hasher {
-            whole: md5::Md5::new(),
+            whole: Md5Stream::new(),
             size: 0,
             utf8: check_utf8.then(Utf8Check::default),
             part_size,
-            part: md5::Md5::new(),
+            part: Md5Stream::new(),
             in_part: 0,
             parts: Vec::new(),
         }
@@ -504,8 +511,8 @@ impl Hasher {
                 self.in_part += n as u64;
                 chunk = &chunk[n..];
                 if self.in_part == ps {
-                    let done = std::mem::replace(&mut self.part, md5::Md5::new());
-                    self.parts.push(done.finalize().into());
+                    let done = std::mem::take(&mut self.part);
+                    self.parts.push(done.finish());
                     self.in_part = 0;
                 }
             }
@@ -515,12 +522,12 @@ impl Hasher {
     fn finish(mut self) -> (u64, Md5, bool, Option<Vec<Md5>>) {
         let parts = self.part_size.map(|_| {
             if self.in_part > 0 || self.parts.is_empty() {
-                self.parts.push(self.part.finalize().into());
+                self.parts.push(self.part.finish());
             }
             self.parts
         });
         let is_utf8 = self.utf8.is_some_and(Utf8Check::finish);
-        (self.size, self.whole.finalize().into(), is_utf8, parts)
+        (self.size, self.whole.finish(), is_utf8, parts)
     }
 }
 
