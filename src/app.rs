@@ -88,7 +88,13 @@ async fn run_sync(args: SyncArgs) -> Result<u8, Error> {
         concurrency,
     } = settings(&args.run, args.url.as_deref(), &args.exclude)?;
     // Everything local is checked before connecting: bad input never costs a request.
+    let walked = std::time::Instant::now();
     let files = local::walk(&args.dir, &url.prefix, &filter, args.follow_outside)?;
+    tracing::debug!(
+        files = files.len(),
+        ms = walked.elapsed().as_millis(),
+        "walked"
+    );
     let store = connect(args.connection, &url.bucket).await?;
     let printer = printer(&args.output);
     let opts = SyncOptions {

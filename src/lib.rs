@@ -19,6 +19,7 @@ pub mod execute;
 pub mod explain;
 pub mod filter;
 pub mod headers;
+pub mod listing;
 pub mod local;
 pub mod plan;
 pub mod repair;

@@ -272,6 +272,7 @@ pub async fn hash_all(
         .map(|(i, f)| (std::fs::metadata(&f.path).map_or(0, |m| m.len()), i, f))
         .collect();
     sized.sort_by_key(|(len, i, _)| (std::cmp::Reverse(*len), *i));
+    tracing::debug!(files = sized.len(), "sized for hashing");
     let mut batches: Vec<Vec<(usize, FoundFile)>> = Vec::new();
     let mut batch_bytes = 0u64;
     for (len, i, f) in sized {

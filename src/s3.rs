@@ -28,8 +28,8 @@ mod copy;
 
 use crate::etag::{self, ETag};
 use crate::store::{
-    CopyInPlace, DeleteFailure, Encryption, ObjectHead, ObjectHeaders, ObjectStore, PutFile,
-    RemoteObject, StoreError,
+    CopyInPlace, DeleteFailure, Encryption, KeyRange, ObjectHead, ObjectHeaders, ObjectStore,
+    PutFile, RemoteObject, StoreError,
 };
 use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_s3::Client;
@@ -73,12 +73,17 @@ pub struct Connection {
 /// `S3SITE_MAX_SINGLE_COPY` (bytes) lowers it, so tests can exercise the multipart copy.
 const MAX_SINGLE_COPY: u64 = 5 * 1024 * 1024 * 1024;
 
+/// Keys per listing request: S3's maximum. `S3SITE_LIST_PAGE` lowers it, so tests can list a
+/// few dozen keys in several pages and slices.
+const LIST_PAGE: usize = 1000;
+
 /// An S3 bucket as an `ObjectStore`.
 #[derive(Clone, Debug)]
 pub struct S3Store {
     client: Client,
     bucket: String,
     max_single_copy: u64,
+    list_page: usize,
     /// Whether the bucket honours object ACLs (asked once, on the first copy).
     uses_acls: Arc<tokio::sync::OnceCell<bool>>,
 }
@@ -132,10 +137,16 @@ impl S3Store {
             .and_then(|v| v.parse::<u64>().ok())
             .filter(|&n| n > 0)
             .unwrap_or(MAX_SINGLE_COPY);
+        let list_page = std::env::var("S3SITE_LIST_PAGE")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .filter(|&n| n > 0)
+            .map_or(LIST_PAGE, |n| n.min(LIST_PAGE));
         Ok(S3Store {
             client: Client::from_conf(b.build()),
             bucket: bucket.to_string(),
             max_single_copy,
+            list_page,
             uses_acls: Arc::default(),
         })
     }
@@ -437,27 +448,49 @@ fn object_head(out: &HeadObjectOutput) -> ObjectHead {
 }
 
 impl ObjectStore for S3Store {
-    async fn list(&self, prefix: &str) -> Result<Vec<RemoteObject>, StoreError> {
+    async fn list_range(
+        &self,
+        prefix: &str,
+        range: &KeyRange,
+    ) -> Result<Vec<RemoteObject>, StoreError> {
         let mut out = Vec::new();
         let mut pages = self
             .client
             .list_objects_v2()
             .bucket(&self.bucket)
             .prefix(prefix)
+            .set_start_after(range.after.clone())
+            .set_max_keys((self.list_page < LIST_PAGE).then_some(self.list_page as i32))
             .into_paginator()
             .send();
-        while let Some(page) = pages.next().await {
+        'pages: while let Some(page) = pages.next().await {
             let page = page.map_err(|e| self.map_err(e))?;
             for o in page.contents() {
                 let Some(key) = o.key() else { continue };
+                if range.after.as_deref().is_some_and(|a| key <= a) {
+                    // A store that ignored start-after: the previous slice has this key.
+                    continue;
+                }
+                if range.through.as_deref().is_some_and(|t| key > t) {
+                    // Past the end of the slice: the next slice lists the rest.
+                    break 'pages;
+                }
                 out.push(RemoteObject {
                     key: key.to_string(),
                     size: o.size().unwrap_or(0).max(0) as u64,
                     etag: ETag::parse(o.e_tag().unwrap_or("")),
                 });
+                if range.through.as_deref() == Some(key) {
+                    // The slice ends on this key: no request for a page that would be all past it.
+                    break 'pages;
+                }
             }
         }
         Ok(out)
+    }
+
+    fn list_page(&self) -> usize {
+        self.list_page
     }
 
     async fn head(&self, key: &str, part_number: Option<u32>) -> Result<ObjectHead, StoreError> {

@@ -23,6 +23,24 @@ pub struct RemoteObject {
     pub etag: ETag,
 }
 
+/// A slice of a listing: the keys after `after` up to and including `through` (`None`: open on
+/// that side), in S3's order (UTF-8 bytes).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KeyRange {
+    /// Keys after this one (exclusive), as ListObjectsV2's `start-after`.
+    pub after: Option<String>,
+    /// Keys up to this one (inclusive).
+    pub through: Option<String>,
+}
+
+impl KeyRange {
+    /// Whether `key` falls in the range.
+    pub fn contains(&self, key: &str) -> bool {
+        self.after.as_deref().is_none_or(|a| key > a)
+            && self.through.as_deref().is_none_or(|t| key <= t)
+    }
+}
+
 /// The headers an object is served with, as a HEAD returns them and a copy re-sends them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ObjectHeaders {
@@ -206,12 +224,27 @@ impl StoreError {
 /// What s3site needs from an object store. Implemented for S3 (`s3::S3Store`) and, in unit tests,
 /// by an in-memory store.
 pub trait ObjectStore: Send + Sync {
-    /// Every object under `prefix` (all pages). Fails as a whole if any page fails: a partial
-    /// listing must never be mistaken for the full one.
+    /// The objects under `prefix` whose keys are in `range`, in key order (all pages of it).
+    /// Fails as a whole if any page fails: a partial listing must never be mistaken for the
+    /// full one.
+    fn list_range(
+        &self,
+        prefix: &str,
+        range: &KeyRange,
+    ) -> impl Future<Output = Result<Vec<RemoteObject>, StoreError>> + Send;
+
+    /// Every object under `prefix` (all pages), in key order.
     fn list(
         &self,
         prefix: &str,
-    ) -> impl Future<Output = Result<Vec<RemoteObject>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Vec<RemoteObject>, StoreError>> + Send {
+        async move { self.list_range(prefix, &KeyRange::default()).await }
+    }
+
+    /// Keys one listing request returns at most (S3's 1,000).
+    fn list_page(&self) -> usize {
+        1000
+    }
 
     /// HEAD of `key`; with `part_number`, the head of that part (to learn a multipart part size).
     fn head(

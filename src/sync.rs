@@ -11,6 +11,7 @@ use crate::error::Error;
 use crate::etag::{self, ETag};
 use crate::execute;
 use crate::filter::Filter;
+use crate::listing;
 use crate::local::{self, FoundFile, LocalFile, NotCompressed};
 use crate::plan::{self, Evidence, MULTIPART_THRESHOLD, PART_SIZE};
 use crate::repair;
@@ -64,6 +65,11 @@ pub async fn run<S: ObjectStore>(
         f.compress = opts.rules.effective(rel).headers.coding();
     }
     let hashers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    // The local keys cut the listing into slices listed at once (see `listing`).
+    let slices = {
+        let keys: Vec<&str> = files.iter().map(|f| f.key.as_str()).collect();
+        listing::slices(&keys, store.list_page(), listing::MAX_SLICES)
+    };
     let (local, remote) = tokio::join!(
         async {
             let r = local::hash_all(
@@ -81,7 +87,7 @@ pub async fn run<S: ObjectStore>(
             r
         },
         async {
-            let r = store.list(&opts.prefix).await;
+            let r = listing::list(store, &opts.prefix, &slices).await;
             tracing::debug!(ms = started.elapsed().as_millis(), "listed");
             r
         }

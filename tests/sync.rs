@@ -127,6 +127,63 @@ fn second_sync_makes_one_list_request_and_nothing_else() {
     });
 }
 
+/// The listing is cut into slices at every k-th local key and the slices are listed at once
+/// (shown here with 5-key pages): no key before, between or after the cuts is missed, and a
+/// no-op still costs exactly ⌈N/page⌉ LIST requests.
+#[test]
+fn sliced_listing_misses_no_key_and_costs_no_extra_request() {
+    each_server("sliced-listing", |t| {
+        for i in 0..23 {
+            t.write(&format!("p/{i:02}.html"), format!("<p>{i}</p>"));
+        }
+        let sync = |args: &[&str]| {
+            let mut c = t.cmd();
+            c.env("S3SITE_LIST_PAGE", "5")
+                .arg("sync")
+                .arg(t.site())
+                .arg(t.url("site/"))
+                .args(args)
+                .args(["--endpoint-url", &t.proxy.endpoint, "--path-style"]);
+            c.output().unwrap()
+        };
+        assert_exit(&sync(&[]), 0);
+        t.proxy.clear();
+        let out = sync(&[]);
+        assert_exit(&out, 0);
+        let reqs = t.proxy.requests();
+        // 23 keys in 5-key pages: 5 slices of one page each, the last open-ended.
+        assert_eq!(reqs.len(), 5, "{reqs:?}");
+        assert!(reqs.iter().all(|r| r.is_list()), "{reqs:?}");
+        assert!(stdout(&out).contains("unchanged 23"), "{}", stdout(&out));
+        // Objects the site no longer has: before the first cut, at a slice's start, inside
+        // slices, after the last local key; and a neighbour outside the prefix.
+        let strays = [
+            "site/a.html",
+            "site/p/04a.html",
+            "site/p/05.html~",
+            "site/p/12x/deep.html",
+            "site/p/22.htmlz",
+            "site/zz/last.html",
+        ];
+        for k in strays {
+            t.put(k, b"old");
+        }
+        t.put("sites/p/00.html", b"neighbour");
+        let out = sync(&["--delete"]);
+        assert_exit(&out, 0);
+        let keys = t.keys();
+        let mut want: Vec<String> = (0..23).map(|i| format!("site/p/{i:02}.html")).collect();
+        want.push("sites/p/00.html".to_string());
+        want.sort();
+        assert_eq!(keys, want, "{}", stdout(&out));
+        assert!(
+            stdout(&out).contains(&format!("deleted {}", strays.len())),
+            "{}",
+            stdout(&out)
+        );
+    });
+}
+
 #[test]
 fn rebuild_with_same_bytes_and_new_mtimes_uploads_nothing() {
     each_server("rebuild", |t| {

@@ -4,8 +4,8 @@
 //! Must not: be used by integration tests, which talk to real S3-compatible servers.
 
 use super::{
-    CopyInPlace, DeleteFailure, ObjectHead, ObjectHeaders, ObjectStore, PutFile, RemoteObject,
-    StoreError,
+    CopyInPlace, DeleteFailure, KeyRange, ObjectHead, ObjectHeaders, ObjectStore, PutFile,
+    RemoteObject, StoreError,
 };
 use crate::etag::{ETag, md5_of};
 use std::collections::{BTreeMap, BTreeSet};
@@ -107,12 +107,16 @@ impl MemoryStore {
 }
 
 impl ObjectStore for MemoryStore {
-    async fn list(&self, prefix: &str) -> Result<Vec<RemoteObject>, StoreError> {
+    async fn list_range(
+        &self,
+        prefix: &str,
+        range: &KeyRange,
+    ) -> Result<Vec<RemoteObject>, StoreError> {
         Ok(self
             .lock()
             .objects
             .iter()
-            .filter(|(k, _)| k.starts_with(prefix))
+            .filter(|(k, _)| k.starts_with(prefix) && range.contains(k))
             .map(|(k, o)| RemoteObject {
                 key: k.clone(),
                 size: o.body.len() as u64,
