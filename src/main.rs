@@ -4,6 +4,7 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    cap_malloc_arenas();
     let cli = s3site::cli::Cli::parse();
     let verbose = cli.command.output().verbose;
     let filter = if verbose {
@@ -32,3 +33,25 @@ fn main() -> ExitCode {
     };
     ExitCode::from(runtime.block_on(s3site::app::run(cli)))
 }
+
+/// Caps glibc's malloc arenas at one per core (its default is eight per core). Each thread that
+/// compresses gets an arena, and an arena keeps the encoders' freed buffers: uncapped, a first
+/// upload of a 10,000-file site with compress rules peaked at 330 MB, capped at 98 MB (no rules:
+/// 56 MB either way), at the same speed. `MALLOC_ARENA_MAX` in the environment still wins.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+fn cap_malloc_arenas() {
+    if std::env::var_os("MALLOC_ARENA_MAX").is_some() {
+        return;
+    }
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get().max(2));
+    let cores = libc::c_int::try_from(cores).unwrap_or(libc::c_int::MAX);
+    // SAFETY: mallopt only sets an allocator parameter; it is called first thing in main,
+    // before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, cores);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn cap_malloc_arenas() {}
