@@ -7,7 +7,9 @@
 //! trust an entry whose stamp differs in any field. The change time (ctime) cannot be set back by
 //! tools like `touch`, so rewriting a file with the same size and an old mtime still misses.
 
+use crate::compress;
 use crate::etag::Md5;
+use crate::rules::Coding;
 use std::collections::HashMap;
 use std::io::{self, Write};
 use std::os::unix::fs::MetadataExt;
@@ -18,8 +20,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// A file modified this recently (seconds) is not cached: a change within the same timestamp
 /// tick as the read would go unnoticed.
 const RACY_SECONDS: i128 = 2;
-/// First line of the file: the format version.
-const HEADER: &str = "s3site-hash-cache 1";
+/// First line of the file: the format version, then the encoders' fingerprint (or `-`).
+const HEADER: &str = "s3site-hash-cache 2";
 
 /// What the file system says about a file's content.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,6 +55,29 @@ pub struct Hashed {
     pub is_utf8: bool,
     /// Its first bytes.
     pub first_bytes: Vec<u8>,
+    /// Its compressed body, when a rule compressed it.
+    pub coded: Option<Coded>,
+}
+
+/// What is remembered of a file's compressed body (valid only under the same encoders:
+/// `compress::fingerprint`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Coded {
+    /// The coding.
+    pub coding: Coding,
+    /// The compressed bytes; `None` when compressing did not make the file smaller.
+    pub body: Option<CodedBody>,
+}
+
+/// Size, MD5 and first bytes of a compressed body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CodedBody {
+    /// Size in bytes.
+    pub size: u64,
+    /// MD5.
+    pub md5: Md5,
+    /// First bytes.
+    pub first_bytes: Vec<u8>,
 }
 
 /// The cache of one source folder.
@@ -71,6 +96,15 @@ impl HashCache {
         HashCache::default()
     }
 
+    /// A cache that remembers `hashed` for `path` as of `stamp` (for tests elsewhere).
+    #[cfg(test)]
+    pub fn seeded(path: &Path, stamp: Stamp, hashed: Hashed) -> HashCache {
+        HashCache {
+            old: HashMap::from([(path.to_string_lossy().into_owned(), (stamp, hashed))]),
+            ..HashCache::default()
+        }
+    }
+
     /// The cache of `source` (a folder), in `$S3SITE_CACHE_DIR`, else `$XDG_CACHE_HOME/s3site`,
     /// else `~/.cache/s3site`. A missing, unreadable or corrupt file is an empty cache.
     pub fn open(source: &Path) -> HashCache {
@@ -82,7 +116,7 @@ impl HashCache {
         let file = dir.join(format!("hashes-{id}"));
         let old = std::fs::read_to_string(&file)
             .ok()
-            .map(|text| parse(&text))
+            .map(|text| parse(&text, compress::fingerprint))
             .unwrap_or_default();
         HashCache {
             file: Some(file),
@@ -138,14 +172,17 @@ impl HashCache {
         let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
         {
             let mut w = io::BufWriter::new(tmp.as_file_mut());
-            writeln!(w, "{HEADER}")?;
+            let coded = new.values().any(|(_, h)| h.coded.is_some());
+            let fingerprint = if coded { compress::fingerprint() } else { "-" };
+            writeln!(w, "{HEADER} {fingerprint}")?;
             for (path, (s, h)) in new.iter() {
                 writeln!(
                     w,
-                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
                     hex::encode(h.md5),
                     u8::from(h.is_utf8),
                     hex::encode(&h.first_bytes),
+                    coded_field(h.coded.as_ref()),
                     s.size,
                     s.mtime_ns,
                     s.ctime_ns,
@@ -172,17 +209,32 @@ fn cache_dir() -> Option<PathBuf> {
         .or_else(|| env("HOME").map(|d| d.join(".cache").join("s3site")))
 }
 
-fn parse(text: &str) -> HashMap<String, (Stamp, Hashed)> {
+/// The entries of a cache file; compressed bodies only if the file's encoder fingerprint is
+/// `fingerprint()` (asked only when the file has any).
+fn parse(
+    text: &str,
+    fingerprint: impl FnOnce() -> &'static str,
+) -> HashMap<String, (Stamp, Hashed)> {
     let mut lines = text.lines();
-    if lines.next() != Some(HEADER) {
+    let Some(saved) = lines
+        .next()
+        .and_then(|h| h.strip_prefix(HEADER))
+        .and_then(|rest| rest.strip_prefix(' '))
+    else {
         return HashMap::new();
+    };
+    let mut entries: HashMap<String, (Stamp, Hashed)> = lines.filter_map(parse_line).collect();
+    if saved == "-" || saved != fingerprint() {
+        for (_, h) in entries.values_mut() {
+            h.coded = None;
+        }
     }
-    lines.filter_map(parse_line).collect()
+    entries
 }
 
 fn parse_line(line: &str) -> Option<(String, (Stamp, Hashed))> {
-    let f: Vec<&str> = line.splitn(9, '\t').collect();
-    let [md5, utf8, first, size, mtime, ctime, ino, dev, path] = f.as_slice() else {
+    let f: Vec<&str> = line.splitn(10, '\t').collect();
+    let [md5, utf8, first, coded, size, mtime, ctime, ino, dev, path] = f.as_slice() else {
         return None;
     };
     let md5: Md5 = hex::decode(md5).ok()?.try_into().ok()?;
@@ -197,8 +249,47 @@ fn parse_line(line: &str) -> Option<(String, (Stamp, Hashed))> {
         md5,
         is_utf8: *utf8 == "1",
         first_bytes: hex::decode(first).ok()?,
+        coded: parse_coded(coded)?,
     };
     Some((path.to_string(), (stamp, hashed)))
+}
+
+/// `-`, `CODING:nogain` or `CODING:SIZE:MD5:FIRST`.
+fn coded_field(c: Option<&Coded>) -> String {
+    match c {
+        None => "-".to_string(),
+        Some(Coded { coding, body: None }) => format!("{}:nogain", coding.as_str()),
+        Some(Coded {
+            coding,
+            body: Some(b),
+        }) => format!(
+            "{}:{}:{}:{}",
+            coding.as_str(),
+            b.size,
+            hex::encode(b.md5),
+            hex::encode(&b.first_bytes)
+        ),
+    }
+}
+
+/// The inverse of `coded_field`: `Some(None)` for `-`, `None` when malformed.
+fn parse_coded(field: &str) -> Option<Option<Coded>> {
+    if field == "-" {
+        return Some(None);
+    }
+    let mut parts = field.split(':');
+    let coding = Coding::from_header(parts.next()?)?;
+    let rest: Vec<&str> = parts.collect();
+    let body = match rest.as_slice() {
+        ["nogain"] => None,
+        [size, md5, first] => Some(CodedBody {
+            size: size.parse().ok()?,
+            md5: hex::decode(md5).ok()?.try_into().ok()?,
+            first_bytes: hex::decode(first).ok()?,
+        }),
+        _ => return None,
+    };
+    Some(Some(Coded { coding, body }))
 }
 
 #[cfg(test)]
@@ -224,6 +315,7 @@ mod tests {
             md5: md5_of(body),
             is_utf8: true,
             first_bytes: body.iter().take(8).copied().collect(),
+            coded: None,
         }
     }
 
@@ -255,7 +347,7 @@ mod tests {
         let text = std::fs::read_to_string(cache_dir.path().join("h")).unwrap();
         let again = HashCache {
             file: Some(cache_dir.path().join("h")),
-            old: parse(&text),
+            old: parse(&text, compress::fingerprint),
             new: Mutex::default(),
         };
         assert_eq!(again.get(&p, &s), Some(hashed(b"body{}")));
@@ -286,7 +378,71 @@ mod tests {
 
     #[test]
     fn a_corrupt_or_foreign_file_is_an_empty_cache() {
-        assert!(parse("garbage\nmore").is_empty());
-        assert!(parse(&format!("{HEADER}\nnot\ta\tline")).is_empty());
+        let fp = || "f";
+        assert!(parse("garbage\nmore", fp).is_empty());
+        assert!(parse(&format!("{HEADER} f\nnot\ta\tline"), fp).is_empty());
+        assert!(
+            parse("s3site-hash-cache 1\n", fp).is_empty(),
+            "an older format is ignored"
+        );
+    }
+
+    /// Compressed bodies round-trip, and are forgotten (the plain hash kept) when the encoders'
+    /// fingerprint differs from the one they were saved under.
+    #[test]
+    fn compressed_bodies_are_kept_only_under_the_same_encoders() {
+        let site = tempfile::tempdir().unwrap();
+        let cache_dir = tempfile::tempdir().unwrap();
+        let c = HashCache {
+            file: Some(cache_dir.path().join("h")),
+            ..HashCache::default()
+        };
+        let mut entries = Vec::new();
+        for (name, coded) in [
+            ("a.html", None),
+            (
+                "b.html",
+                Some(Coded {
+                    coding: Coding::Gzip,
+                    body: Some(CodedBody {
+                        size: 31,
+                        md5: md5_of(b"gz"),
+                        first_bytes: vec![0x1f, 0x8b, 8, 0],
+                    }),
+                }),
+            ),
+            (
+                "c.js",
+                Some(Coded {
+                    coding: Coding::Br,
+                    body: None,
+                }),
+            ),
+        ] {
+            let p = old_file(site.path(), name, name.as_bytes());
+            let mut s = stamp(&p);
+            s.ctime_ns -= 10_000_000_000;
+            let h = Hashed {
+                coded,
+                ..hashed(name.as_bytes())
+            };
+            c.put(&p, s, h.clone());
+            entries.push((p, s, h));
+        }
+        c.save().unwrap();
+        let text = std::fs::read_to_string(cache_dir.path().join("h")).unwrap();
+        assert!(text.starts_with(&format!("{HEADER} {}\n", compress::fingerprint())));
+        let same = parse(&text, compress::fingerprint);
+        for (p, s, h) in &entries {
+            assert_eq!(same.get(p.to_str().unwrap()), Some(&(*s, h.clone())));
+        }
+        let other = parse(&text, || "another encoder");
+        for (p, s, h) in &entries {
+            let plain = Hashed {
+                coded: None,
+                ..h.clone()
+            };
+            assert_eq!(other.get(p.to_str().unwrap()), Some(&(*s, plain)));
+        }
     }
 }

@@ -132,6 +132,30 @@ impl<W: Write> Write for Encoder<W> {
     }
 }
 
+/// What the encoders produce, in 32 hex digits: the MD5 of both codings of a fixed sample
+/// (computed once, on first use). Compressed sizes and MD5s remembered by the hash cache are
+/// trusted only under the same fingerprint, so an encoder that changes its output (a dependency
+/// update) never meets a stale compressed MD5.
+pub fn fingerprint() -> &'static str {
+    static FINGERPRINT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        const TEXT: &[u8] = b"<p>s3site fingerprint</p>\n";
+        let sample: Vec<u8> = (0..3 * FEED)
+            .map(|i| TEXT[i % TEXT.len()] ^ (i / 997) as u8)
+            .collect();
+        let mut h = crate::digest::Md5Stream::new();
+        for coding in [Coding::Gzip, Coding::Br] {
+            let mut e = Encoder::new(coding, Vec::new());
+            let out = e
+                .write_all(&sample)
+                .and_then(|()| e.finish())
+                .unwrap_or_default();
+            h.update(&out);
+        }
+        hex::encode(h.finish())
+    });
+    &FINGERPRINT
+}
+
 /// Compresses the file at `src` into a new temporary file (deleted when dropped).
 pub fn compress_to_temp(src: &Path, coding: Coding) -> io::Result<tempfile::NamedTempFile> {
     let mut input = std::fs::File::open(src)?;

@@ -6,7 +6,7 @@
 //! compressed body too (compressed as a stream into the hasher, never stored). Must not: talk to a
 //! store or decide what to upload.
 
-use crate::cache::{HashCache, Hashed, Stamp};
+use crate::cache::{Coded, CodedBody, HashCache, Hashed, Stamp};
 use crate::compress::{self, Encoder};
 use crate::digest::Md5Stream;
 use crate::error::Error;
@@ -332,10 +332,16 @@ pub fn hash_file(
     let file = std::fs::File::open(&f.path).map_err(read_err)?;
     let meta = file.metadata().map_err(read_err)?;
     let len_hint = meta.len();
-    // Plain files under the multipart threshold are cached: everything they need is an MD5.
-    let cacheable = f.compress.is_none() && len_hint < multipart_threshold;
+    // Files under the multipart threshold are cached: everything they need is an MD5, and the
+    // size, MD5 and first bytes of their compressed body.
+    let cacheable = len_hint < multipart_threshold;
+    let precompressed = f.compress.is_some() && compress::is_precompressed(&f.key);
+    let coding = f.compress.filter(|_| !precompressed);
     let stamp = Stamp::of(&meta);
-    if cacheable && let Some(hit) = cache.get(&f.path, &stamp) {
+    if cacheable
+        && let Some(hit) = cache.get(&f.path, &stamp)
+        && let Some((compressed, not_compressed)) = from_cache(&hit, coding, precompressed)
+    {
         return Ok(LocalFile {
             key: f.key,
             path: f.path,
@@ -344,15 +350,14 @@ pub fn hash_file(
             is_utf8: hit.is_utf8,
             first_bytes: hit.first_bytes,
             parts: None,
-            compressed: None,
-            not_compressed: None,
+            compressed,
+            not_compressed,
         });
     }
     let check_utf8 = headers::takes_charset(headers::media_type(&f.key));
     let want_parts = len_hint >= multipart_threshold && part_size > 0;
     let mut h = Hasher::new(check_utf8, want_parts.then_some(part_size));
-    let precompressed = f.compress.is_some() && compress::is_precompressed(&f.key);
-    let mut encoder = f.compress.filter(|_| !precompressed).map(|c| {
+    let mut encoder = coding.map(|c| {
         (
             c,
             Encoder::new(c, HashSink::new(want_parts.then_some(part_size))),
@@ -393,6 +398,14 @@ pub fn hash_file(
         }
     }
     if cacheable && size == len_hint {
+        let coded = coding.map(|coding| Coded {
+            coding,
+            body: compressed.as_ref().map(|c| CodedBody {
+                size: c.size,
+                md5: c.md5,
+                first_bytes: c.first_bytes.clone(),
+            }),
+        });
         cache.put(
             &f.path,
             stamp,
@@ -400,6 +413,7 @@ pub fn hash_file(
                 md5,
                 is_utf8,
                 first_bytes: first_bytes.clone(),
+                coded,
             },
         );
     }
@@ -415,6 +429,32 @@ pub fn hash_file(
         parts: parts.map(|md5s| Parts { part_size, md5s }),
         compressed,
         not_compressed,
+    })
+}
+
+/// The compressed body and the reason for none that a cache hit gives for a file compressed
+/// with `coding` (`None`: plain); `None` when the hit does not know that coding's body.
+fn from_cache(
+    hit: &Hashed,
+    coding: Option<Coding>,
+    precompressed: bool,
+) -> Option<(Option<Compressed>, Option<NotCompressed>)> {
+    let Some(coding) = coding else {
+        return Some((None, precompressed.then_some(NotCompressed::Precompressed)));
+    };
+    let coded = hit.coded.as_ref().filter(|c| c.coding == coding)?;
+    Some(match &coded.body {
+        Some(b) => (
+            Some(Compressed {
+                coding,
+                size: b.size,
+                md5: b.md5,
+                parts: None,
+                first_bytes: b.first_bytes.clone(),
+            }),
+            None,
+        ),
+        None => (None, Some(NotCompressed::NoGain)),
     })
 }
 
@@ -635,6 +675,54 @@ mod tests {
             compress: coding,
         };
         hash_file(f, 64, 16, &HashCache::disabled()).unwrap()
+    }
+
+    /// A cache hit gives the compressed body of the coding asked for, without compressing;
+    /// another coding, or any change to the file, compresses again.
+    #[test]
+    fn the_cache_remembers_compressed_bodies_per_coding() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.css");
+        let body = "body { color: red }\n".repeat(40);
+        std::fs::write(&path, &body).unwrap();
+        let remembered = CodedBody {
+            size: 9,
+            md5: md5_of(b"not what gzip makes"),
+            first_bytes: vec![0x1f, 0x8b],
+        };
+        let stamp = Stamp::of(&std::fs::metadata(&path).unwrap());
+        let cache = HashCache::seeded(
+            &path,
+            stamp,
+            Hashed {
+                md5: md5_of(body.as_bytes()),
+                is_utf8: true,
+                first_bytes: body.as_bytes()[..FIRST_BYTES].to_vec(),
+                coded: Some(Coded {
+                    coding: Coding::Gzip,
+                    body: Some(remembered.clone()),
+                }),
+            },
+        );
+        let hash = |coding| {
+            let f = FoundFile {
+                key: "a.css".to_string(),
+                path: path.clone(),
+                compress: Some(coding),
+            };
+            hash_file(f, 1 << 30, 1 << 20, &cache).unwrap()
+        };
+        let c = hash(Coding::Gzip).compressed.expect("compressed");
+        assert_eq!((c.size, c.md5), (remembered.size, remembered.md5));
+        let br = hash(Coding::Br).compressed.expect("compressed");
+        assert_ne!(br.md5, remembered.md5);
+        assert!(br.size < body.len() as u64);
+        std::fs::write(&path, body.replace("red", "tan")).unwrap();
+        let c = hash(Coding::Gzip).compressed.expect("compressed");
+        assert_ne!(
+            c.md5, remembered.md5,
+            "a rewritten file is compressed again"
+        );
     }
 
     #[test]
