@@ -36,7 +36,7 @@ fn main() -> ExitCode {
 
 /// Caps glibc's malloc arenas at one per core (its default is eight per core). Each thread that
 /// compresses gets an arena, and an arena keeps the encoders' freed buffers: uncapped, a first
-/// upload of a 10,000-file site with compress rules peaked at 330 MB, capped at 98 MB (no rules:
+/// upload of a 10,000-file site with compress rules peaked at 330 MB, capped at 102 MB (no rules:
 /// 56 MB either way), at the same speed. `MALLOC_ARENA_MAX` in the environment still wins.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]
