@@ -233,7 +233,7 @@ impl S3Store {
         let upload_id = upload_id(created.upload_id())?;
         let result = self.upload_parts(put, layout, &upload_id).await;
         if result.is_err() {
-            self.abort(&put.key, &upload_id).await;
+            let _ = self.abort(&put.key, &upload_id).await;
         }
         result
     }
@@ -259,18 +259,10 @@ impl S3Store {
         };
         for u in uploads.iter().filter(|u| u.key() == Some(key)) {
             let Some(id) = u.upload_id() else { continue };
-            let aborted = self
-                .client
-                .abort_multipart_upload()
-                .bucket(&self.bucket)
-                .key(key)
-                .upload_id(id)
-                .send()
-                .await;
-            match aborted {
-                Ok(_) => tracing::info!(key, upload_id = id, "aborted a stale multipart upload"),
+            match self.abort(key, id).await {
+                Ok(()) => tracing::info!(key, upload_id = id, "aborted a stale multipart upload"),
                 Err(e) => {
-                    tracing::warn!(key, error = %DisplayErrorContext(&e), "could not abort a stale multipart upload")
+                    tracing::warn!(key, error = %e, "could not abort a stale multipart upload")
                 }
             }
         }
@@ -337,17 +329,19 @@ impl S3Store {
         Ok(())
     }
 
-    /// Aborts multipart upload `upload_id` of `key`, after a failure. Best effort: an upload left
-    /// open is aborted by the next run that uploads the key (`abort_stale_uploads`).
-    async fn abort(&self, key: &str, upload_id: &str) {
-        let _ = self
-            .client
+    /// Aborts multipart upload `upload_id` of `key`; the error, if any, with its context. After a
+    /// failed upload or copy this is best effort (callers ignore the error): an upload left open
+    /// is aborted by the next run that uploads the key (`abort_stale_uploads`).
+    async fn abort(&self, key: &str, upload_id: &str) -> Result<(), String> {
+        self.client
             .abort_multipart_upload()
             .bucket(&self.bucket)
             .key(key)
             .upload_id(upload_id)
             .send()
-            .await;
+            .await
+            .map(|_| ())
+            .map_err(|e| DisplayErrorContext(&e).to_string())
     }
 }
 

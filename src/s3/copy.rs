@@ -259,7 +259,7 @@ impl S3Store {
         let upload_id = super::upload_id(created.upload_id())?;
         let result = self.copy_parts(copy, &upload_id).await;
         if result.is_err() {
-            self.abort(&copy.key, &upload_id).await;
+            let _ = self.abort(&copy.key, &upload_id).await;
         }
         result
     }
