@@ -16,11 +16,10 @@ use futures::{StreamExt as _, TryStreamExt as _};
 /// Slices listed at once, at most.
 pub const MAX_SLICES: usize = 8;
 
-/// The slices that cover every key (open at both ends), cut after every `per`-th expected key,
-/// where `per` is a whole number of `page`s. A single open slice when the expected keys fit in
-/// one page.
-pub fn slices(expected: &[&str], page: usize, max_slices: usize) -> Vec<KeyRange> {
-    let mut keys = expected.to_vec();
+/// The slices that cover every key (open at both ends), cut after every `per`-th of the keys
+/// expected (`keys`, in any order), where `per` is a whole number of `page`s. A single open
+/// slice when the expected keys fit in one page.
+pub fn slices(mut keys: Vec<&str>, page: usize, max_slices: usize) -> Vec<KeyRange> {
     keys.sort_unstable();
     keys.dedup();
     let page = page.max(1);
@@ -74,7 +73,7 @@ mod tests {
     fn boundaries_fall_on_whole_pages() {
         let k = keys(10_000);
         let refs: Vec<&str> = k.iter().map(String::as_str).collect();
-        let s = slices(&refs, 1000, 8);
+        let s = slices(refs.clone(), 1000, 8);
         // 10 pages in at most 8 slices: 2 pages each.
         assert_eq!(s.len(), 5);
         assert_eq!(s[0].after, None);
@@ -85,7 +84,7 @@ mod tests {
         // 100 pages: 8 slices of 13 pages, the last of 9.
         let k = keys(100_000);
         let refs: Vec<&str> = k.iter().map(String::as_str).collect();
-        let s = slices(&refs, 1000, 8);
+        let s = slices(refs.clone(), 1000, 8);
         assert_eq!(s.len(), 8);
         assert_eq!(s[1].through.as_deref(), Some("site/k25999"));
     }
@@ -96,24 +95,24 @@ mod tests {
             let k = keys(n);
             let refs: Vec<&str> = k.iter().map(String::as_str).collect();
             assert_eq!(
-                slices(&refs, 1000, 8),
+                slices(refs.clone(), 1000, 8),
                 vec![KeyRange::default()],
                 "{n} keys"
             );
         }
         let k = keys(1001);
         let refs: Vec<&str> = k.iter().map(String::as_str).collect();
-        assert_eq!(slices(&refs, 1000, 8).len(), 2);
+        assert_eq!(slices(refs.clone(), 1000, 8).len(), 2);
     }
 
     #[test]
     fn unsorted_and_repeated_keys_give_the_same_slices() {
         let k = keys(35);
         let mut refs: Vec<&str> = k.iter().map(String::as_str).collect();
-        let sorted = slices(&refs, 10, 8);
+        let sorted = slices(refs.clone(), 10, 8);
         refs.reverse();
         refs.extend(k.iter().take(5).map(String::as_str));
-        assert_eq!(slices(&refs, 10, 8), sorted);
+        assert_eq!(slices(refs.clone(), 10, 8), sorted);
     }
 
     #[tokio::test]
@@ -141,7 +140,7 @@ mod tests {
         }
         store.insert("other/k00001", b"x");
         let refs: Vec<&str> = local.iter().map(String::as_str).collect();
-        let cut = slices(&refs, 10, 8);
+        let cut = slices(refs, 10, 8);
         assert_eq!(cut.len(), 5, "10 pages in slices of 2");
         let listed = list(&store, "site/", &cut).await.expect("listing");
         let got: Vec<&str> = listed.iter().map(|o| o.key.as_str()).collect();

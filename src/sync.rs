@@ -66,10 +66,11 @@ pub async fn run<S: ObjectStore>(
     }
     let hashers = std::thread::available_parallelism().map_or(2, |n| n.get());
     // The local keys cut the listing into slices listed at once (see `listing`).
-    let slices = {
-        let keys: Vec<&str> = files.iter().map(|f| f.key.as_str()).collect();
-        listing::slices(&keys, store.list_page(), listing::MAX_SLICES)
-    };
+    let slices = listing::slices(
+        files.iter().map(|f| f.key.as_str()).collect(),
+        store.list_page(),
+        listing::MAX_SLICES,
+    );
     let (local, remote) = tokio::join!(
         async {
             let r = local::hash_all(
