@@ -215,20 +215,26 @@ def main() -> None:
         for phase in sorted(args.phases, key="abdec".index):
             walls, cpus, rsss = [], [], []
             reqs = collections.Counter()
-            for r in range(args.runs):
+            def prepare(run: str, bucket: str) -> str:
+                """Sets the site (and, for a, a new bucket) up for one run of the phase; returns
+                the bucket to sync to."""
                 if phase == "a":
                     if bucket:
                         drop_bucket(bucket)
-                    bucket = f"bench-{tool}-{stamp}-{r}"
+                    bucket = f"bench-{tool}-{stamp}-{run}"
                     make_bucket(bucket)
                 elif phase == "c":
                     touch_all(site, time.time())
                 elif phase == "d":
                     settle(site)
-                    edit_html(site, rng, f"{phase}{r}")
+                    edit_html(site, rng, f"{phase}{run}")
                 elif phase == "e":
                     settle(site)
                     remove_some(site, rng)
+                return bucket
+
+            for r in range(args.runs):
+                bucket = prepare(str(r), bucket)
                 argv, cwd = tools.command(tool, site, bucket, timed_endpoint, phase == "e")
                 before = counts(args.proxy)
                 wall, cpu, rss = timed(argv, env, cwd)
@@ -238,18 +244,7 @@ def main() -> None:
                 reqs = counts(args.proxy) - before
             if not args.delay_ms:
                 # One more run of the same phase through the proxy, to count its requests.
-                if phase == "d":
-                    settle(site)
-                    edit_html(site, rng, f"{phase}count")
-                elif phase == "e":
-                    settle(site)
-                    remove_some(site, rng)
-                elif phase == "c":
-                    touch_all(site, time.time())
-                elif phase == "a":
-                    drop_bucket(bucket)
-                    bucket = f"bench-{tool}-{stamp}-counted"
-                    make_bucket(bucket)
+                bucket = prepare("counted", bucket)
                 argv, cwd = tools.command(tool, site, bucket, args.proxy, phase == "e")
                 before = counts(args.proxy)
                 timed(argv, env, cwd)
