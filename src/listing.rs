@@ -1,27 +1,41 @@
 //! Listing a prefix in slices at once, with the slice boundaries taken from the keys the caller
-//! expects to find (the local files of a sync).
+//! expects to find (the local files of a sync), and falling back to one listing that does not
+//! depend on order when the store does not list in S3's byte order.
 //!
-//! Owns: choosing the slices, listing them concurrently and joining them in key order.
-//! Must not: decide anything from the listing (that is the planner's), or list partially: one
-//! failed slice fails the whole listing.
+//! Owns: choosing the slices, listing them concurrently, checking that the store's order made
+//! them right, and joining them in key order. Must not: decide anything from the listing (that
+//! is the planner's), or list partially: one failed slice fails the whole listing.
 //!
 //! A sequential listing costs one round trip per 1,000 keys, which bounds a no-op deploy of a
 //! large site (100 round trips at 100,000 files). The boundaries are every k·1,000-th expected
 //! key, so when the bucket holds exactly the expected keys every slice ends on a full page and
 //! the listing still costs exactly ⌈N/1,000⌉ requests, only not one after the other.
+//!
+//! Slices are only right on a store that lists in byte order: `start-after` and "stop at the
+//! first key past the end" assume it. SeaweedFS lists a folder's keys before its siblings
+//! (`a/1` before `a-1`, though `-` < `/`) and seeks `start-after` in that order, so slices there
+//! miss keys. The order of two keys differs between byte order and such a folder-first order
+//! only when, where they first differ, one has `/` and the other a byte below `/` (space,
+//! `-`, `.`, ...): an "order-sensitive" pair. So:
+//! - expected keys with such a pair are listed in one sequential listing (no slices);
+//! - a slice that reads a key out of ascending order, or a listing whose keys (or the keys that
+//!   ended a slice) hold such a pair, is thrown away and listed again sequentially.
+//!
+//! A sequential listing follows continuation tokens to the end and is sorted here, so it is
+//! complete in any order.
 
 use crate::store::{KeyRange, ObjectStore, RemoteObject, StoreError};
 use futures::{StreamExt as _, TryStreamExt as _};
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Slices listed at once, at most.
 pub const MAX_SLICES: usize = 8;
 
 /// The slices that cover every key (open at both ends), cut after every `per`-th of the keys
-/// expected (`keys`, in any order), where `per` is a whole number of `page`s. A single open
-/// slice when the expected keys fit in one page.
-pub fn slices(mut keys: Vec<&str>, page: usize, max_slices: usize) -> Vec<KeyRange> {
-    keys.sort_unstable();
-    keys.dedup();
+/// expected (`keys`, sorted and without repeats), where `per` is a whole number of `page`s. A
+/// single open slice when the expected keys fit in one page.
+fn slices_of(keys: &[&str], page: usize, max_slices: usize) -> Vec<KeyRange> {
     let page = page.max(1);
     let pages = keys.len().div_ceil(page);
     let count = pages.clamp(1, max_slices.max(1));
@@ -45,18 +59,99 @@ pub fn slices(mut keys: Vec<&str>, page: usize, max_slices: usize) -> Vec<KeyRan
     out
 }
 
-/// Every object under `prefix`, listed in `slices` (from `slices`) at once, in key order.
+/// The slices for the expected `keys` (in any order, repeats allowed); see `slices_of`.
+pub fn slices(mut keys: Vec<&str>, page: usize, max_slices: usize) -> Vec<KeyRange> {
+    keys.sort_unstable();
+    keys.dedup();
+    slices_of(&keys, page, max_slices)
+}
+
+/// Whether two of `keys` are ordered differently by byte order and by a folder-first order:
+/// some key has a byte below `/` at a position where another key, with the same bytes before
+/// it, has `/`.
+pub fn order_sensitive<'a>(keys: impl Iterator<Item = &'a str> + Clone) -> bool {
+    // Every "p" such that some key starts with "p/".
+    let folders: HashSet<&str> = keys
+        .clone()
+        .flat_map(|k| k.match_indices('/').map(move |(i, _)| &k[..i]))
+        .collect();
+    if folders.is_empty() {
+        return false;
+    }
+    keys.into_iter().any(|k| {
+        k.bytes()
+            .enumerate()
+            .any(|(i, b)| b < b'/' && folders.contains(&k[..i]))
+    })
+}
+
+/// Said once per process: the store lists out of byte order.
+static SAID_UNORDERED: AtomicBool = AtomicBool::new(false);
+
+/// How a listing will go: its slices, or one sequential listing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListPlan {
+    /// The slices (one open slice: a sequential listing).
+    pub slices: Vec<KeyRange>,
+}
+
+impl ListPlan {
+    /// The plan for a listing expected to find `keys` (in any order, repeats allowed) on a
+    /// store with `page`-key pages: slices, unless they fit one page or the keys hold an
+    /// order-sensitive pair (see the module header).
+    pub fn new(mut keys: Vec<&str>, page: usize) -> ListPlan {
+        keys.sort_unstable();
+        keys.dedup();
+        let mut slices = slices_of(&keys, page, MAX_SLICES);
+        if slices.len() > 1 && order_sensitive(keys.iter().copied()) {
+            tracing::debug!(
+                "keys like 'a/x' and 'a-x' sort differently on some stores: listing without slices"
+            );
+            slices = vec![KeyRange::default()];
+        }
+        ListPlan { slices }
+    }
+}
+
+/// Every object under `prefix`, in key order: listed in the plan's slices at once, or, where
+/// slices could miss keys, in one listing that does not depend on the store's order.
 pub async fn list<S: ObjectStore>(
     store: &S,
     prefix: &str,
-    slices: &[KeyRange],
+    plan: &ListPlan,
 ) -> Result<Vec<RemoteObject>, StoreError> {
-    let parts: Vec<Vec<RemoteObject>> = futures::stream::iter(slices)
+    let cut = &plan.slices;
+    if cut.len() == 1 {
+        return store.list(prefix).await;
+    }
+    let parts: Vec<_> = futures::stream::iter(cut)
         .map(|r| store.list_range(prefix, r))
         .buffered(MAX_SLICES)
         .try_collect()
         .await?;
-    Ok(parts.into_iter().flatten().collect())
+    let in_order = parts.iter().all(|p| p.in_order)
+        && !order_sensitive(
+            parts
+                .iter()
+                .flat_map(|p| {
+                    p.objects
+                        .iter()
+                        .map(|o| o.key.as_str())
+                        .chain(p.beyond.iter().map(String::as_str))
+                })
+                .chain(cut.iter().filter_map(|r| r.through.as_deref())),
+        );
+    if !in_order {
+        if !SAID_UNORDERED.swap(true, Ordering::Relaxed) {
+            tracing::info!(
+                "the store does not list keys in S3's byte order (SeaweedFS lists a folder \
+                 before its siblings): listing again without slices"
+            );
+        }
+        drop(parts);
+        return store.list(prefix).await;
+    }
+    Ok(parts.into_iter().flat_map(|p| p.objects).collect())
 }
 
 #[cfg(test)]
@@ -139,14 +234,95 @@ mod tests {
             store.insert(k, b"x");
         }
         store.insert("other/k00001", b"x");
+        store.list_like(10, false);
         let refs: Vec<&str> = local.iter().map(String::as_str).collect();
-        let cut = slices(refs, 10, 8);
-        assert_eq!(cut.len(), 5, "10 pages in slices of 2");
-        let listed = list(&store, "site/", &cut).await.expect("listing");
+        let plan = ListPlan::new(refs, 10);
+        assert_eq!(plan.slices.len(), 5, "10 pages in slices of 2");
+        let listed = list(&store, "site/", &plan).await.expect("listing");
         let got: Vec<&str> = listed.iter().map(|o| o.key.as_str()).collect();
         remote.sort();
         remote.dedup();
         assert_eq!(got, remote);
         assert!(listed.iter().all(|o| matches!(o.etag, ETag::Md5(_))));
+    }
+
+    /// A site like the reliability issue's: `a/NNNN` and `a-NNNN`, on a byte-order store and
+    /// on a folder-first one (SeaweedFS), with a stray under `a/` and one beside it.
+    fn mixed(store: &MemoryStore, n: usize) -> (Vec<String>, Vec<String>) {
+        let mut local = Vec::new();
+        for i in 0..n {
+            local.push(format!("a/{i:04}.txt"));
+            local.push(format!("a-{i:04}.txt"));
+        }
+        let mut remote = local.clone();
+        remote.extend(["a/stray.txt".to_string(), "a-stray.txt".to_string()]);
+        for k in &remote {
+            store.insert(k, b"x");
+        }
+        remote.sort();
+        (local, remote)
+    }
+
+    #[tokio::test]
+    async fn a_folder_first_store_misses_no_key() {
+        for folder_first in [false, true] {
+            let store = MemoryStore::default();
+            store.list_like(10, folder_first);
+            let (local, remote) = mixed(&store, 15);
+            // Expected keys with an order-sensitive pair: no slices at all.
+            let plan = ListPlan::new(local.iter().map(String::as_str).collect(), 10);
+            assert_eq!(plan.slices, vec![KeyRange::default()]);
+            let listed = list(&store, "", &plan).await.expect("listing");
+            let got: Vec<&str> = listed.iter().map(|o| o.key.as_str()).collect();
+            assert_eq!(got, remote, "folder-first: {folder_first}");
+            assert_eq!(store.list_requests(), 4, "32 keys in 10-key pages");
+        }
+    }
+
+    #[tokio::test]
+    async fn slices_that_a_folder_first_store_breaks_are_listed_again() {
+        // The site has only `a-NNNN` (no order-sensitive pair), the bucket also `a/old`: a
+        // folder-first store lists `a/old` first, which ends the first slice at once.
+        let store = MemoryStore::default();
+        store.list_like(10, true);
+        let local: Vec<String> = (0..30).map(|i| format!("a-{i:04}.txt")).collect();
+        for k in &local {
+            store.insert(k, b"x");
+        }
+        store.insert("a/old.txt", b"x");
+        store.insert("a/older.txt", b"x");
+        let plan = ListPlan::new(local.iter().map(String::as_str).collect(), 10);
+        assert_eq!(plan.slices.len(), 3);
+        let listed = list(&store, "", &plan).await.expect("listing");
+        let mut want = local.clone();
+        want.extend(["a/old.txt".into(), "a/older.txt".into()]);
+        want.sort();
+        let got: Vec<&str> = listed.iter().map(|o| o.key.as_str()).collect();
+        assert_eq!(got, want);
+    }
+
+    #[tokio::test]
+    async fn a_byte_order_store_costs_one_request_per_page() {
+        let store = MemoryStore::default();
+        store.list_like(10, false);
+        let local = keys(95);
+        for k in &local {
+            store.insert(k, b"x");
+        }
+        let plan = ListPlan::new(local.iter().map(String::as_str).collect(), 10);
+        let listed = list(&store, "site/", &plan).await.expect("listing");
+        assert_eq!(listed.len(), 95);
+        assert_eq!(store.list_requests(), 10);
+    }
+
+    #[test]
+    fn order_sensitive_pairs() {
+        let yes = |k: &[&str]| order_sensitive(k.iter().copied());
+        assert!(yes(&["a/1", "a-1"]));
+        assert!(yes(&["blog/index.html", "blog.html"]));
+        assert!(yes(&["x/a b", "x/a/c"]));
+        assert!(!yes(&["a/1", "a0", "ab", "a/2"]));
+        assert!(!yes(&["a-1", "a.html", "b/c"]));
+        assert!(!yes(&[]));
     }
 }

@@ -29,7 +29,7 @@ mod copy;
 use crate::etag::{self, ETag};
 use crate::store::{
     CopyInPlace, DeleteFailure, Encryption, KeyRange, ObjectHead, ObjectHeaders, ObjectStore,
-    PutFile, RemoteObject, StoreError,
+    PutFile, RangeListing, RemoteObject, StoreError,
 };
 use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_s3::Client;
@@ -42,7 +42,8 @@ use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::operation::head_object::HeadObjectOutput;
 use aws_sdk_s3::primitives::{ByteStream, Length};
 use aws_sdk_s3::types::{
-    CompletedMultipartUpload, CompletedPart, Delete, ObjectIdentifier, ServerSideEncryption,
+    CompletedMultipartUpload, CompletedPart, Delete, EncodingType, ObjectIdentifier,
+    ServerSideEncryption,
 };
 use futures::{StreamExt, TryStreamExt};
 use std::sync::Arc;
@@ -345,6 +346,16 @@ impl S3Store {
     }
 }
 
+/// A key from a listing with `encoding-type=url`: form-encoded (`+` is a space; a literal `+` is
+/// `%2B`), as S3 and aws-cli do it.
+fn decode_key(raw: &str) -> Result<String, StoreError> {
+    let plus = raw.replace('+', " ");
+    percent_encoding::percent_decode_str(&plus)
+        .decode_utf8()
+        .map(|k| k.into_owned())
+        .map_err(|_| StoreError::Other(format!("the store listed a key that is not UTF-8: {raw}")))
+}
+
 /// The upload id a CreateMultipartUpload answered with.
 fn upload_id(id: Option<&str>) -> Result<String, StoreError> {
     id.map(str::to_string)
@@ -442,42 +453,38 @@ fn object_head(out: &HeadObjectOutput) -> ObjectHead {
 }
 
 impl ObjectStore for S3Store {
-    async fn list_range(
-        &self,
-        prefix: &str,
-        range: &KeyRange,
-    ) -> Result<Vec<RemoteObject>, StoreError> {
-        let mut out = Vec::new();
+    async fn list_range(&self, prefix: &str, range: &KeyRange) -> Result<RangeListing, StoreError> {
+        let mut out = RangeListing::new();
+        // Keys travel URL-encoded: a key with a control character (legal in S3) cannot be
+        // carried by XML 1.0, and one such object would otherwise make every listing fail.
         let mut pages = self
             .client
             .list_objects_v2()
             .bucket(&self.bucket)
             .prefix(prefix)
+            .encoding_type(EncodingType::Url)
             .set_start_after(range.after.clone())
             .set_max_keys((self.list_page < LIST_PAGE).then_some(self.list_page as i32))
             .into_paginator()
             .send();
-        'pages: while let Some(page) = pages.next().await {
+        while let Some(page) = pages.next().await {
             let page = page.map_err(|e| self.map_err(e))?;
+            let encoded = page.encoding_type() == Some(&EncodingType::Url);
+            let mut objects = Vec::with_capacity(page.contents().len());
             for o in page.contents() {
-                let Some(key) = o.key() else { continue };
-                if range.after.as_deref().is_some_and(|a| key <= a) {
-                    // A store that ignored start-after: the previous slice has this key.
-                    continue;
-                }
-                if range.through.as_deref().is_some_and(|t| key > t) {
-                    // Past the end of the slice: the next slice lists the rest.
-                    break 'pages;
-                }
-                out.push(RemoteObject {
-                    key: key.to_string(),
+                let Some(raw) = o.key() else { continue };
+                objects.push(RemoteObject {
+                    key: if encoded {
+                        decode_key(raw)?
+                    } else {
+                        raw.to_string()
+                    },
                     size: o.size().unwrap_or(0).max(0) as u64,
                     etag: ETag::parse(o.e_tag().unwrap_or("")),
                 });
-                if range.through.as_deref() == Some(key) {
-                    // The slice ends on this key: no request for a page that would be all past it.
-                    break 'pages;
-                }
+            }
+            if !out.take_page(range, objects) {
+                break;
             }
         }
         Ok(out)

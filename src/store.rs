@@ -41,6 +41,70 @@ impl KeyRange {
     }
 }
 
+/// What listing one `KeyRange` read. A slice stops at the end of the page holding the first key
+/// past `through`, which is only right on a store that lists in S3's byte order: `in_order` and
+/// `beyond` let the caller check that (see `listing`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RangeListing {
+    /// The objects in the range, in the order the store listed them.
+    pub objects: Vec<RemoteObject>,
+    /// Every key the store returned in strictly ascending byte order (after `range.after`).
+    pub in_order: bool,
+    /// Keys read past `through` (from the last page read), which ended the slice.
+    pub beyond: Vec<String>,
+}
+
+impl RangeListing {
+    /// An empty listing, in order so far.
+    pub fn new() -> RangeListing {
+        RangeListing {
+            in_order: true,
+            ..RangeListing::default()
+        }
+    }
+
+    /// Takes one page of the listing of `range` (objects in the store's order); returns whether
+    /// to ask for the next page. The whole page is taken before the slice may end, so the
+    /// order check sees all of it.
+    pub fn take_page(
+        &mut self,
+        range: &KeyRange,
+        page: impl IntoIterator<Item = RemoteObject>,
+    ) -> bool {
+        for o in page {
+            let last = self
+                .beyond
+                .last()
+                .or(self.objects.last().map(|o| &o.key))
+                .map(String::as_str)
+                .or(range.after.as_deref());
+            if last.is_some_and(|l| o.key.as_str() <= l) {
+                self.in_order = false;
+            }
+            if range.after.as_deref().is_some_and(|a| o.key.as_str() <= a) {
+                // Before the slice (a store that ignored start-after, or lists out of order):
+                // another slice has it, or the caller falls back to a full listing.
+                self.in_order = false;
+            } else if range.through.as_deref().is_some_and(|t| o.key.as_str() > t) {
+                self.beyond.push(o.key);
+            } else {
+                self.objects.push(o);
+            }
+        }
+        // An open range is read to its last page, whatever the order: it is the listing that
+        // does not depend on order.
+        if *range == KeyRange::default() {
+            return true;
+        }
+        // Past the end of the slice, or the slice ends on its last key: the next slice lists
+        // the rest. Out of order: the caller lists again without slices.
+        let ended = !self.beyond.is_empty()
+            || (range.through.is_some()
+                && self.objects.last().map(|o| &o.key) == range.through.as_ref());
+        self.in_order && !ended
+    }
+}
+
 /// The headers an object is served with, as a HEAD returns them and a copy re-sends them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ObjectHeaders {
@@ -224,21 +288,27 @@ impl StoreError {
 /// What s3site needs from an object store. Implemented for S3 (`s3::S3Store`) and, in unit tests,
 /// by an in-memory store.
 pub trait ObjectStore: Send + Sync {
-    /// The objects under `prefix` whose keys are in `range`, in key order (all pages of it).
-    /// Fails as a whole if any page fails: a partial listing must never be mistaken for the
-    /// full one.
+    /// The objects under `prefix` whose keys are in `range` (all pages of it), in the store's
+    /// order. With an open range, every page is read to the end (no early stop), so the result
+    /// is complete whatever order the store lists in. Fails as a whole if any page fails: a
+    /// partial listing must never be mistaken for the full one.
     fn list_range(
         &self,
         prefix: &str,
         range: &KeyRange,
-    ) -> impl Future<Output = Result<Vec<RemoteObject>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<RangeListing, StoreError>> + Send;
 
-    /// Every object under `prefix` (all pages), in key order.
+    /// Every object under `prefix` (all pages), sorted by key, whatever the store's order.
     fn list(
         &self,
         prefix: &str,
     ) -> impl Future<Output = Result<Vec<RemoteObject>, StoreError>> + Send {
-        async move { self.list_range(prefix, &KeyRange::default()).await }
+        async move {
+            let mut all = self.list_range(prefix, &KeyRange::default()).await?.objects;
+            all.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+            all.dedup_by(|a, b| a.key == b.key);
+            Ok(all)
+        }
     }
 
     /// Keys one listing request returns at most (S3's 1,000).

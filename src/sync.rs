@@ -66,10 +66,9 @@ pub async fn run<S: ObjectStore>(
     }
     let hashers = std::thread::available_parallelism().map_or(2, |n| n.get());
     // The local keys cut the listing into slices listed at once (see `listing`).
-    let slices = listing::slices(
+    let list_plan = listing::ListPlan::new(
         files.iter().map(|f| f.key.as_str()).collect(),
         store.list_page(),
-        listing::MAX_SLICES,
     );
     let (local, remote) = tokio::join!(
         async {
@@ -88,7 +87,7 @@ pub async fn run<S: ObjectStore>(
             r
         },
         async {
-            let r = listing::list(store, &opts.prefix, &slices).await;
+            let r = listing::list(store, &opts.prefix, &list_plan).await;
             tracing::debug!(ms = started.elapsed().as_millis(), "listed");
             r
         }

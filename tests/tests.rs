@@ -8,6 +8,7 @@ mod util;
 
 mod bad_input;
 mod faults;
+mod reliability;
 mod repair;
 mod rules;
 mod security;

@@ -5,7 +5,7 @@
 
 use super::{
     CopyInPlace, DeleteFailure, KeyRange, ObjectHead, ObjectHeaders, ObjectStore, PutFile,
-    RemoteObject, StoreError,
+    RangeListing, RemoteObject, StoreError,
 };
 use crate::etag::{ETag, md5_of};
 use std::collections::{BTreeMap, BTreeSet};
@@ -26,6 +26,12 @@ struct State {
     fail_deletes: BTreeSet<String>,
     delete_requests: usize,
     overwrite_before_copy: BTreeMap<String, Vec<u8>>,
+    /// Keys per listing page (0: S3's 1,000).
+    page: usize,
+    /// List folder-first, as SeaweedFS does (`a/1` before `a-1`), seeking `start-after` in
+    /// that order too.
+    folder_first: bool,
+    list_requests: usize,
 }
 
 /// The in-memory store.
@@ -37,6 +43,18 @@ pub struct MemoryStore {
 impl MemoryStore {
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Lists `page` keys per request, folder-first when `folder_first` (as SeaweedFS does).
+    pub fn list_like(&self, page: usize, folder_first: bool) {
+        let mut s = self.lock();
+        s.page = page;
+        s.folder_first = folder_first;
+    }
+
+    /// How many listing requests (pages) were made.
+    pub fn list_requests(&self) -> usize {
+        self.lock().list_requests
     }
 
     /// Puts an object directly (not logged).
@@ -107,22 +125,47 @@ impl MemoryStore {
 }
 
 impl ObjectStore for MemoryStore {
-    async fn list_range(
-        &self,
-        prefix: &str,
-        range: &KeyRange,
-    ) -> Result<Vec<RemoteObject>, StoreError> {
-        Ok(self
-            .lock()
+    fn list_page(&self) -> usize {
+        match self.lock().page {
+            0 => 1000,
+            n => n,
+        }
+    }
+
+    async fn list_range(&self, prefix: &str, range: &KeyRange) -> Result<RangeListing, StoreError> {
+        let page = self.list_page();
+        let mut s = self.lock();
+        let order = |a: &str, b: &str| {
+            if s.folder_first {
+                a.split('/').cmp(b.split('/'))
+            } else {
+                a.cmp(b)
+            }
+        };
+        let mut all: Vec<RemoteObject> = s
             .objects
             .iter()
-            .filter(|(k, _)| k.starts_with(prefix) && range.contains(k))
+            .filter(|(k, _)| k.starts_with(prefix))
+            .filter(|(k, _)| range.after.as_deref().is_none_or(|a| order(k, a).is_gt()))
             .map(|(k, o)| RemoteObject {
                 key: k.clone(),
                 size: o.body.len() as u64,
                 etag: o.etag.clone(),
             })
-            .collect())
+            .collect();
+        all.sort_by(|a, b| order(&a.key, &b.key));
+        let mut out = RangeListing::new();
+        let mut pages = all.chunks(page).peekable();
+        if pages.peek().is_none() {
+            s.list_requests += 1;
+        }
+        for p in pages {
+            s.list_requests += 1;
+            if !out.take_page(range, p.iter().cloned()) {
+                break;
+            }
+        }
+        Ok(out)
     }
 
     async fn head(&self, key: &str, _part: Option<u32>) -> Result<ObjectHead, StoreError> {
