@@ -42,7 +42,7 @@ pub enum Error {
     #[error("source '{}' is not a folder", .0.display())]
     NotADir(PathBuf),
     /// A file or folder under the source that cannot be used.
-    #[error("cannot use '{}': {reason}", path.display())]
+    #[error("cannot use '{}': {reason}", shown(path))]
     BadEntry {
         /// The path.
         path: PathBuf,
@@ -65,6 +65,21 @@ pub enum Error {
         /// The store's error.
         source: StoreError,
     },
+}
+
+/// A path for a one-line message: control characters escaped (`\u{1}`, `\n`).
+fn shown(path: &std::path::Path) -> String {
+    path.display()
+        .to_string()
+        .chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 impl Error {

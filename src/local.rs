@@ -202,6 +202,16 @@ pub fn walk(
                 reason: "not a regular file (socket, fifo or device)".into(),
             });
         }
+        if let Some(c) = rel.chars().find(|c| c.is_control()) {
+            return Err(Error::BadEntry {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "the file name holds a control character ({}), which S3 listings cannot \
+                     carry as XML; rename the file or exclude it",
+                    c.escape_unicode()
+                ),
+            });
+        }
         let key = format!("{prefix}{}", to_key(rel));
         if key.len() > MAX_KEY_LEN {
             return Err(Error::KeyTooLong {

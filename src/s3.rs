@@ -537,9 +537,36 @@ impl ObjectStore for S3Store {
     }
 
     async fn delete_batch(&self, keys: &[String]) -> Result<Vec<DeleteFailure>, StoreError> {
-        let objects = keys
+        // A key with a control character cannot be carried in DeleteObjects' XML body (and
+        // would fail the whole batch): those are deleted one by one, the key in the path.
+        let (xml_safe, single): (Vec<&String>, Vec<&String>) =
+            keys.iter().partition(|k| !k.chars().any(char::is_control));
+        let mut failures = Vec::new();
+        for key in single {
+            if let Err(e) = self
+                .client
+                .delete_object()
+                .bucket(&self.bucket)
+                .key(key)
+                .send()
+                .await
+            {
+                let e = self.map_err(e);
+                if e.is_configuration() {
+                    return Err(e);
+                }
+                failures.push(DeleteFailure {
+                    key: key.clone(),
+                    message: e.to_string(),
+                });
+            }
+        }
+        if xml_safe.is_empty() {
+            return Ok(failures);
+        }
+        let objects = xml_safe
             .iter()
-            .map(|k| ObjectIdentifier::builder().key(k).build())
+            .map(|k| ObjectIdentifier::builder().key(k.as_str()).build())
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| StoreError::Other(e.to_string()))?;
         let delete = Delete::builder()
@@ -555,17 +582,14 @@ impl ObjectStore for S3Store {
             .send()
             .await
             .map_err(|e| self.map_err(e))?;
-        Ok(out
-            .errors()
-            .iter()
-            .map(|e| DeleteFailure {
-                key: e.key().unwrap_or_default().to_string(),
-                message: format!(
-                    "{}: {}",
-                    e.code().unwrap_or("error"),
-                    e.message().unwrap_or("")
-                ),
-            })
-            .collect())
+        failures.extend(out.errors().iter().map(|e| DeleteFailure {
+            key: e.key().unwrap_or_default().to_string(),
+            message: format!(
+                "{}: {}",
+                e.code().unwrap_or("error"),
+                e.message().unwrap_or("")
+            ),
+        }));
+        Ok(failures)
     }
 }

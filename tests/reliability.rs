@@ -69,3 +69,30 @@ fn strays_a_store_lists_first_are_found_and_deleted() {
         }
     });
 }
+
+/// A key with a control character cannot travel in a listing's XML: a bucket that holds one
+/// (put there by another tool) still syncs, and `--delete` removes it; a file with one in its
+/// name is refused before any request, naming it.
+#[test]
+fn control_characters_in_keys_never_break_the_bucket() {
+    each_server("control-chars", |t| {
+        t.write("index.html", "<p>hi</p>");
+        t.put("ctl\u{1}x.txt", b"from another tool");
+        // (A stored `\n` cannot be seeded: moto's HTTP server does not route %0A.)
+        t.put("sp ace+plus%.txt", b"from another tool");
+        let out = t.sync("", &["--delete"]);
+        assert_exit(&out, 0);
+        assert_eq!(t.keys(), ["index.html"], "{}", stdout(&out));
+        assert!(stdout(&out).contains("deleted 2"), "{}", stdout(&out));
+
+        t.write("bad\u{1}name.txt", "x");
+        t.proxy.clear();
+        let out = t.sync("", &[]);
+        assert_exit(&out, 2);
+        let err = stderr(&out);
+        assert!(err.contains("bad\\u{1}name.txt"), "{err}");
+        assert!(err.contains("control character"), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(t.proxy.requests().is_empty(), "{:?}", t.proxy.requests());
+    });
+}
