@@ -117,6 +117,61 @@ pub struct Plan {
     pub deletes: Vec<Delete>,
     /// Set when `deletes` must not run; they are reported, not executed.
     pub delete_blocked: Option<DeleteBlocked>,
+    /// Files whose key the store keeps under another name (`back\slash` as `back/slash` on
+    /// SeaweedFS): (the file's key, the key it lists under). Compared with that object and
+    /// never deleted.
+    pub renamed: Vec<(String, String)>,
+    /// Files not uploaded because the store would store them under another file's key:
+    /// (the file's key, that key).
+    pub collisions: Vec<(String, String)>,
+}
+
+/// The name some stores keep `key` under, when it differs: SeaweedFS turns `\` into `/` and
+/// collapses runs of `/`. AWS and most stores keep every key as sent.
+pub fn store_alias(key: &str) -> Option<String> {
+    if !key.contains('\\') && !key.contains("//") {
+        return None;
+    }
+    let mut out = String::with_capacity(key.len());
+    for c in key.chars() {
+        let c = if c == '\\' { '/' } else { c };
+        if !(c == '/' && out.ends_with('/')) {
+            out.push(c);
+        }
+    }
+    (out != key).then_some(out)
+}
+
+/// How a local file finds its object in the listing.
+enum Match<'a> {
+    /// Under its own key.
+    Own(&'a RemoteObject),
+    /// Under the name the store turned its key into.
+    Renamed(&'a RemoteObject),
+    /// The store would store it under another local file's key (where it already lists).
+    Collides(String),
+    /// No object.
+    None,
+}
+
+/// The object of `local` in the listing (`by_key`), given every local key (`local_keys`): its
+/// own, or, when only the store's alias of its key lists, that one.
+fn find<'a>(
+    local: &LocalFile,
+    by_key: &HashMap<&str, &'a RemoteObject>,
+    local_keys: &std::collections::HashSet<&str>,
+) -> Match<'a> {
+    if let Some(r) = by_key.get(local.key.as_str()) {
+        return Match::Own(r);
+    }
+    let Some(alias) = store_alias(&local.key) else {
+        return Match::None;
+    };
+    match by_key.get(alias.as_str()) {
+        Some(_) if local_keys.contains(alias.as_str()) => Match::Collides(alias),
+        Some(r) => Match::Renamed(r),
+        None => Match::None,
+    }
 }
 
 /// What the caller learned from a HEAD about an object the listing cannot decide.
@@ -193,11 +248,15 @@ pub fn needing_evidence<'a>(
     remote: &[RemoteObject],
 ) -> Vec<(&'a LocalFile, RemoteObject)> {
     let by_key: HashMap<&str, &RemoteObject> = remote.iter().map(|r| (r.key.as_str(), r)).collect();
+    let local_keys = local.iter().map(|l| l.key.as_str()).collect();
     local
         .iter()
         .filter_map(|l| {
-            let r = by_key.get(l.key.as_str())?;
-            needs_evidence(l, r).then(|| (l, (*r).clone()))
+            let r = match find(l, &by_key, &local_keys) {
+                Match::Own(r) | Match::Renamed(r) => r,
+                Match::Collides(_) | Match::None => return None,
+            };
+            needs_evidence(l, r).then(|| (l, r.clone()))
         })
         .collect()
 }
@@ -210,11 +269,28 @@ pub fn plan(
     opts: &Options<'_>,
 ) -> Plan {
     let by_key: HashMap<&str, &RemoteObject> = remote.iter().map(|r| (r.key.as_str(), r)).collect();
+    let local_keys: std::collections::HashSet<&str> =
+        local.iter().map(|l| l.key.as_str()).collect();
     let mut plan = Plan::default();
     let mut locals: Vec<&LocalFile> = local.iter().collect();
     locals.sort_by(|a, b| a.key.cmp(&b.key));
+    // Objects that are a local file's under the store's name for it: never deleted.
+    let mut claimed: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for l in locals {
-        let reason = match by_key.get(l.key.as_str()) {
+        let found = match find(l, &by_key, &local_keys) {
+            Match::Own(r) => Some(r),
+            Match::Renamed(r) => {
+                plan.renamed.push((l.key.clone(), r.key.clone()));
+                claimed.insert(r.key.as_str());
+                Some(r)
+            }
+            Match::Collides(other) => {
+                plan.collisions.push((l.key.clone(), other));
+                continue;
+            }
+            Match::None => None,
+        };
+        let reason = match found {
             None => Some(UploadReason::New),
             Some(r) => match compare(l, r) {
                 Compared::Same => None,
@@ -244,11 +320,9 @@ pub fn plan(
         }
     }
     if opts.delete {
-        let local_keys: std::collections::HashSet<&str> =
-            local.iter().map(|l| l.key.as_str()).collect();
         let mut deletes: Vec<Delete> = remote
             .iter()
-            .filter(|r| !local_keys.contains(r.key.as_str()))
+            .filter(|r| !local_keys.contains(r.key.as_str()) && !claimed.contains(r.key.as_str()))
             .filter(|r| match r.key.strip_prefix(opts.prefix) {
                 // Never the prefix's own folder marker, never anything outside the prefix.
                 Some(rel) => !rel.is_empty() && !opts.filter.is_excluded(rel),
@@ -515,6 +589,56 @@ mod tests {
             }]
         );
         assert_eq!(p.delete_blocked, None);
+    }
+
+    #[test]
+    fn a_key_the_store_renamed_is_compared_with_its_object_and_never_deleted() {
+        let f = no_filter();
+        let mut o = opts(&f);
+        o.delete = true;
+        let local = [file("back\\slash.txt", b"x"), file("a.txt", b"a")];
+        // SeaweedFS keeps `back\slash.txt` as `back/slash.txt`.
+        let remote = [obj("back/slash.txt", b"x"), obj("a.txt", b"a")];
+        let p = plan(&local, &remote, &BTreeMap::new(), &o);
+        assert!(p.deletes.is_empty(), "{:?}", p.deletes);
+        assert!(
+            p.assets.is_empty(),
+            "not re-uploaded: {:?}",
+            keys(&p.assets)
+        );
+        assert_eq!(
+            p.renamed,
+            [("back\\slash.txt".to_string(), "back/slash.txt".to_string())]
+        );
+        // Changed bytes: uploaded again (the store writes it to the same object), not deleted.
+        let remote = [obj("back/slash.txt", b"old"), obj("a.txt", b"a")];
+        let p = plan(&local, &remote, &BTreeMap::new(), &o);
+        assert!(p.deletes.is_empty());
+        assert_eq!(
+            keys(&p.assets),
+            [("back\\slash.txt", UploadReason::SizeChanged)]
+        );
+        // A store that keeps the key as sent: the other object is a stray like any other.
+        let remote = [obj("back\\slash.txt", b"x"), obj("back/slash.txt", b"x")];
+        let p = plan(&local, &remote, &BTreeMap::new(), &o);
+        assert_eq!(p.deletes.len(), 1);
+        assert!(p.renamed.is_empty());
+        // Both names are files: the one the store renames is not uploaded over the other.
+        let local = [file("back\\slash.txt", b"x"), file("back/slash.txt", b"y")];
+        let remote = [obj("back/slash.txt", b"y")];
+        let p = plan(&local, &remote, &BTreeMap::new(), &o);
+        assert!(p.assets.is_empty() && p.deletes.is_empty());
+        assert_eq!(
+            p.collisions,
+            [("back\\slash.txt".to_string(), "back/slash.txt".to_string())]
+        );
+    }
+
+    #[test]
+    fn store_aliases() {
+        assert_eq!(store_alias("a\\b").as_deref(), Some("a/b"));
+        assert_eq!(store_alias("a//b\\\\c").as_deref(), Some("a/b/c"));
+        assert_eq!(store_alias("a/b c"), None);
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::listing;
 use crate::local::{self, FoundFile, LocalFile, NotCompressed};
 use crate::plan::{self, Evidence, MULTIPART_THRESHOLD, PART_SIZE};
 use crate::repair;
-use crate::report::{Record, Report};
+use crate::report::{Action, Outcome, Record, Report};
 use crate::rules::RuleSet;
 use crate::store::{ObjectStore, RemoteObject};
 use futures::StreamExt;
@@ -143,6 +143,23 @@ pub async fn run<S: ObjectStore>(
     };
     let mut notes = Vec::new();
     notes.extend(plain_note(&plan, &local));
+    notes.extend(renamed_note(&plan.renamed));
+    for (key, other) in &plan.collisions {
+        let r = Record {
+            key: key.clone(),
+            action: Action::Upload,
+            reason: "new".into(),
+            bytes: 0,
+            content_type: None,
+            changes: Vec::new(),
+            outcome: Outcome::Failed(format!(
+                "the store keeps this key as '{other}', which is another file's key: not \
+                 uploaded, so that file is not overwritten (rename one of the two)"
+            )),
+        };
+        on_record(&r);
+        records.push(r);
+    }
     if !unchanged.is_empty() {
         // The object has the local file's bytes, so the file tells what the body is.
         let by_key: BTreeMap<&str, &LocalFile> =
@@ -187,6 +204,19 @@ pub async fn run<S: ObjectStore>(
         elapsed: started.elapsed(),
         ..Report::default()
     })
+}
+
+/// The warning for files whose key the store keeps under another name, if any.
+fn renamed_note(renamed: &[(String, String)]) -> Option<String> {
+    let (key, alias) = renamed.first()?;
+    let more = match renamed.len() {
+        1 => String::new(),
+        n => format!(" and {} more", n - 1),
+    };
+    Some(format!(
+        "the store keeps '{key}' as '{alias}'{more}: compared with that object, which is never \
+         deleted as a stray (rename such files to keys the store keeps as they are)"
+    ))
 }
 
 /// The warning for uploads the rules compress that went up plain, if any.

@@ -96,3 +96,38 @@ fn control_characters_in_keys_never_break_the_bucket() {
         assert!(t.proxy.requests().is_empty(), "{:?}", t.proxy.requests());
     });
 }
+
+/// SeaweedFS stores `back\slash.txt` as `back/slash.txt`. A `sync --delete` must never delete
+/// what the site's file became, and must not upload it again on every run.
+#[test]
+fn a_key_the_store_rewrites_is_never_deleted_or_uploaded_forever() {
+    each_server("rewritten-key", |t| {
+        t.write("back\\slash.txt", "kept");
+        t.write("index.html", "<p>hi</p>");
+        assert_exit(&t.sync("", &["--delete"]), 0);
+        let stored = if t.server == "seaweedfs" {
+            "back/slash.txt"
+        } else {
+            "back\\slash.txt"
+        };
+        for run in 0..2 {
+            t.proxy.clear();
+            let out = t.sync("", &["--delete"]);
+            assert_exit(&out, 0);
+            assert!(
+                t.proxy.writes().is_empty(),
+                "run {run}: {:?}\n{}",
+                t.proxy.writes(),
+                stdout(&out)
+            );
+            assert_eq!(t.get(stored), b"kept", "run {run}");
+            if t.server == "seaweedfs" {
+                assert!(
+                    stdout(&out).contains("the store keeps 'back\\slash.txt' as 'back/slash.txt'"),
+                    "{}",
+                    stdout(&out)
+                );
+            }
+        }
+    });
+}
