@@ -304,21 +304,24 @@ impl S3Store {
                 .buffered(PART_CONCURRENCY)
                 .try_collect()
                 .await?;
-        self.complete(&put.key, upload_id, parts).await
+        self.complete(&put.key, upload_id, parts, None).await
     }
 
-    /// Completes multipart upload `upload_id` of `key` with its parts, in order.
+    /// Completes multipart upload `upload_id` of `key` with its parts, in order; with
+    /// `if_match` (an HTTP entity tag), only if the object still has that ETag.
     async fn complete(
         &self,
         key: &str,
         upload_id: &str,
         parts: Vec<CompletedPart>,
+        if_match: Option<&str>,
     ) -> Result<(), StoreError> {
         self.client
             .complete_multipart_upload()
             .bucket(&self.bucket)
             .key(key)
             .upload_id(upload_id)
+            .set_if_match(if_match.map(str::to_string))
             .multipart_upload(
                 CompletedMultipartUpload::builder()
                     .set_parts(Some(parts))

@@ -1,7 +1,10 @@
 //! `s3site repair` and `sync --repair` against real servers: a bucket left the way old s3cmd
 //! left it, checked with HEAD, GET, tags and ACLs before and after.
 
-use crate::util::{TestEnv, assert_exit, each_server, files_under, md5_hex, stdout};
+use crate::util::{
+    Guarantee, TestEnv, assert_exit, each_server, each_server_honouring, files_under, md5_hex,
+    stdout,
+};
 use aws_sdk_s3::operation::head_object::HeadObjectOutput;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ObjectCannedAcl, StorageClass};
@@ -227,11 +230,7 @@ fn repair_dry_run_is_an_audit_that_writes_nothing() {
 
 #[test]
 fn repair_does_not_clobber_an_object_overwritten_after_it_was_read() {
-    each_server("repair-race", |t| {
-        if t.server == "moto" {
-            // moto ignores x-amz-copy-source-if-match, so it cannot show the race being caught.
-            return;
-        }
+    each_server_honouring(Guarantee::CopySourceIfMatch, "repair-race", |t| {
         t.put_with("site.css", b"body{}", |r| {
             r.content_type("text/plain").content_encoding("UTF-8")
         });
@@ -364,6 +363,60 @@ fn repair_copies_large_objects_in_parts_and_keeps_their_tags() {
         );
         assert_eq!(t.tags("video.mp4"), ["kind=video"]);
         assert_eq!(md5_hex(&t.get("video.mp4")), md5_hex(&body));
+    });
+}
+
+/// An object overwritten while a repair copies it in parts: every part copy succeeded (they
+/// read the old object), but completing would put the old body and headers back over the
+/// newer object. The completion carries If-Match, so the writer's object stays.
+#[test]
+fn a_multipart_repair_never_overwrites_an_object_changed_during_the_copy() {
+    each_server_honouring(Guarantee::CompleteIfMatch, "repair-multipart-race", |t| {
+        let body: Vec<u8> = (0..13 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
+        t.put_with("video.mp4", &body, |r| {
+            r.content_type("binary/octet-stream")
+                .content_encoding("UTF-8")
+        });
+        let writer = t.direct_client();
+        let bucket = t.bucket.clone();
+        t.proxy.before(
+            |s| s.method == "POST" && s.query.contains("uploadId"),
+            move |_| {
+                tokio::runtime::Handle::current()
+                    .block_on(
+                        writer
+                            .put_object()
+                            .bucket(&bucket)
+                            .key("video.mp4")
+                            .body(ByteStream::from_static(b"newer"))
+                            .content_type("video/webm")
+                            .send(),
+                    )
+                    .unwrap();
+            },
+        );
+        let mut c = t.cmd();
+        c.env("S3SITE_MAX_SINGLE_COPY", (6 * 1024 * 1024).to_string())
+            .args(["repair", &t.url(""), "--endpoint-url", &t.proxy.endpoint])
+            .arg("--path-style");
+        let out = c.output().unwrap();
+        assert_exit(&out, 0);
+        let text = stdout(&out);
+        assert!(text.contains("skipped: repair video.mp4"), "{text}");
+        assert!(text.contains("changed since it was read"), "{text}");
+        assert!(text.contains("repaired 0"), "{text}");
+        assert_eq!(t.get("video.mp4"), b"newer");
+        assert_eq!(t.head_full("video.mp4").content_type(), Some("video/webm"));
+        let open = t.sdk(async |c, b| {
+            c.list_multipart_uploads()
+                .bucket(b)
+                .send()
+                .await
+                .unwrap()
+                .uploads()
+                .len()
+        });
+        assert_eq!(open, 0, "the copy's upload is aborted");
     });
 }
 

@@ -306,7 +306,27 @@ impl S3Store {
             .buffered(COPY_PART_CONCURRENCY)
             .try_collect()
             .await?;
-        self.complete(&copy.key, upload_id, parts).await
+        // The parts were copied from the object as read (each with copy-source-if-match), but
+        // completing writes the key: if the object changed meanwhile, completing would put
+        // the old body back. S3 and SeaweedFS honour If-Match on the completion; the HEAD
+        // first narrows the window on a store that ignores it.
+        match self.head_etag(&copy.key).await? {
+            Some(now) if now == copy.if_match => {}
+            _ => return Err(StoreError::PreconditionFailed),
+        }
+        self.complete(&copy.key, upload_id, parts, Some(&if_match))
+            .await
+    }
+}
+
+impl S3Store {
+    /// The object's current ETag (`None`: it is gone).
+    async fn head_etag(&self, key: &str) -> Result<Option<crate::etag::ETag>, StoreError> {
+        match crate::store::ObjectStore::head(self, key, None).await {
+            Ok(h) => Ok(h.etag),
+            Err(StoreError::NotFound) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 }
 

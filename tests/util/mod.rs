@@ -473,6 +473,64 @@ pub fn each_server(test: &str, f: impl Fn(&TestEnv)) {
     }
 }
 
+/// A promise s3site's safety rests on that a test server may or may not keep. A test of it runs
+/// only on the servers that keep it, and fails when no server in the run does: a guarantee
+/// that no server exercised was not tested.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Guarantee {
+    /// `x-amz-copy-source-if-match` on CopyObject and UploadPartCopy: a copy of an object that
+    /// changed since it was read fails with 412.
+    CopySourceIfMatch,
+    /// `If-Match` on CompleteMultipartUpload: completing a copy over an object that changed
+    /// since it was read fails with 412.
+    CompleteIfMatch,
+}
+
+/// Which server keeps which guarantee (each checked by hand against the server's version in
+/// scripts/s3-server.sh; see notes in the README's testing section).
+pub fn honours(server: &str, g: Guarantee) -> bool {
+    match (server, g) {
+        // moto 5.2.5 implements only copy-source-if-none-match, and no condition on
+        // CompleteMultipartUpload.
+        ("moto", _) => false,
+        ("seaweedfs", Guarantee::CopySourceIfMatch | Guarantee::CompleteIfMatch) => true,
+        _ => false,
+    }
+}
+
+/// Runs `f` against every server that keeps `g`; fails when none in this run does.
+pub fn each_server_honouring(g: Guarantee, test: &str, f: impl Fn(&TestEnv)) {
+    let all = servers();
+    let keeping: Vec<Server> = all
+        .iter()
+        .filter(|s| honours(&s.name, g))
+        .cloned()
+        .collect();
+    assert!(
+        !keeping.is_empty(),
+        "no server in this run ({}) honours {g:?}: the test of it would prove nothing; add one \
+         that does to S3SITE_TEST_SERVERS",
+        all.iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    for s in all.iter().filter(|s| !honours(&s.name, g)) {
+        eprintln!(
+            "{test}: not run against {}, which does not honour {g:?}",
+            s.name
+        );
+    }
+    for s in keeping {
+        let env = TestEnv::new(&s, test);
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&env)));
+        if let Err(e) = result {
+            eprintln!("test {test} failed against {} ({})", s.name, s.endpoint);
+            std::panic::resume_unwind(e);
+        }
+    }
+}
+
 /// Files in a folder, relative, `/`-separated, sorted (excluding nothing).
 pub fn files_under(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = walkdir::WalkDir::new(dir)
