@@ -53,6 +53,9 @@ use std::time::Duration;
 const MAX_ATTEMPTS: u32 = 5;
 /// Parts of one multipart upload sent at once.
 const PART_CONCURRENCY: usize = 4;
+/// An unfinished multipart upload older than this is taken for one an interrupted run left
+/// behind, and aborted before s3site uploads the same key; a younger one may be live.
+const STALE_UPLOAD: Duration = Duration::from_secs(24 * 60 * 60);
 /// Read size when streaming a file body.
 const BODY_BUFFER: usize = 128 * 1024;
 
@@ -239,10 +242,13 @@ impl S3Store {
         result
     }
 
-    /// Aborts the unfinished multipart uploads of exactly `key`: what an interrupted earlier run
-    /// (killed, or cut off) left behind, which S3 keeps, and bills, until aborted. Called before
-    /// s3site starts its own upload of the key, so a rerun leaves none open. Best effort: a
-    /// store that cannot list uploads is not an error.
+    /// Aborts the unfinished multipart uploads of exactly `key` that are provably stale: started
+    /// more than `STALE_UPLOAD` before now. Those are what an interrupted earlier run (killed, or
+    /// cut off) left behind, which S3 keeps, and bills, until aborted. A younger upload may be
+    /// another process's live one (two deploys at once), and aborting it would fail that run:
+    /// it is left alone, as is one whose start the store does not report. Called before s3site
+    /// starts its own upload of the key. Best effort: a store that cannot list uploads is not
+    /// an error.
     async fn abort_stale_uploads(&self, key: &str) {
         let listed = self
             .client
@@ -258,8 +264,19 @@ impl S3Store {
                 return;
             }
         };
+        let now = std::time::SystemTime::now();
         for u in uploads.iter().filter(|u| u.key() == Some(key)) {
             let Some(id) = u.upload_id() else { continue };
+            let started = u
+                .initiated()
+                .and_then(|t| std::time::SystemTime::try_from(*t).ok());
+            let stale = started
+                .and_then(|t| now.duration_since(t).ok())
+                .is_some_and(|age| age > STALE_UPLOAD);
+            if !stale {
+                tracing::debug!(key, upload_id = id, "left a recent multipart upload alone");
+                continue;
+            }
             match self.abort(key, id).await {
                 Ok(()) => tracing::info!(key, upload_id = id, "aborted a stale multipart upload"),
                 Err(e) => {

@@ -2,7 +2,9 @@
 //! not sort, keys a store rewrites or cannot list, races with other writers and processes, and
 //! how a run ends (signals, a closed stdout, throttling, expired credentials).
 
-use crate::util::{TestEnv, assert_exit, each_server, stderr, stdout};
+use crate::util::{
+    Guarantee, TestEnv, assert_exit, each_server, each_server_honouring, stderr, stdout,
+};
 use std::process::Output;
 
 /// `s3site sync SITE URL ARGS...` with `page`-key listing pages (so a few dozen files make
@@ -129,5 +131,65 @@ fn a_key_the_store_rewrites_is_never_deleted_or_uploaded_forever() {
                 );
             }
         }
+    });
+}
+
+/// Two runs at once: another process is uploading the same key in parts. s3site's cleanup of
+/// stale multipart uploads must not abort that live one (it is minutes, not a day, old).
+#[test]
+fn another_process_live_multipart_upload_is_not_aborted() {
+    each_server_honouring(Guarantee::UploadStartTimes, "live-multipart", |t| {
+        let body: Vec<u8> = (0..13 * 1024 * 1024u32).map(|i| (i % 253) as u8).collect();
+        t.put_with("video.mp4", &body, |r| {
+            r.content_type("binary/octet-stream")
+        });
+        let (id, part) = t.sdk(async |c, b| {
+            let up = c
+                .create_multipart_upload()
+                .bucket(b)
+                .key("video.mp4")
+                .send()
+                .await
+                .unwrap();
+            let id = up.upload_id().unwrap().to_string();
+            let part = c
+                .upload_part()
+                .bucket(b)
+                .key("video.mp4")
+                .upload_id(&id)
+                .part_number(1)
+                .body(aws_sdk_s3::primitives::ByteStream::from_static(
+                    b"other run",
+                ))
+                .send()
+                .await
+                .unwrap();
+            (id, part.e_tag().unwrap().to_string())
+        });
+        // A repair copies it in parts (and first cleans up stale uploads of the key).
+        let mut c = t.cmd();
+        c.env("S3SITE_MAX_SINGLE_COPY", (6 * 1024 * 1024).to_string())
+            .args(["repair", &t.url(""), "--endpoint-url", &t.proxy.endpoint])
+            .arg("--path-style");
+        let out = c.output().unwrap();
+        assert_exit(&out, 0);
+        assert!(stdout(&out).contains("repaired 1"), "{}", stdout(&out));
+        // The other process can still finish its upload.
+        t.sdk(async |c, b| {
+            use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+            c.complete_multipart_upload()
+                .bucket(b)
+                .key("video.mp4")
+                .upload_id(&id)
+                .multipart_upload(
+                    CompletedMultipartUpload::builder()
+                        .parts(CompletedPart::builder().part_number(1).e_tag(part).build())
+                        .build(),
+                )
+                .send()
+                .await
+                .expect("the other process's upload is still live");
+        });
+        assert_eq!(t.get("video.mp4"), b"other run");
     });
 }

@@ -484,16 +484,22 @@ pub enum Guarantee {
     /// `If-Match` on CompleteMultipartUpload: completing a copy over an object that changed
     /// since it was read fails with 412.
     CompleteIfMatch,
+    /// ListMultipartUploads reports when each upload started (`Initiated`), so a live upload
+    /// can be told from one an interrupted run left behind.
+    UploadStartTimes,
 }
 
 /// Which server keeps which guarantee (each checked by hand against the server's version in
 /// scripts/s3-server.sh; see notes in the README's testing section).
 pub fn honours(server: &str, g: Guarantee) -> bool {
     match (server, g) {
-        // moto 5.2.5 implements only copy-source-if-none-match, and no condition on
-        // CompleteMultipartUpload.
+        // moto 5.2.5 implements only copy-source-if-none-match, no condition on
+        // CompleteMultipartUpload, and reports every upload as started on 2010-11-10.
         ("moto", _) => false,
-        ("seaweedfs", Guarantee::CopySourceIfMatch | Guarantee::CompleteIfMatch) => true,
+        (
+            "seaweedfs",
+            Guarantee::CopySourceIfMatch | Guarantee::CompleteIfMatch | Guarantee::UploadStartTimes,
+        ) => true,
         _ => false,
     }
 }
