@@ -117,6 +117,8 @@ pub enum Verdict {
         changes: Vec<Change>,
         /// The copy that makes them.
         copy: Box<CopyInPlace>,
+        /// What the copy cannot change and a re-upload must (the body's compression).
+        remains: Option<String>,
     },
     /// Its headers are wrong but it cannot be fixed in place.
     Unfixable {
@@ -346,12 +348,20 @@ pub fn assess(key: &str, head: &ObjectHead, sniff: Option<&Sniff>, expect: &Expe
             headers.metadata.insert(k.clone(), want.clone());
         }
     }
-    if let Some(reason) = reupload_needed(key, head, encoding.as_deref(), expect) {
+    // A compression the rules ask for and the body does not have is only a re-upload's to
+    // change; everything else a copy can still fix (a bogus coding, the type, rule headers).
+    let remains = reupload_needed(key, head, encoding.as_deref(), expect);
+    if let Some(reason) = &remains
+        && (changes.is_empty() || unfixable(head).is_some() || head.etag.is_none())
+    {
         let want = expect.headers.coding().map(|c| c.as_str().to_string());
         if want != encoding {
             changes.push(change("Content-Encoding", &encoding, want.as_deref()));
         }
-        return Verdict::Unfixable { changes, reason };
+        return Verdict::Unfixable {
+            changes,
+            reason: format!("{reason}; {REUPLOAD}"),
+        };
     }
     if changes.is_empty() {
         return Verdict::Right;
@@ -376,8 +386,12 @@ pub fn assess(key: &str, head: &ObjectHead, sniff: Option<&Sniff>, expect: &Expe
             encryption: head.encryption.clone(),
             tag_count: head.tag_count,
         }),
+        remains: remains.map(|r| format!("{r}: {REUPLOAD}")),
     }
 }
+
+/// What fixes a compression difference.
+const REUPLOAD: &str = "only a re-upload changes the body: run s3site sync";
 
 fn change(header: &str, before: &Option<String>, after: Option<&str>) -> Change {
     Change {
@@ -411,7 +425,6 @@ fn reupload_needed(
         .headers
         .coding()
         .filter(|_| !compress::is_precompressed(key));
-    let fix = "only a re-upload changes the body: run s3site sync";
     match (want, stored) {
         (Some(w), Some(s)) if w == s => None,
         (Some(w), None) => {
@@ -423,18 +436,18 @@ fn reupload_needed(
                 == Some(compress::NO_GAIN);
             (!no_gain && head.content_length > 0).then(|| {
                 format!(
-                    "stored plain, but the rules compress it with {}; {fix}",
+                    "stored plain, but the rules compress it with {}",
                     w.as_str()
                 )
             })
         }
         (Some(w), Some(s)) => Some(format!(
-            "stored as {}, but the rules say {}; {fix}",
+            "stored as {}, but the rules say {}",
             s.as_str(),
             w.as_str()
         )),
         (None, Some(s)) if expect.mentions_compress => Some(format!(
-            "stored as {}, but no rule compresses it; {fix}",
+            "stored as {}, but no rule compresses it",
             s.as_str()
         )),
         (None, _) => None,

@@ -214,6 +214,7 @@ fn unchanged_records(plan: &Plan) -> Vec<Record> {
             content_type: None,
             changes: Vec::new(),
             outcome: Outcome::Ok,
+            remains: None,
         })
         .collect()
 }
@@ -227,6 +228,7 @@ fn upload_record(u: &Upload, outcome: Outcome) -> Record {
         content_type: u.put.headers.content_type.clone(),
         changes: Vec::new(),
         outcome,
+        remains: None,
     }
 }
 
@@ -246,6 +248,7 @@ fn delete_record(key: &str, size: u64, outcome: Outcome) -> Record {
         content_type: None,
         changes: Vec::new(),
         outcome,
+        remains: None,
     }
 }
 

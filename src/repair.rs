@@ -122,6 +122,7 @@ pub async fn repair_all<S: ObjectStore>(
                         content_type: None,
                         changes: Vec::new(),
                         outcome: Outcome::NotRun(cancel.reason()),
+                        remains: None,
                     };
                     return (r, false);
                 }
@@ -157,6 +158,7 @@ async fn repair_one<S: ObjectStore>(
         content_type: None,
         changes,
         outcome,
+        remains: None,
     };
     let head = match store.head(&key, None).await {
         Ok(h) => h,
@@ -213,7 +215,11 @@ async fn repair_one<S: ObjectStore>(
             let line = describe(&changes);
             record(Action::Repair, line, changes, Outcome::Skipped(reason))
         }
-        Verdict::Fix { changes, copy } => {
+        Verdict::Fix {
+            changes,
+            copy,
+            remains,
+        } => {
             let line = describe(&changes);
             let outcome = if dry_run {
                 Outcome::Planned
@@ -229,7 +235,11 @@ async fn repair_one<S: ObjectStore>(
                     }
                 }
             };
-            record(Action::Repair, line, changes, outcome)
+            let mut r = record(Action::Repair, line, changes, outcome);
+            if matches!(r.outcome, Outcome::Ok | Outcome::Planned) {
+                r.remains = remains;
+            }
+            r
         }
     };
     r.bytes = head.content_length;

@@ -69,6 +69,9 @@ pub struct Record {
     pub changes: Vec<Change>,
     /// What became of it.
     pub outcome: Outcome,
+    /// For a repair that was done (or planned): what a copy could not change and only a
+    /// re-upload can (the rules compress a body stored plain).
+    pub remains: Option<String>,
 }
 
 /// The totals of a run.
@@ -90,6 +93,9 @@ pub struct Totals {
     pub failed: usize,
     /// Actions not run because of an earlier failure or a safety limit.
     pub not_run: usize,
+    /// Objects repaired (or to repair) whose body a copy cannot make what the rules ask: the
+    /// rules compress it and it is stored plain (or another coding). A re-upload (`sync`) does.
+    pub repaired_need_reupload: usize,
     /// Wall time of the run.
     pub seconds: f64,
 }
@@ -140,7 +146,10 @@ impl Report {
                 }
                 (_, Action::Skip) => t.unchanged += 1,
                 (_, Action::Delete) => t.deleted += 1,
-                (_, Action::Repair) => t.repaired += 1,
+                (_, Action::Repair) => {
+                    t.repaired += 1;
+                    t.repaired_need_reupload += usize::from(r.remains.is_some());
+                }
             }
         }
         t
@@ -199,6 +208,12 @@ impl Report {
         if t.not_run > 0 {
             s.push_str(&format!(", not run {}", t.not_run));
         }
+        if t.repaired_need_reupload > 0 {
+            s.push_str(&format!(
+                ", {} repaired still need a re-upload (run s3site sync)",
+                t.repaired_need_reupload
+            ));
+        }
         s.push_str(&format!(" in {:.2} s", t.seconds));
         s
     }
@@ -225,6 +240,7 @@ impl Report {
                     "changes": r.changes,
                     "result": result,
                     "error": error,
+                    "remains": r.remains,
                 })
             })
             .collect();
@@ -323,7 +339,10 @@ impl Printer {
             Outcome::Skipped(why) if !self.quiet => self.print(&format!("skipped: {line}: {why}")),
             _ if self.quiet => {}
             _ if r.action == Action::Skip && !self.verbose => {}
-            _ => self.print(&line),
+            _ => match &r.remains {
+                Some(still) => self.print(&format!("{line}; still to do: {still}")),
+                None => self.print(&line),
+            },
         }
     }
 
@@ -383,6 +402,7 @@ mod tests {
             content_type: None,
             changes: Vec::new(),
             outcome,
+            remains: None,
         }
     }
 

@@ -156,6 +156,7 @@ pub async fn run<S: ObjectStore>(
                 "the store keeps this key as '{other}', which is another file's key: not \
                  uploaded, so that file is not overwritten (rename one of the two)"
             )),
+            remains: None,
         };
         on_record(&r);
         records.push(r);

@@ -256,6 +256,56 @@ fn repair_leaves_compression_drift_to_a_reupload() {
     });
 }
 
+/// A team that gzips CSS by rule repairs its legacy bucket: the old s3cmd object (generic type,
+/// charset as Content-Encoding, stored plain) gets the right type and loses the bogus coding by
+/// a copy; the compression is reported as what only a re-upload can change, counted apart.
+#[test]
+fn repair_fixes_what_a_copy_can_where_the_rules_compress() {
+    each_server("rules-compress-legacy", |t| {
+        let body = b"body { color: red }\n".repeat(20);
+        t.put_with("s.css", &body, |r| {
+            r.content_type("text/plain").content_encoding("UTF-8")
+        });
+        // The rules file in the current folder, as a team keeps it.
+        let home = t.site().parent().unwrap().join("home");
+        std::fs::write(
+            home.join("s3site.toml"),
+            "[[rule]]\nmatch = \"**/*.css\"\ncompress = \"gzip\"\n",
+        )
+        .unwrap();
+        let out = t.repair("", &["--dry-run"]);
+        assert_exit(&out, 0);
+        let text = stdout(&out);
+        assert!(text.contains("repair s.css"), "{text}");
+        assert!(text.contains("still to do: stored plain"), "{text}");
+        assert!(
+            text.contains("repaired 1,") && text.contains("1 repaired still need a re-upload"),
+            "{text}"
+        );
+        let out = t.repair("", &["--output", "json"]);
+        assert_exit(&out, 0);
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(doc["totals"]["repaired"], 1, "{doc}");
+        assert_eq!(doc["totals"]["repaired_need_reupload"], 1, "{doc}");
+        let remains = doc["actions"][0]["remains"].as_str().unwrap_or_default();
+        assert!(remains.contains("run s3site sync"), "{doc}");
+        let h = t.head_full("s.css");
+        assert_eq!(h.content_type(), Some("text/css; charset=utf-8"));
+        assert_eq!(h.content_encoding(), None);
+        assert_eq!(t.get("s.css"), body, "a copy keeps the bytes");
+        // What is left is a re-upload's: a second repair changes nothing.
+        t.proxy.clear();
+        let out = t.repair("", &[]);
+        assert_exit(&out, 0);
+        assert!(
+            stdout(&out).contains("skipped: repair s.css"),
+            "{}",
+            stdout(&out)
+        );
+        assert!(t.proxy.writes().is_empty());
+    });
+}
+
 #[test]
 fn the_bucket_can_come_from_the_rules_file_and_explain_shows_the_result() {
     each_server("rules-bucket", |t| {

@@ -253,7 +253,7 @@ fn everything_else_is_kept_in_the_copy() {
         key_id: Some("arn:key".into()),
         bucket_key: true,
     };
-    let Verdict::Fix { changes, copy } =
+    let Verdict::Fix { changes, copy, .. } =
         assess("s.css", &h, Some(&sniff(body)), &Expect::default())
     else {
         panic!("expected a fix");
@@ -349,7 +349,7 @@ fn a_difference_from_the_rules_is_drift_fixed_in_place() {
     h.headers.cache_control = Some("max-age=0".into());
     h.headers.content_language = Some("en".into());
     let e = expect(RULES, "index.html");
-    let Verdict::Fix { changes, copy } = assess("index.html", &h, None, &e) else {
+    let Verdict::Fix { changes, copy, .. } = assess("index.html", &h, None, &e) else {
         panic!("expected a fix");
     };
     let names: Vec<&str> = changes.iter().map(|c| c.header.as_str()).collect();
@@ -425,6 +425,42 @@ fn compression_drift_needs_a_reupload_and_is_not_touched() {
     assert_eq!(
         assess("a.js", &j, Some(&sniff(GZ)), &Expect::default()),
         Verdict::Right
+    );
+}
+
+/// An old-s3cmd object (charset as Content-Encoding, a generic type, stored plain) where the
+/// rules gzip it: the copy still fixes what a copy can, and says what only a re-upload can.
+#[test]
+fn a_copy_fixes_what_it_can_even_where_the_rules_compress() {
+    let e = expect(RULES, "s.css");
+    let css = b"body{}";
+    let mut h = head(Some("text/plain"), Some("UTF-8"), css);
+    h.headers.cache_control = Some("max-age=60".into());
+    h.headers.metadata.insert("owner".into(), "web".into());
+    let v = assess("s.css", &h, Some(&sniff(css)), &e);
+    let Verdict::Fix {
+        changes,
+        copy,
+        remains,
+    } = v
+    else {
+        panic!("expected a fix: {v:?}");
+    };
+    assert_eq!(
+        copy.headers.content_type.as_deref(),
+        Some("text/css; charset=utf-8")
+    );
+    assert_eq!(copy.headers.content_encoding, None, "the bogus coding goes");
+    assert!(
+        changes
+            .iter()
+            .any(|c| c.to_string() == "Content-Encoding: 'UTF-8' -> (none)"),
+        "{changes:?}"
+    );
+    let remains = remains.expect("the compression is left to a re-upload");
+    assert!(
+        remains.contains("stored plain") && remains.contains("run s3site sync"),
+        "{remains}"
     );
 }
 
