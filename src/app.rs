@@ -4,13 +4,12 @@
 //! one place a fatal error is printed. Must not: hold logic that a library module owns.
 
 use crate::cache::HashCache;
-use crate::cancel::Cancel;
+use crate::cancel::{Cancel, Signal};
 use crate::cli::{
     Cli, Command, ConnectionArgs, ExplainArgs, OutputArgs, OutputFormat, RepairArgs, RunArgs,
     SyncArgs,
 };
 use crate::config::{self, S3Url};
-use crate::error::EXIT_INTERRUPTED;
 use crate::error::Error;
 use crate::filter::Filter;
 use crate::local;
@@ -36,9 +35,9 @@ pub async fn run(cli: Cli) -> u8 {
             let code = e.exit_code();
             if json {
                 let doc = serde_json::json!({ "error": e.to_string(), "exit_code": code });
-                println!("{doc}");
+                crate::output::line(&doc.to_string());
             } else {
-                eprintln!("s3site: error: {e}");
+                crate::output::err_line(&format!("s3site: error: {e}"));
             }
             code
         }
@@ -113,7 +112,7 @@ async fn run_sync(args: SyncArgs) -> Result<u8, Error> {
             HashCache::open(&args.dir)
         }),
     };
-    let cancel = on_ctrl_c();
+    let cancel = on_signals();
     let report = sync::run(
         &store,
         files,
@@ -145,7 +144,7 @@ async fn run_repair(args: RepairArgs) -> Result<u8, Error> {
         concurrency,
         rules: config.rules,
     };
-    let cancel = on_ctrl_c();
+    let cancel = on_signals();
     let report = repair::run(
         &store,
         &opts,
@@ -158,37 +157,87 @@ async fn run_repair(args: RepairArgs) -> Result<u8, Error> {
     Ok(report.exit_code())
 }
 
-/// The first Ctrl-C stops scheduling new requests (those in flight finish, the summary says
-/// what was left undone, the exit code is 130); a second one exits at once.
-fn on_ctrl_c() -> Arc<Cancel> {
+/// The first Ctrl-C (SIGINT) or SIGTERM stops scheduling new requests: those in flight finish,
+/// nothing is deleted that was not already being deleted, the summary says what was left
+/// undone, and the exit code is 130 (SIGINT) or 143 (SIGTERM). A second signal exits at once.
+fn on_signals() -> Arc<Cancel> {
     let cancel = Arc::new(Cancel::default());
     let c = cancel.clone();
     tokio::spawn(async move {
-        while tokio::signal::ctrl_c().await.is_ok() {
+        let mut term = terminate_signal();
+        loop {
+            let signal = tokio::select! {
+                r = tokio::signal::ctrl_c() => match r {
+                    Ok(()) => Signal::Int,
+                    Err(_) => break,
+                },
+                Some(()) = recv(&mut term) => Signal::Term,
+            };
             if c.is_cancelled() {
-                eprintln!("s3site: interrupted again: exiting now");
-                std::process::exit(i32::from(EXIT_INTERRUPTED));
+                crate::output::err_line(&format!("s3site: {} again: exiting now", signal.name()));
+                std::process::exit(i32::from(signal.exit_code()));
             }
-            c.cancel();
-            eprintln!(
-                "s3site: interrupted: finishing the requests in flight, starting no more \
-                 (Ctrl-C again to exit now)"
-            );
+            c.interrupt(signal);
+            let again = match signal {
+                Signal::Int => "Ctrl-C",
+                Signal::Term => "SIGTERM",
+            };
+            crate::output::err_line(&format!(
+                "s3site: {}: finishing the requests in flight, starting no more ({again} again \
+                 to exit now)",
+                match signal {
+                    Signal::Int => "interrupted",
+                    Signal::Term => "terminated (SIGTERM)",
+                }
+            ));
         }
     });
     cancel
+}
+
+#[cfg(unix)]
+type TermSignal = Option<tokio::signal::unix::Signal>;
+#[cfg(not(unix))]
+type TermSignal = Option<()>;
+
+#[cfg(unix)]
+fn terminate_signal() -> TermSignal {
+    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok()
+}
+
+#[cfg(not(unix))]
+fn terminate_signal() -> TermSignal {
+    None
+}
+
+/// The next SIGTERM; never, where there is none to wait for.
+#[cfg(unix)]
+async fn recv(term: &mut TermSignal) -> Option<()> {
+    match term {
+        Some(s) => s.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+#[cfg(not(unix))]
+async fn recv(_: &mut TermSignal) -> Option<()> {
+    std::future::pending().await
 }
 
 fn run_explain(args: ExplainArgs) -> Result<u8, Error> {
     let cwd = std::env::current_dir().unwrap_or_default();
     let config = Config::load(args.config.as_deref(), &cwd)?;
     match &config.path {
-        Some(p) => println!("rules from {}", p.display()),
-        None => println!("no rules file (s3site.toml): the table's headers only"),
+        Some(p) => crate::output::line(&format!("rules from {}", p.display())),
+        None => crate::output::line("no rules file (s3site.toml): the table's headers only"),
     }
     for key in &args.keys {
         let rel = key.trim_start_matches('/');
-        print!("{}", crate::explain::explain(&config.rules, rel));
+        crate::output::out(&crate::explain::explain(&config.rules, rel));
+        if crate::output::stdout_closed() {
+            // Nobody reads the rest (`explain … | head -1`): that is not an error.
+            break;
+        }
     }
     Ok(crate::error::EXIT_OK)
 }

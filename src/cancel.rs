@@ -1,4 +1,4 @@
-//! Stopping a run early: Ctrl-C, or a refusal that every further request would meet too (access
+//! Stopping a run early: Ctrl-C or SIGTERM, or a refusal that every further request would meet too (access
 //! denied, bad credentials, the bucket gone). The flag a run checks before it starts each request.
 //!
 //! Owns: whether the run must stop, and why. Must not: install signal handlers (the application
@@ -12,10 +12,39 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// Why an action did not run after an interruption.
 pub const INTERRUPTED: &str = "interrupted (Ctrl-C) before it started";
 
+/// The signal that interrupted a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signal {
+    /// SIGINT: Ctrl-C.
+    Int,
+    /// SIGTERM: what CI systems send on cancel and timeout.
+    Term,
+}
+
+impl Signal {
+    /// The exit code of a run it interrupted: 128 + the signal's number, as shells report it.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Signal::Int => crate::error::EXIT_INTERRUPTED,
+            Signal::Term => crate::error::EXIT_TERMINATED,
+        }
+    }
+
+    /// `SIGINT` or `SIGTERM`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Signal::Int => "SIGINT",
+            Signal::Term => "SIGTERM",
+        }
+    }
+}
+
 /// Set once the run must stop starting requests.
 #[derive(Debug, Default)]
 pub struct Cancel {
     flag: AtomicBool,
+    /// The first signal that interrupted the run, if one did.
+    signal: Mutex<Option<Signal>>,
     /// Set when the run stops because the store refused a write for a reason every other
     /// request would meet too; `None` for Ctrl-C.
     halted: Mutex<Option<String>>,
@@ -24,7 +53,24 @@ pub struct Cancel {
 impl Cancel {
     /// Asks the run to stop scheduling requests (Ctrl-C).
     pub fn cancel(&self) {
+        self.interrupt(Signal::Int);
+    }
+
+    /// Asks the run to stop scheduling requests because of `signal` (the first one counts).
+    pub fn interrupt(&self, signal: Signal) {
+        self.signal
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_or_insert(signal);
         self.flag.store(true, Ordering::SeqCst);
+    }
+
+    /// The signal that interrupted the run, unless the store halted it first.
+    pub fn signal(&self) -> Option<Signal> {
+        if self.halted().is_some() {
+            return None;
+        }
+        *self.signal.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Whether the run was asked to stop, for any reason.
@@ -50,16 +96,17 @@ impl Cancel {
             .clone()
     }
 
-    /// Whether the user interrupted the run (as opposed to the store halting it).
+    /// Whether a signal interrupted the run (as opposed to the store halting it).
     pub fn interrupted(&self) -> bool {
-        self.is_cancelled() && self.halted().is_none()
+        self.signal().is_some()
     }
 
     /// Why an action was not started.
     pub fn reason(&self) -> String {
-        match self.halted() {
-            Some(why) => format!("not tried after an earlier refusal ({why})"),
-            None => INTERRUPTED.to_string(),
+        match (self.halted(), self.signal()) {
+            (Some(why), _) => format!("not tried after an earlier refusal ({why})"),
+            (None, Some(Signal::Term)) => "interrupted (SIGTERM) before it started".to_string(),
+            (None, _) => INTERRUPTED.to_string(),
         }
     }
 }

@@ -14,6 +14,8 @@ pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 /// Interrupted by Ctrl-C (SIGINT): requests in flight finished, nothing else started.
 pub const EXIT_INTERRUPTED: u8 = 130;
+/// Stopped by SIGTERM (a CI cancel or timeout), handled like the first Ctrl-C.
+pub const EXIT_TERMINATED: u8 = 143;
 
 /// An error that ends a run before or instead of its work.
 #[derive(Debug, thiserror::Error)]

@@ -21,6 +21,7 @@ pub mod filter;
 pub mod headers;
 pub mod listing;
 pub mod local;
+pub mod output;
 pub mod plan;
 pub mod repair;
 pub mod report;

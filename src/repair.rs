@@ -88,7 +88,7 @@ pub async fn run<S: ObjectStore>(
             .into_iter()
             .collect(),
         fail_on_drift: opts.fail_on_drift,
-        interrupted: cancel.interrupted(),
+        interrupted: cancel.signal(),
         halted: cancel.halted(),
         elapsed: started.elapsed(),
         ..Report::default()

@@ -5,10 +5,10 @@
 //! their text and JSON forms. Must not: decide or perform actions.
 
 use crate::drift::Change;
-use crate::error::{EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE};
+use crate::error::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::time::Duration;
 
 /// The kind of an action.
@@ -119,8 +119,8 @@ pub struct Report {
     pub notes: Vec<String>,
     /// `--fail-on-drift`: a dry run that finds headers to repair exits 1.
     pub fail_on_drift: bool,
-    /// Whether the user interrupted the run (Ctrl-C).
-    pub interrupted: bool,
+    /// The signal that interrupted the run (Ctrl-C, SIGTERM), if one did.
+    pub interrupted: Option<crate::cancel::Signal>,
     /// Why the run stopped early because the store refused a write in a way every further
     /// request would meet too (access denied...), if it did.
     pub halted: Option<String>,
@@ -160,8 +160,8 @@ impl Report {
     /// headers to repair; 2 when the store refused writes for good (access denied); 130 when
     /// interrupted.
     pub fn exit_code(&self) -> u8 {
-        if self.interrupted {
-            return EXIT_INTERRUPTED;
+        if let Some(signal) = self.interrupted {
+            return signal.exit_code();
         }
         if self.halted.is_some() {
             return EXIT_USAGE;
@@ -180,8 +180,11 @@ impl Report {
     pub fn summary(&self) -> String {
         let t = self.totals();
         let mut s = String::new();
-        if self.interrupted {
-            s.push_str("interrupted: ");
+        if let Some(signal) = self.interrupted {
+            s.push_str(match signal {
+                crate::cancel::Signal::Int => "interrupted: ",
+                crate::cancel::Signal::Term => "terminated (SIGTERM): ",
+            });
         }
         if self.dry_run {
             s.push_str("dry run, nothing written: would have ");
@@ -252,7 +255,8 @@ impl Report {
             "actions": actions,
             "delete_blocked": self.delete_blocked,
             "notes": self.notes,
-            "interrupted": self.interrupted,
+            "interrupted": self.interrupted.is_some(),
+            "signal": self.interrupted.map(crate::cancel::Signal::name),
             "error": self.halted,
             "totals": self.totals(),
             "exit_code": self.exit_code(),
@@ -353,9 +357,8 @@ impl Printer {
         }
         match self.format {
             Format::Json => {
-                let mut out = std::io::stdout().lock();
-                let _ = serde_json::to_writer_pretty(&mut out, &report.to_json());
-                let _ = writeln!(out);
+                let doc = serde_json::to_string_pretty(&report.to_json()).unwrap_or_default();
+                crate::output::line(&doc);
             }
             Format::Text => {
                 if let Some(why) = &report.delete_blocked {
@@ -376,15 +379,15 @@ impl Printer {
 
     fn print(&self, line: &str) {
         match self.bar.get() {
-            Some(bar) => bar.suspend(|| println!("{line}")),
-            None => println!("{line}"),
+            Some(bar) => bar.suspend(|| crate::output::line(line)),
+            None => crate::output::line(line),
         }
     }
 
     fn eprint(&self, line: &str) {
         match self.bar.get() {
-            Some(bar) => bar.suspend(|| eprintln!("{line}")),
-            None => eprintln!("{line}"),
+            Some(bar) => bar.suspend(|| crate::output::err_line(line)),
+            None => crate::output::err_line(line),
         }
     }
 }

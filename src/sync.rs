@@ -200,7 +200,7 @@ pub async fn run<S: ObjectStore>(
         records,
         delete_blocked: plan.delete_blocked.map(|b| b.to_string()),
         notes,
-        interrupted: cancel.interrupted(),
+        interrupted: cancel.signal(),
         halted: cancel.halted(),
         elapsed: started.elapsed(),
         ..Report::default()

@@ -150,68 +150,96 @@ fn a_listing_that_fails_half_way_deletes_nothing() {
 #[test]
 fn ctrl_c_finishes_what_is_in_flight_starts_nothing_else_and_exits_130() {
     each_server("faults-sigint", |t| {
-        t.copy_fixture_site();
-        for i in 0..30 {
-            t.write(
-                &format!("gen/{i:02}.css"),
-                format!(".c{i} {{ color: red }}"),
-            );
-        }
-        // Slow uploads, so the run is surely in the middle when the signal comes.
-        t.proxy.fault(
-            |s| s.is_put_object(),
-            crate::util::proxy::FaultKind::Delay(300),
-            None,
+        interrupt_mid_run(
+            t,
+            "-INT",
+            130,
+            "interrupted: finishing",
+            "interrupted: uploaded",
         );
-        let child = t
-            .cmd()
-            .arg("sync")
-            .arg(t.site())
-            .arg(t.url(""))
-            .args(["--concurrency", "2", "--delete"])
-            .args(["--endpoint-url", &t.proxy.endpoint, "--path-style"])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let started = std::time::Instant::now();
-        while !t.proxy.requests().iter().any(|r| r.is_put_object()) {
-            assert!(started.elapsed().as_secs() < 30, "no upload started");
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-        let kill = std::process::Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(kill.success());
-        let out = child.wait_with_output().unwrap();
-        assert_exit(&out, 130);
-        assert!(
-            stderr(&out).contains("interrupted: finishing the requests in flight"),
-            "{}",
-            stderr(&out)
-        );
-        let text = stdout(&out);
-        assert!(text.contains("not run: upload"), "{text}");
-        assert!(text.contains("interrupted: uploaded"), "{text}");
-        let keys = t.keys();
-        assert!(
-            keys.len() < 26 + 30,
-            "the run stopped early: {} keys",
-            keys.len()
-        );
-        assert!(
-            !keys.iter().any(|k| k.ends_with(".html")),
-            "no page goes up after an interrupted asset phase: {keys:?}"
-        );
-        for k in &keys {
-            let body = std::fs::read(t.site().join(k)).unwrap();
-            assert_eq!(md5_hex(&t.get(k)), md5_hex(&body), "{k}: complete");
-        }
-        t.proxy.clear_faults();
-        assert_exit(&t.sync("", &["--delete"]), 0);
-        assert_matches_site(t, "");
     });
+}
+
+/// CI systems send SIGTERM on cancel and timeout: the same as the first Ctrl-C, exit 143.
+#[test]
+fn sigterm_finishes_what_is_in_flight_deletes_nothing_and_exits_143() {
+    each_server("faults-sigterm", |t| {
+        interrupt_mid_run(
+            t,
+            "-TERM",
+            143,
+            "terminated (SIGTERM): finishing",
+            "terminated (SIGTERM): uploaded",
+        );
+    });
+}
+
+/// Sends `signal` to a `sync --delete` in the middle of its uploads and checks that requests
+/// in flight finished, nothing else started (no page, no delete), the summary was printed and
+/// the exit code is `code`; then a rerun converges.
+fn interrupt_mid_run(t: &TestEnv, signal: &str, code: i32, said: &str, summary: &str) {
+    t.copy_fixture_site();
+    for i in 0..30 {
+        t.write(
+            &format!("gen/{i:02}.css"),
+            format!(".c{i} {{ color: red }}"),
+        );
+    }
+    t.put("stray.txt", b"not in the site");
+    // Slow uploads, so the run is surely in the middle when the signal comes.
+    t.proxy.fault(
+        |s| s.is_put_object(),
+        crate::util::proxy::FaultKind::Delay(300),
+        None,
+    );
+    let child = t
+        .cmd()
+        .arg("sync")
+        .arg(t.site())
+        .arg(t.url(""))
+        .args(["--concurrency", "2", "--delete"])
+        .args(["--endpoint-url", &t.proxy.endpoint, "--path-style"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while !t.proxy.requests().iter().any(|r| r.is_put_object()) {
+        assert!(started.elapsed().as_secs() < 30, "no upload started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let kill = std::process::Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    assert_exit(&out, code);
+    assert!(stderr(&out).contains(said), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("not run: upload"), "{text}");
+    assert!(text.contains(summary), "{text}");
+    let keys = t.keys();
+    assert!(
+        keys.len() < 26 + 30,
+        "the run stopped early: {} keys",
+        keys.len()
+    );
+    assert!(
+        !keys.iter().any(|k| k.ends_with(".html")),
+        "no page goes up after an interrupted asset phase: {keys:?}"
+    );
+    assert!(
+        keys.iter().any(|k| k == "stray.txt"),
+        "nothing deleted after the signal"
+    );
+    for k in keys.iter().filter(|k| *k != "stray.txt") {
+        let body = std::fs::read(t.site().join(k)).unwrap();
+        assert_eq!(md5_hex(&t.get(k)), md5_hex(&body), "{k}: complete");
+    }
+    t.proxy.clear_faults();
+    assert_exit(&t.sync("", &["--delete"]), 0);
+    assert_matches_site(t, "");
 }
 
 /// Multipart uploads still open in the test bucket.

@@ -193,3 +193,43 @@ fn another_process_live_multipart_upload_is_not_aborted() {
         assert_eq!(t.get("video.mp4"), b"other run");
     });
 }
+
+/// `s3site sync … | head -1`: the reader is gone before s3site writes. The run must not
+/// crash (it used to panic with exit 101 mid-upload): it finishes and exits with its own code.
+#[test]
+fn a_closed_stdout_never_stops_a_run() {
+    each_server("closed-stdout", |t| {
+        t.copy_fixture_site();
+        let run = |args: &[&str]| {
+            let mut child = t
+                .cmd()
+                .args(args)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            drop(child.stdout.take());
+            child.wait_with_output().unwrap()
+        };
+        let site = t.site();
+        let url = t.url("");
+        let sync = [
+            "sync",
+            site.to_str().unwrap(),
+            &url,
+            "--endpoint-url",
+            &t.proxy.endpoint,
+            "--path-style",
+        ];
+        let out = run(&sync);
+        assert_exit(&out, 0);
+        assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+        assert_eq!(t.keys().len(), 26);
+        let mut json = sync.to_vec();
+        json.extend(["--output", "json"]);
+        assert_exit(&run(&json), 0);
+        let out = run(&["explain", "index.html", "a.css", "b.js"]);
+        assert_exit(&out, 0);
+        assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+    });
+}
