@@ -95,6 +95,8 @@ async fn run_sync(args: SyncArgs) -> Result<u8, Error> {
         "walked"
     );
     let store = connect(args.connection, &url.bucket).await?;
+    // Listing slices run at once however low --concurrency is; SlowDown lowers it all.
+    store.set_concurrency(concurrency.max(crate::listing::MAX_SLICES));
     let printer = printer(&args.output);
     let opts = SyncOptions {
         bucket: url.bucket,
@@ -134,6 +136,8 @@ async fn run_repair(args: RepairArgs) -> Result<u8, Error> {
         concurrency,
     } = settings(&args.run, args.url.as_deref(), &args.exclude)?;
     let store = connect(args.connection, &url.bucket).await?;
+    // Listing slices run at once however low --concurrency is; SlowDown lowers it all.
+    store.set_concurrency(concurrency.max(crate::listing::MAX_SLICES));
     let printer = printer(&args.output);
     let opts = RepairOptions {
         bucket: url.bucket,

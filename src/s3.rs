@@ -25,6 +25,7 @@ macro_rules! set_headers {
 }
 
 mod copy;
+mod gate;
 
 use crate::etag::{self, ETag};
 use crate::store::{
@@ -33,7 +34,7 @@ use crate::store::{
 };
 use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_s3::Client;
-use aws_sdk_s3::config::retry::RetryConfig;
+use aws_sdk_s3::config::retry::{RetryConfig, RetryPartition, TokenBucket};
 use aws_sdk_s3::config::{
     BehaviorVersion, ProvideCredentials, Region, RequestChecksumCalculation,
     ResponseChecksumValidation,
@@ -51,11 +52,19 @@ use std::time::Duration;
 
 /// Attempts per request, retries included.
 const MAX_ATTEMPTS: u32 = 5;
+/// When a request is still throttled after all its attempts, it is sent again (all attempts
+/// anew) after a pause, up to this many more times: a throttled run slows down and finishes.
+const THROTTLED_ROUNDS: u32 = 8;
+/// The first pause before such a round; it doubles up to `THROTTLED_MAX_PAUSE`.
+const THROTTLED_PAUSE: Duration = Duration::from_secs(1);
+const THROTTLED_MAX_PAUSE: Duration = Duration::from_secs(20);
 /// Parts of one multipart upload sent at once.
 const PART_CONCURRENCY: usize = 4;
 /// An unfinished multipart upload older than this is taken for one an interrupted run left
 /// behind, and aborted before s3site uploads the same key; a younger one may be live.
 const STALE_UPLOAD: Duration = Duration::from_secs(24 * 60 * 60);
+/// Requests in flight at most until `set_concurrency` says otherwise.
+const DEFAULT_CONCURRENCY: usize = 16;
 /// Read size when streaming a file body.
 const BODY_BUFFER: usize = 128 * 1024;
 
@@ -90,6 +99,8 @@ pub struct S3Store {
     list_page: usize,
     /// Whether the bucket honours object ACLs (asked once, on the first copy).
     uses_acls: Arc<tokio::sync::OnceCell<bool>>,
+    /// Requests in flight, fewer while the store says SlowDown.
+    gate: Arc<gate::Gate>,
 }
 
 impl S3Store {
@@ -117,13 +128,22 @@ impl S3Store {
             .await
             .map_err(|e| StoreError::Credentials(credentials_error(&e, conn.profile.as_deref())))?;
         let mut b = aws_sdk_s3::config::Builder::from(&sdk)
-            // The SDK's standard retry (exponential backoff with jitter) on 5xx, SlowDown,
-            // timeouts and connection errors, with two more attempts than its default.
+            // The SDK's adaptive retry: exponential backoff with jitter on 5xx, SlowDown,
+            // timeouts and connection errors, and a client-side rate limit that slows every
+            // request down when the store says SlowDown. Two more attempts than its default.
             .retry_config(
                 RetryConfig::standard()
                     .with_max_attempts(MAX_ATTEMPTS)
                     .with_initial_backoff(Duration::from_millis(200))
                     .with_max_backoff(Duration::from_secs(10)),
+            )
+            // Retries of throttled requests cost nothing from the retry quota: with the
+            // default costs, a store throttling half the requests of a 3,000-file run used the
+            // quota up and most later failures got no retry at all.
+            .retry_partition(
+                RetryPartition::custom("s3site")
+                    .token_bucket(TokenBucket::builder().throttling_retry_cost(0).build())
+                    .build(),
             )
             // The SDK's default CRC trailer makes the body aws-chunked, which some stores keep
             // as `Content-Encoding: aws-chunked` or store framed; Content-MD5 does the job.
@@ -152,7 +172,55 @@ impl S3Store {
             max_single_copy,
             list_page,
             uses_acls: Arc::default(),
+            gate: Arc::new(gate::Gate::new(DEFAULT_CONCURRENCY)),
         })
+    }
+
+    /// Sets the most requests in flight at once (the run's `--concurrency`); fewer are sent
+    /// while the store says SlowDown.
+    pub fn set_concurrency(&self, n: usize) {
+        self.gate.set_max(n);
+    }
+
+    /// Runs `op` until it is not throttled: each round waits for a place in flight, a
+    /// throttled round halves the places and pauses (with jitter) before the next; see
+    /// `THROTTLED_ROUNDS`.
+    async fn patiently<T, F, Fut>(&self, what: &str, op: F) -> Result<T, StoreError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T, StoreError>>,
+    {
+        let mut pause = THROTTLED_PAUSE;
+        let mut round = 0;
+        loop {
+            let pass = self.gate.enter().await;
+            let result = op().await;
+            drop(pass);
+            match result {
+                Err(StoreError::Throttled(m)) if round < THROTTLED_ROUNDS => {
+                    round += 1;
+                    if let Some(limit) = self.gate.throttled() {
+                        tracing::info!(
+                            limit,
+                            "the store says slow down: at most {limit} requests at once"
+                        );
+                    }
+                    let jitter = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| d.subsec_millis());
+                    let wait = pause + Duration::from_millis(u64::from(jitter) % 500);
+                    tracing::debug!(what, round, ms = wait.as_millis(), error = %m, "throttled; trying again");
+                    tokio::time::sleep(wait).await;
+                    pause = (pause * 2).min(THROTTLED_MAX_PAUSE);
+                }
+                other => {
+                    if other.is_ok() {
+                        self.gate.calm();
+                    }
+                    return other;
+                }
+            }
+        }
     }
 
     fn map_err<E>(&self, err: SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> StoreError
@@ -161,7 +229,9 @@ impl S3Store {
     {
         let status = err.raw_response().map(|r| r.status().as_u16());
         let code = err.code().map(str::to_string);
-        let message = || DisplayErrorContext(&err).to_string();
+        // One line for people; the SDK's whole chain (headers, XML, type names) with -v only.
+        tracing::debug!(error = %DisplayErrorContext(&err), "request failed");
+        let message = || one_line(&err, status);
         let bucket_region = err
             .raw_response()
             .and_then(|r| r.headers().get("x-amz-bucket-region"))
@@ -178,6 +248,27 @@ impl S3Store {
             (Some("InvalidAccessKeyId" | "SignatureDoesNotMatch"), _) => {
                 StoreError::Credentials(err.message().unwrap_or("rejected").to_string())
             }
+            (
+                Some(
+                    "ExpiredToken"
+                    | "ExpiredTokenException"
+                    | "TokenRefreshRequired"
+                    | "InvalidToken",
+                ),
+                _,
+            ) => StoreError::Expired(message()),
+            (
+                Some(
+                    "SlowDown"
+                    | "Throttling"
+                    | "ThrottlingException"
+                    | "RequestLimitExceeded"
+                    | "TooManyRequests"
+                    | "TooManyRequestsException",
+                ),
+                _,
+            )
+            | (None, Some(429 | 503)) => StoreError::Throttled(message()),
             (Some("AccessDenied"), _) | (_, Some(403)) => {
                 StoreError::AccessDenied(err.message().unwrap_or("forbidden").to_string())
             }
@@ -366,6 +457,48 @@ impl S3Store {
     }
 }
 
+/// An SDK error on one line: the store's error code, message and HTTP status when it answered;
+/// otherwise what went wrong on the way (timeout, connection), each cause's first line.
+fn one_line<E>(
+    err: &SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+    status: Option<u16>,
+) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let http = status.map(|s| format!(" (HTTP {s})")).unwrap_or_default();
+    if let Some(code) = err.code() {
+        return match err.message().filter(|m| !m.is_empty()) {
+            Some(m) => format!("{code}: {m}{http}"),
+            None => format!("{code}{http}"),
+        };
+    }
+    if let Some(s) = status {
+        return format!("HTTP {s} with no S3 error code");
+    }
+    let mut msg = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(e) = source {
+        let text = e.to_string();
+        let first = text.lines().next().unwrap_or_default();
+        if !first.is_empty() && !msg.contains(first) {
+            msg.push_str(": ");
+            msg.push_str(first);
+        }
+        source = e.source();
+    }
+    const MAX: usize = 300;
+    if msg.len() > MAX {
+        let cut = (0..=MAX)
+            .rev()
+            .find(|&i| msg.is_char_boundary(i))
+            .unwrap_or(0);
+        msg.truncate(cut);
+        msg.push_str("...");
+    }
+    msg
+}
+
 /// A key from a listing with `encoding-type=url`: form-encoded (`+` is a space; a literal `+` is
 /// `%2B`), as S3 and aws-cli do it.
 fn decode_key(raw: &str) -> Result<String, StoreError> {
@@ -472,8 +605,13 @@ fn object_head(out: &HeadObjectOutput) -> ObjectHead {
     }
 }
 
-impl ObjectStore for S3Store {
-    async fn list_range(&self, prefix: &str, range: &KeyRange) -> Result<RangeListing, StoreError> {
+/// One round of each store operation; `ObjectStore` runs them `patiently`.
+impl S3Store {
+    async fn list_range_once(
+        &self,
+        prefix: &str,
+        range: &KeyRange,
+    ) -> Result<RangeListing, StoreError> {
         let mut out = RangeListing::new();
         // Keys travel URL-encoded: a key with a control character (legal in S3) cannot be
         // carried by XML 1.0, and one such object would otherwise make every listing fail.
@@ -510,11 +648,11 @@ impl ObjectStore for S3Store {
         Ok(out)
     }
 
-    fn list_page(&self) -> usize {
-        self.list_page
-    }
-
-    async fn head(&self, key: &str, part_number: Option<u32>) -> Result<ObjectHead, StoreError> {
+    async fn head_once(
+        &self,
+        key: &str,
+        part_number: Option<u32>,
+    ) -> Result<ObjectHead, StoreError> {
         let out = self
             .client
             .head_object()
@@ -527,7 +665,7 @@ impl ObjectStore for S3Store {
         Ok(object_head(&out))
     }
 
-    async fn read_prefix(&self, key: &str, len: u64) -> Result<Vec<u8>, StoreError> {
+    async fn read_prefix_once(&self, key: &str, len: u64) -> Result<Vec<u8>, StoreError> {
         let out = self
             .client
             .get_object()
@@ -545,18 +683,18 @@ impl ObjectStore for S3Store {
         Ok(body.to_vec())
     }
 
-    async fn copy_in_place(&self, copy: &CopyInPlace) -> Result<(), StoreError> {
+    async fn copy_in_place_once(&self, copy: &CopyInPlace) -> Result<(), StoreError> {
         self.copy_object_in_place(copy).await
     }
 
-    async fn put_file(&self, put: &PutFile) -> Result<(), StoreError> {
+    async fn put_file_once(&self, put: &PutFile) -> Result<(), StoreError> {
         match &put.multipart {
             Some(layout) => self.put_multipart(put, layout).await,
             None => self.put_single(put).await,
         }
     }
 
-    async fn delete_batch(&self, keys: &[String]) -> Result<Vec<DeleteFailure>, StoreError> {
+    async fn delete_batch_once(&self, keys: &[String]) -> Result<Vec<DeleteFailure>, StoreError> {
         // A key with a control character cannot be carried in DeleteObjects' XML body (and
         // would fail the whole batch): those are deleted one by one, the key in the path.
         let (xml_safe, single): (Vec<&String>, Vec<&String>) =
@@ -611,5 +749,40 @@ impl ObjectStore for S3Store {
             ),
         }));
         Ok(failures)
+    }
+}
+
+impl ObjectStore for S3Store {
+    async fn list_range(&self, prefix: &str, range: &KeyRange) -> Result<RangeListing, StoreError> {
+        self.patiently("listing", || self.list_range_once(prefix, range))
+            .await
+    }
+
+    fn list_page(&self) -> usize {
+        self.list_page
+    }
+
+    async fn head(&self, key: &str, part_number: Option<u32>) -> Result<ObjectHead, StoreError> {
+        self.patiently(key, || self.head_once(key, part_number))
+            .await
+    }
+
+    async fn read_prefix(&self, key: &str, len: u64) -> Result<Vec<u8>, StoreError> {
+        self.patiently(key, || self.read_prefix_once(key, len))
+            .await
+    }
+
+    async fn copy_in_place(&self, copy: &CopyInPlace) -> Result<(), StoreError> {
+        self.patiently(&copy.key, || self.copy_in_place_once(copy))
+            .await
+    }
+
+    async fn put_file(&self, put: &PutFile) -> Result<(), StoreError> {
+        self.patiently(&put.key, || self.put_file_once(put)).await
+    }
+
+    async fn delete_batch(&self, keys: &[String]) -> Result<Vec<DeleteFailure>, StoreError> {
+        self.patiently("deleting", || self.delete_batch_once(keys))
+            .await
     }
 }

@@ -266,6 +266,13 @@ pub enum StoreError {
     /// object encrypted with a customer key (SSE-C).
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// The store kept asking to slow down (SlowDown, 503/429) through every retry.
+    #[error("the store kept asking to slow down (throttled): {0}")]
+    Throttled(String),
+    /// The credentials expired during the run (ExpiredToken): every further request would
+    /// fail too.
+    #[error("the credentials expired: {0}")]
+    Expired(String),
     /// The store could not be reached or answered with something unusable.
     #[error("{0}")]
     Other(String),
@@ -280,6 +287,7 @@ impl StoreError {
             StoreError::NoSuchBucket(_)
                 | StoreError::AccessDenied(_)
                 | StoreError::Credentials(_)
+                | StoreError::Expired(_)
                 | StoreError::WrongRegion { .. }
         )
     }

@@ -233,3 +233,107 @@ fn a_closed_stdout_never_stops_a_run() {
         assert!(stderr(&out).is_empty(), "{}", stderr(&out));
     });
 }
+
+/// A store that answers half of all uploads with 503 SlowDown: every upload gets retried (the
+/// SDK's retry quota used to run dry, so most later failures got one attempt) and the run
+/// finishes with everything uploaded.
+#[test]
+fn a_throttled_run_slows_down_and_finishes() {
+    each_server("throttled", |t| {
+        for i in 0..300 {
+            t.write(&format!("p/{i:03}.txt"), format!("page {i}"));
+        }
+        let n = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        t.proxy.fault(
+            move |s| {
+                s.is_put_object()
+                    && n.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+                        .is_multiple_of(2)
+            },
+            crate::util::proxy::FaultKind::Status(503),
+            None,
+        );
+        let out = t.sync("", &["--concurrency", "16", "-v"]);
+        assert_exit(&out, 0);
+        assert!(stdout(&out).contains("uploaded 300"), "{}", stdout(&out));
+        assert!(t.proxy.injected() >= 300, "{} injected", t.proxy.injected());
+        assert!(
+            stderr(&out).contains("the store says slow down: at most"),
+            "{}",
+            stderr(&out)
+        );
+        assert_eq!(t.keys().len(), 300);
+    });
+}
+
+/// Credentials that expire mid-run (ExpiredToken) fail every further request: the run halts
+/// like on access denied (exit 2), with one line saying why, and deletes nothing.
+#[test]
+fn expired_credentials_halt_the_run() {
+    each_server("expired-token", |t| {
+        for i in 0..20 {
+            t.write(&format!("p/{i:02}.txt"), format!("page {i}"));
+        }
+        t.put("stray.txt", b"old");
+        t.proxy.fault(
+            |s| s.is_put_object(),
+            crate::util::proxy::FaultKind::Error(400, "ExpiredToken"),
+            None,
+        );
+        let out = t.sync("", &["--delete", "--concurrency", "2"]);
+        assert_exit(&out, 2);
+        let err = stderr(&out);
+        assert!(err.contains("credentials expired"), "{err}");
+        assert!(
+            t.proxy
+                .requests()
+                .iter()
+                .filter(|r| r.is_put_object())
+                .count()
+                < 20,
+            "not every upload tried: {:?}",
+            t.proxy.requests()
+        );
+        assert!(t.keys().contains(&"stray.txt".to_string()));
+        for line in err.lines() {
+            assert!(line.len() < 400, "one short line: {line}");
+        }
+    });
+}
+
+/// A failed request is one line: the S3 error code, its message, the HTTP status and the key;
+/// the SDK's whole chain only with -v.
+#[test]
+fn runtime_errors_are_one_short_line() {
+    each_server("one-line-errors", |t| {
+        t.write("a.css", "a{}");
+        t.write("b.css", "b{}");
+        t.proxy.fault(
+            |s| s.is_put_object() && s.path.ends_with("/a.css"),
+            crate::util::proxy::FaultKind::Status(500),
+            None,
+        );
+        let out = t.sync("", &[]);
+        assert_exit(&out, 1);
+        let err = stderr(&out);
+        let line = err
+            .lines()
+            .find(|l| l.contains("a.css"))
+            .unwrap_or_else(|| panic!("{err}"));
+        assert!(
+            line.contains("InternalError: injected by the test proxy (HTTP 500)"),
+            "{line}"
+        );
+        assert!(line.len() < 200, "{line}");
+        assert!(
+            !err.contains("ServiceError") && !err.contains("headers"),
+            "{err}"
+        );
+        let verbose = t.sync("", &["-v"]);
+        assert!(
+            stderr(&verbose).contains("ServiceError"),
+            "{}",
+            stderr(&verbose)
+        );
+    });
+}

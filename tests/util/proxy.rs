@@ -66,6 +66,9 @@ pub enum FaultKind {
     /// Answer with this status and an S3 error document (`500` InternalError, `503` SlowDown),
     /// without forwarding.
     Status(u16),
+    /// Answer with this status and an S3 error document with this code (`ExpiredToken`...),
+    /// without forwarding.
+    Error(u16, &'static str),
     /// Close the connection without answering, without forwarding.
     Reset,
     /// Wait this many milliseconds, then forward.
@@ -213,6 +216,10 @@ fn s3_error(status: u16) -> Response<Body> {
     } else {
         "InternalError"
     };
+    s3_error_coded(status, code)
+}
+
+fn s3_error_coded(status: u16, code: &str) -> Response<Body> {
     full(
         status,
         format!(
@@ -241,6 +248,10 @@ async fn handle(
         Some(FaultKind::Status(code)) => {
             let _ = req.into_body().collect().await;
             return Ok(s3_error(code));
+        }
+        Some(FaultKind::Error(status, code)) => {
+            let _ = req.into_body().collect().await;
+            return Ok(s3_error_coded(status, code));
         }
         Some(FaultKind::Reset) => return Err("injected connection reset".into()),
         Some(FaultKind::Delay(ms)) => {
