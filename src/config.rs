@@ -50,6 +50,17 @@ impl S3Url {
                 "the prefix has an empty path segment ('//' or a leading '/')",
             ));
         }
+        if !trimmed.is_empty() && trimmed.split('/').any(|seg| seg == "." || seg == "..") {
+            return Err(bad(
+                "the prefix has a '.' or '..' segment, which S3 keeps literally but browsers and \
+                 some stores resolve",
+            ));
+        }
+        if prefix.chars().any(char::is_control) {
+            return Err(bad(
+                "the prefix holds a control character, which S3 listings cannot carry as XML",
+            ));
+        }
         let prefix = if trimmed.is_empty() {
             String::new()
         } else {
@@ -100,6 +111,11 @@ mod tests {
             ok("s3://www.example.com/a/b"),
             ("www.example.com".into(), "a/b/".into())
         );
+        assert_eq!(
+            ok("s3://b/.well-known"),
+            ("b".into(), ".well-known/".into())
+        );
+        assert_eq!(ok("s3://b/a..b/..c"), ("b".into(), "a..b/..c/".into()));
     }
 
     #[test]
@@ -115,6 +131,12 @@ mod tests {
             "s3://b/a//c",
             "s3://bad bucket/x",
             "s3://b?x",
+            "s3://b/../x",
+            "s3://b/./x",
+            "s3://b/a/..",
+            "s3://b/.",
+            "s3://b/a/./",
+            "s3://b/a\u{1}b",
         ] {
             assert!(S3Url::parse(url).is_err(), "{url}");
         }

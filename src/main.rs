@@ -5,7 +5,10 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     cap_malloc_arenas();
-    let cli = s3site::cli::Cli::parse();
+    let cli = match s3site::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&e),
+    };
     let verbose = cli.command.output().verbose;
     let filter = if verbose {
         "s3site=debug"
@@ -32,6 +35,35 @@ fn main() -> ExitCode {
         }
     };
     ExitCode::from(runtime.block_on(s3site::app::run(cli)))
+}
+
+/// A command line clap refused (or `--help`, `--version`): clap's own text, except that with
+/// `--output json` a usage error is the same JSON document as every other error, on stdout.
+fn usage_error(e: &clap::Error) -> ExitCode {
+    let asked_json = {
+        let args: Vec<String> = std::env::args().collect();
+        args.windows(2)
+            .any(|w| w[0] == "--output" && w[1] == "json")
+            || args.iter().any(|a| a == "--output=json")
+    };
+    if asked_json && e.use_stderr() {
+        // clap's message without its usage and tip lines, on one line.
+        let text = e.to_string();
+        let message = text
+            .lines()
+            .take_while(|l| !l.trim().is_empty())
+            .map(str::trim)
+            .collect::<Vec<_>>()
+            .join(" ");
+        let doc = serde_json::json!({
+            "error": message.trim_start_matches("error: "),
+            "exit_code": s3site::error::EXIT_USAGE,
+        });
+        s3site::output::line(&doc.to_string());
+        return ExitCode::from(s3site::error::EXIT_USAGE);
+    }
+    let _ = e.print();
+    ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(s3site::error::EXIT_USAGE))
 }
 
 /// Caps glibc's malloc arenas at one per core (its default is eight per core). Each thread that

@@ -10,7 +10,9 @@
 //! | file name not UTF-8 | 2 | `non_utf8_file_name` |
 //! | symlink loop / broken symlink | 2 | `symlink_loop`, `broken_symlink` |
 //! | symlink leading outside DIR | 2 | `security::symlinks_leading_outside_dir_are_refused_unless_asked_for` |
-//! | invalid URL (no bucket, bad characters, `s3:/x`, `http://`, `//` or leading `/` in PREFIX) | 2 | `bad_urls`, `repair_bad_input` |
+//! | invalid URL (no bucket, bad characters, `s3:/x`, `http://`, `//`, a leading `/`, `.` or `..` in PREFIX) | 2 | `bad_urls`, `repair_bad_input` |
+//! | file name with a control character | 2 | `reliability::control_characters_in_keys_never_break_the_bucket` |
+//! | a flag error with `--output json` | 2, JSON on stdout | `flag_errors_with_json_output_are_json` |
 //! | unknown bucket | 2 | `unknown_bucket`, `repair_unknown_bucket` |
 //! | bucket in another region | 2 | `store::tests::wrong_region_says_which_and_what_to_pass` (unit: neither test server enforces regions) |
 //! | access denied on the listing / on uploads | 2 | `access_denied_on_list_or_on_put` |
@@ -96,9 +98,42 @@ fn bad_urls() {
         "s3://b//x",
         "s3://b/a//b",
         "s3://bad bucket",
+        "s3://b/../x",
+        "s3://b/./x",
+        "s3://b/a/..",
     ] {
         let out = run_offline(tmp.path(), url, &[]);
         assert_one_line_error(&out, 2, &format!("invalid S3 URL '{url}'"));
+    }
+}
+
+/// A CI step that asked for JSON gets JSON for a flag error too, on stdout.
+#[test]
+fn flag_errors_with_json_output_are_json() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (args, needle) in [
+        (&["--output", "json", "--max-delete", "5"][..], "--delete"),
+        (
+            &["--output", "json", "--no-such-flag"][..],
+            "--no-such-flag",
+        ),
+        (
+            &["--output=json", "--concurrency", "many"][..],
+            "--concurrency",
+        ),
+        (
+            &["--output", "json", "--concurrency", "0"][..],
+            "--concurrency",
+        ),
+    ] {
+        let out = run_offline(tmp.path(), "s3://bucket", args);
+        assert_exit(&out, 2);
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {}", stdout(&out)));
+        assert_eq!(doc["exit_code"], 2, "{doc}");
+        let error = doc["error"].as_str().unwrap_or_default();
+        assert!(error.contains(needle), "{args:?}: {doc}");
+        assert!(!error.contains('\n'), "one line: {doc}");
     }
 }
 
