@@ -476,11 +476,7 @@ mod tests {
         }
     }
 
-    static NO_RULES: RuleSet = RuleSet {
-        rules: Vec::new(),
-        default_content_type: None,
-        mentions_compress: false,
-    };
+    static NO_RULES: std::sync::LazyLock<RuleSet> = std::sync::LazyLock::new(RuleSet::default);
 
     fn obj(key: &str, body: &[u8]) -> RemoteObject {
         RemoteObject {

@@ -110,7 +110,6 @@ pub struct Rule {
     pub line: usize,
     /// Its globs, as written.
     pub patterns: Vec<String>,
-    set: GlobSet,
     /// What it sets.
     pub headers: RuleHeaders,
 }
@@ -125,6 +124,10 @@ pub struct RuleSet {
     /// Whether any rule says anything about compression; then an object compressed without a
     /// rule saying so is drift too.
     pub mentions_compress: bool,
+    /// Every rule's globs in one set, so matching a path costs one pass, not one per rule.
+    set: GlobSet,
+    /// The rule of each glob in `set`.
+    owner: Vec<usize>,
 }
 
 /// The headers one path gets, and which rules gave them.
@@ -140,13 +143,42 @@ impl RuleSet {
     /// The headers the rules give `rel` (a DIR-relative path, the key without the prefix).
     pub fn effective(&self, rel: &str) -> Effective {
         let mut e = Effective::default();
-        for (i, r) in self.rules.iter().enumerate() {
-            if r.set.is_match(rel) {
-                e.headers.overlay(&r.headers);
-                e.matched.push(i);
+        let mut matched: Vec<usize> = self
+            .set
+            .matches(rel)
+            .into_iter()
+            .map(|g| self.owner[g])
+            .collect();
+        matched.sort_unstable();
+        matched.dedup();
+        for &i in &matched {
+            e.headers.overlay(&self.rules[i].headers);
+        }
+        e.matched = matched;
+        e
+    }
+
+    /// The rules, with one glob set for all of them.
+    fn new(
+        rules: Vec<Rule>,
+        default_content_type: Option<String>,
+    ) -> Result<RuleSet, globset::Error> {
+        let mut b = GlobSetBuilder::new();
+        let mut owner = Vec::new();
+        for (i, r) in rules.iter().enumerate() {
+            for p in &r.patterns {
+                // Each glob was checked when its rule was read.
+                b.add(Glob::new(p)?);
+                owner.push(i);
             }
         }
-        e
+        Ok(RuleSet {
+            mentions_compress: rules.iter().any(|r| r.headers.compress.is_some()),
+            set: b.build()?,
+            owner,
+            rules,
+            default_content_type,
+        })
     }
 
     /// Whether there are no rules and no default type.
@@ -282,23 +314,32 @@ impl Config {
             }
             None => None,
         };
+        if raw.rules.len() > MAX_RULES {
+            let at = raw.rules[MAX_RULES].span().start;
+            return Err(invalid(
+                at,
+                format!(
+                    "{} rules; s3site takes at most {MAX_RULES} (one rule can match many \
+                     paths: match = [\"a/**\", \"b/**\"])",
+                    raw.rules.len()
+                ),
+            ));
+        }
+        let lines = Lines::of(text);
         let mut rules = Vec::new();
         for (n, r) in raw.rules.into_iter().enumerate() {
             let at = r.span().start;
-            let rule = build_rule(r.into_inner(), line_of(text, at))
+            let rule = build_rule(r.into_inner(), lines.line(at))
                 .map_err(|m| invalid(at, format!("rule {}: {m}", n + 1)))?;
             rules.push(rule);
         }
-        let mentions_compress = rules.iter().any(|r| r.headers.compress.is_some());
+        let rules = RuleSet::new(rules, default_content_type)
+            .map_err(|e| invalid(0, format!("the rules' globs: {e}")))?;
         Ok(Config {
             path: Some(path.to_path_buf()),
             bucket,
             exclude,
-            rules: RuleSet {
-                rules,
-                default_content_type,
-                mentions_compress,
-            },
+            rules,
         })
     }
 }
@@ -311,11 +352,9 @@ fn build_rule(raw: RawRule, line: usize) -> Result<Rule, String> {
     if patterns.is_empty() {
         return Err("'match' needs at least one glob".into());
     }
-    let mut b = GlobSetBuilder::new();
     for p in &patterns {
-        b.add(Glob::new(p).map_err(|e| format!("invalid glob '{p}': {}", e.kind()))?);
+        Glob::new(p).map_err(|e| format!("invalid glob '{p}': {}", e.kind()))?;
     }
-    let set = b.build().map_err(|e| e.to_string())?;
     let value = |name: &str, v: Option<String>| -> Result<Option<String>, String> {
         match v {
             Some(v) => {
@@ -367,7 +406,6 @@ fn build_rule(raw: RawRule, line: usize) -> Result<Rule, String> {
     Ok(Rule {
         line,
         patterns,
-        set,
         headers: RuleHeaders {
             cache_control: value("cache_control", raw.cache_control)?,
             content_type: raw.content_type,
@@ -410,9 +448,27 @@ fn check_content_type(t: &str) -> Result<(), String> {
     }
 }
 
+/// Most `[[rule]]`s a rules file may have: matching stays one pass over one glob set, but a
+/// set this large already takes seconds to build.
+pub const MAX_RULES: usize = 10_000;
+
+/// Where each line of a text starts, to turn byte offsets into line numbers in O(log n).
+struct Lines(Vec<usize>);
+
+impl Lines {
+    fn of(text: &str) -> Lines {
+        Lines(text.match_indices('\n').map(|(i, _)| i).collect())
+    }
+
+    /// The 1-based line of byte `offset`.
+    fn line(&self, offset: usize) -> usize {
+        self.0.partition_point(|&nl| nl < offset) + 1
+    }
+}
+
 /// The 1-based line of byte `offset` in `text`.
 fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
+    Lines::of(text).line(offset)
 }
 
 #[cfg(test)]
@@ -564,6 +620,25 @@ redirect = "/new/"
             Some("/new/")
         );
         assert!(!c.rules.mentions_compress);
+    }
+
+    #[test]
+    fn too_many_rules_is_one_clear_error_and_many_rules_match_in_one_pass() {
+        let rules = |n: usize| {
+            (0..n)
+                .map(|i| {
+                    format!("[[rule]]\nmatch = \"p{i}/**\"\ncache_control = \"max-age={i}\"\n")
+                })
+                .collect::<String>()
+        };
+        let e = err(&rules(MAX_RULES + 1));
+        assert!(e.contains("at most 10000"), "{e}");
+        assert!(e.contains(&format!("line {}", 3 * MAX_RULES + 1)), "{e}");
+        let c = parse(&rules(3000)).expect("3,000 rules");
+        let eff = c.rules.effective("p2999/a/b.html");
+        assert_eq!(eff.matched, [2999]);
+        assert_eq!(eff.headers.cache_control.as_deref(), Some("max-age=2999"));
+        assert!(c.rules.effective("q/a.html").matched.is_empty());
     }
 
     #[test]
