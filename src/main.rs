@@ -20,7 +20,7 @@ fn main() -> ExitCode {
             tracing_subscriber::EnvFilter::try_from_env("S3SITE_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter)),
         )
-        .with_writer(std::io::stderr)
+        .with_writer(|| s3site::output::LogWriter)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .without_time()
         .init();

@@ -337,3 +337,29 @@ fn runtime_errors_are_one_short_line() {
         );
     });
 }
+
+/// The most detailed log shows no credential: not the secret or token (the SDK hides those),
+/// and not the access key id either.
+#[test]
+fn trace_logs_show_no_credentials() {
+    each_server("trace-log", |t| {
+        t.write("a.txt", "a");
+        let mut c = t.cmd();
+        c.env("S3SITE_LOG", "trace")
+            .arg("sync")
+            .arg(t.site())
+            .arg(t.url(""))
+            .args(["--endpoint-url", &t.proxy.endpoint, "--path-style"]);
+        let out = c.output().unwrap();
+        assert_exit(&out, 0);
+        let log = stderr(&out);
+        assert!(
+            log.contains("redacted"),
+            "the trace shows the credentials' place"
+        );
+        assert!(
+            !log.contains(crate::util::ACCESS_KEY),
+            "access key id in the log"
+        );
+    });
+}
