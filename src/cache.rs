@@ -198,7 +198,9 @@ impl HashCache {
     }
 }
 
-fn cache_dir() -> Option<PathBuf> {
+/// s3site's cache folder: `$S3SITE_CACHE_DIR`, else `$XDG_CACHE_HOME/s3site`, else
+/// `~/.cache/s3site`.
+pub(crate) fn cache_dir() -> Option<PathBuf> {
     let env = |k: &str| {
         std::env::var_os(k)
             .filter(|v| !v.is_empty())

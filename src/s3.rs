@@ -26,6 +26,7 @@ macro_rules! set_headers {
 
 mod copy;
 mod gate;
+mod journal;
 
 use crate::etag::{self, ETag};
 use crate::store::{
@@ -101,6 +102,8 @@ pub struct S3Store {
     uses_acls: Arc<tokio::sync::OnceCell<bool>>,
     /// Requests in flight, fewer while the store says SlowDown.
     gate: Arc<gate::Gate>,
+    /// The multipart uploads this machine's runs have in flight.
+    journal: journal::Journal,
 }
 
 impl S3Store {
@@ -173,6 +176,7 @@ impl S3Store {
             list_page,
             uses_acls: Arc::default(),
             gate: Arc::new(gate::Gate::new(DEFAULT_CONCURRENCY)),
+            journal: journal::Journal::new(),
         })
     }
 
@@ -326,20 +330,24 @@ impl S3Store {
             .await
             .map_err(|e| self.map_err(e))?;
         let upload_id = upload_id(created.upload_id())?;
+        let running = self.journal.begin(&self.bucket, &put.key, &upload_id);
         let result = self.upload_parts(put, layout, &upload_id).await;
-        if result.is_err() {
-            let _ = self.abort(&put.key, &upload_id).await;
+        if result.is_err()
+            && self.abort(&put.key, &upload_id).await.is_err()
+            && let Some(entry) = running
+        {
+            entry.leave_open();
         }
         result
     }
 
     /// Aborts the unfinished multipart uploads of exactly `key` that are provably stale: started
-    /// more than `STALE_UPLOAD` before now. Those are what an interrupted earlier run (killed, or
-    /// cut off) left behind, which S3 keeps, and bills, until aborted. A younger upload may be
-    /// another process's live one (two deploys at once), and aborting it would fail that run:
-    /// it is left alone, as is one whose start the store does not report. Called before s3site
-    /// starts its own upload of the key. Best effort: a store that cannot list uploads is not
-    /// an error.
+    /// by a run of this machine that is gone (killed, or cut off: see `journal`), or more than
+    /// `STALE_UPLOAD` before now. Those are what interrupted runs left behind, which S3 keeps,
+    /// and bills, until aborted. Any other upload may be another process's live one (two
+    /// deploys at once), and aborting it would fail that run: it is left alone. Called before
+    /// s3site starts its own upload of the key. Best effort: a store that cannot list uploads
+    /// is not an error.
     async fn abort_stale_uploads(&self, key: &str) {
         let listed = self
             .client
@@ -361,9 +369,10 @@ impl S3Store {
             let started = u
                 .initiated()
                 .and_then(|t| std::time::SystemTime::try_from(*t).ok());
-            let stale = started
-                .and_then(|t| now.duration_since(t).ok())
-                .is_some_and(|age| age > STALE_UPLOAD);
+            let stale = self.journal.abandoned(&self.bucket, key, id)
+                || started
+                    .and_then(|t| now.duration_since(t).ok())
+                    .is_some_and(|age| age > STALE_UPLOAD);
             if !stale {
                 tracing::debug!(key, upload_id = id, "left a recent multipart upload alone");
                 continue;

@@ -257,9 +257,13 @@ impl S3Store {
             .await
             .map_err(|e| self.map_err(e))?;
         let upload_id = super::upload_id(created.upload_id())?;
+        let running = self.journal.begin(&self.bucket, &copy.key, &upload_id);
         let result = self.copy_parts(copy, &upload_id).await;
-        if result.is_err() {
-            let _ = self.abort(&copy.key, &upload_id).await;
+        if result.is_err()
+            && self.abort(&copy.key, &upload_id).await.is_err()
+            && let Some(entry) = running
+        {
+            entry.leave_open();
         }
         result
     }
