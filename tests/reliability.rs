@@ -10,14 +10,7 @@ use std::process::Output;
 /// `s3site sync SITE URL ARGS...` with `page`-key listing pages (so a few dozen files make
 /// several slices).
 fn sync_paged(t: &TestEnv, page: usize, args: &[&str]) -> Output {
-    let mut c = t.cmd();
-    c.env("S3SITE_LIST_PAGE", page.to_string())
-        .arg("sync")
-        .arg(t.site())
-        .arg(t.url(""))
-        .args(args)
-        .args(["--endpoint-url", &t.proxy.endpoint, "--path-style"]);
-    c.output().unwrap()
+    t.sync_env("", &[("S3SITE_LIST_PAGE", &page.to_string())], args)
 }
 
 /// SeaweedFS lists `a/0001` before `a-0001`: slices cut in byte order miss keys there. A no-op
@@ -139,7 +132,7 @@ fn a_key_the_store_rewrites_is_never_deleted_or_uploaded_forever() {
 #[test]
 fn another_process_live_multipart_upload_is_not_aborted() {
     each_server_honouring(Guarantee::UploadStartTimes, "live-multipart", |t| {
-        let body: Vec<u8> = (0..13 * 1024 * 1024u32).map(|i| (i % 253) as u8).collect();
+        let body = crate::util::body_13mib(253);
         t.put_with("video.mp4", &body, |r| {
             r.content_type("binary/octet-stream")
         });
@@ -167,11 +160,7 @@ fn another_process_live_multipart_upload_is_not_aborted() {
             (id, part.e_tag().unwrap().to_string())
         });
         // A repair copies it in parts (and first cleans up stale uploads of the key).
-        let mut c = t.cmd();
-        c.env("S3SITE_MAX_SINGLE_COPY", (6 * 1024 * 1024).to_string())
-            .args(["repair", &t.url(""), "--endpoint-url", &t.proxy.endpoint])
-            .arg("--path-style");
-        let out = c.output().unwrap();
+        let out = t.repair_in_parts();
         assert_exit(&out, 0);
         assert!(stdout(&out).contains("repaired 1"), "{}", stdout(&out));
         // The other process can still finish its upload.
@@ -344,13 +333,7 @@ fn runtime_errors_are_one_short_line() {
 fn trace_logs_show_no_credentials() {
     each_server("trace-log", |t| {
         t.write("a.txt", "a");
-        let mut c = t.cmd();
-        c.env("S3SITE_LOG", "trace")
-            .arg("sync")
-            .arg(t.site())
-            .arg(t.url(""))
-            .args(["--endpoint-url", &t.proxy.endpoint, "--path-style"]);
-        let out = c.output().unwrap();
+        let out = t.sync_env("", &[("S3SITE_LOG", "trace")], &[]);
         assert_exit(&out, 0);
         let log = stderr(&out);
         assert!(

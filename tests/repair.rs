@@ -332,7 +332,7 @@ fn sync_repair_fixes_unchanged_objects_left_by_a_bad_uploader_in_one_run() {
 #[test]
 fn repair_copies_large_objects_in_parts_and_keeps_their_tags() {
     each_server("repair-multipart", |t| {
-        let body: Vec<u8> = (0..13 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
+        let body = crate::util::body_13mib(251);
         t.put_with("video.mp4", &body, |r| {
             r.content_type("binary/octet-stream")
                 .content_encoding("UTF-8")
@@ -340,11 +340,7 @@ fn repair_copies_large_objects_in_parts_and_keeps_their_tags() {
                 .cache_control("max-age=600")
                 .tagging("kind=video")
         });
-        let mut c = t.cmd();
-        c.env("S3SITE_MAX_SINGLE_COPY", (6 * 1024 * 1024).to_string())
-            .args(["repair", &t.url(""), "--endpoint-url", &t.proxy.endpoint])
-            .arg("--path-style");
-        let out = c.output().unwrap();
+        let out = t.repair_in_parts();
         assert_exit(&out, 0);
         let part_copies = t
             .proxy
@@ -372,7 +368,7 @@ fn repair_copies_large_objects_in_parts_and_keeps_their_tags() {
 #[test]
 fn a_multipart_repair_never_overwrites_an_object_changed_during_the_copy() {
     each_server_honouring(Guarantee::CompleteIfMatch, "repair-multipart-race", |t| {
-        let body: Vec<u8> = (0..13 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
+        let body = crate::util::body_13mib(251);
         t.put_with("video.mp4", &body, |r| {
             r.content_type("binary/octet-stream")
                 .content_encoding("UTF-8")
@@ -395,11 +391,7 @@ fn a_multipart_repair_never_overwrites_an_object_changed_during_the_copy() {
                     .unwrap();
             },
         );
-        let mut c = t.cmd();
-        c.env("S3SITE_MAX_SINGLE_COPY", (6 * 1024 * 1024).to_string())
-            .args(["repair", &t.url(""), "--endpoint-url", &t.proxy.endpoint])
-            .arg("--path-style");
-        let out = c.output().unwrap();
+        let out = t.repair_in_parts();
         assert_exit(&out, 0);
         let text = stdout(&out);
         assert!(text.contains("skipped: repair video.mp4"), "{text}");

@@ -136,16 +136,7 @@ fn sliced_listing_misses_no_key_and_costs_no_extra_request() {
         for i in 0..23 {
             t.write(&format!("p/{i:02}.html"), format!("<p>{i}</p>"));
         }
-        let sync = |args: &[&str]| {
-            let mut c = t.cmd();
-            c.env("S3SITE_LIST_PAGE", "5")
-                .arg("sync")
-                .arg(t.site())
-                .arg(t.url("site/"))
-                .args(args)
-                .args(["--endpoint-url", &t.proxy.endpoint, "--path-style"]);
-            c.output().unwrap()
-        };
+        let sync = |args: &[&str]| t.sync_env("site/", &[("S3SITE_LIST_PAGE", "5")], args);
         assert_exit(&sync(&[]), 0);
         t.proxy.clear();
         let out = sync(&[]);

@@ -178,8 +178,14 @@ impl TestEnv {
 
     /// Runs `s3site sync SITE URL ARGS... --endpoint-url PROXY --path-style`.
     pub fn sync(&self, prefix: &str, args: &[&str]) -> Output {
+        self.sync_env(prefix, &[], args)
+    }
+
+    /// `sync`, with these environment variables set (`S3SITE_LIST_PAGE`, `S3SITE_LOG`...).
+    pub fn sync_env(&self, prefix: &str, env: &[(&str, &str)], args: &[&str]) -> Output {
         let mut c = self.cmd();
-        c.arg("sync")
+        c.envs(env.iter().copied())
+            .arg("sync")
             .arg(self.site())
             .arg(self.url(prefix))
             .args(args)
@@ -340,6 +346,21 @@ impl TestEnv {
         c.output().unwrap()
     }
 
+    /// Runs `s3site repair URL` with objects over 6 MiB copied in parts (a 13 MiB object in
+    /// three), as objects over 5 GiB are.
+    pub fn repair_in_parts(&self) -> Output {
+        let mut c = self.cmd();
+        c.env("S3SITE_MAX_SINGLE_COPY", (6 * 1024 * 1024).to_string())
+            .args([
+                "repair",
+                &self.url(""),
+                "--endpoint-url",
+                &self.proxy.endpoint,
+            ])
+            .arg("--path-style");
+        c.output().unwrap()
+    }
+
     /// The test's own client (direct to the server) and a way to run its futures, for checks
     /// the helpers do not cover.
     pub fn sdk<T>(&self, f: impl AsyncFnOnce(&Client, &str) -> T) -> T {
@@ -459,6 +480,14 @@ pub fn stderr(out: &Output) -> String {
 /// The MD5 of a byte slice, in hex (a single-part ETag).
 pub fn md5_hex(body: &[u8]) -> String {
     hex::encode(s3site::etag::md5_of(body))
+}
+
+/// 13 MiB of bytes cycling through `0..modulo`: an object a repair copies in three parts (see
+/// `TestEnv::repair_in_parts`).
+pub fn body_13mib(modulo: u32) -> Vec<u8> {
+    (0..13 * 1024 * 1024u32)
+        .map(|i| (i % modulo) as u8)
+        .collect()
 }
 
 /// Runs `f` against every server, naming the server when it fails.
