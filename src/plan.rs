@@ -72,6 +72,17 @@ pub struct Delete {
     pub key: String,
     /// Its size.
     pub size: u64,
+    /// Set when the object has the very bytes of a file this run uploads as new: the store may
+    /// keep that file under this name (a rename no rule here knows), so the executor deletes
+    /// it only once that file lists back under its own key after its upload.
+    pub recheck: Option<Recheck>,
+}
+
+/// What a delete checks first (see `Delete::recheck`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Recheck {
+    /// The key of the new file with the same bytes.
+    pub file: String,
 }
 
 /// Why the planned deletes must not run.
@@ -320,6 +331,22 @@ pub fn plan(
         }
     }
     if opts.delete {
+        // The bytes of each file uploaded as new, as the object it makes would list them.
+        let new_etags: Vec<(u64, ETag, &str)> = plan
+            .assets
+            .iter()
+            .chain(&plan.pages)
+            .filter(|u| u.reason == UploadReason::New)
+            .map(|u| {
+                let etag = match &u.put.multipart {
+                    Some(m) => ETag::multipart(&m.part_md5s),
+                    None => ETag::Md5(u.put.md5),
+                };
+                (u.put.size, etag, u.put.key.as_str())
+            })
+            .collect();
+        let new_with_bytes: HashMap<(u64, &ETag), &str> =
+            new_etags.iter().map(|(s, e, k)| ((*s, e), *k)).collect();
         let mut deletes: Vec<Delete> = remote
             .iter()
             .filter(|r| !local_keys.contains(r.key.as_str()) && !claimed.contains(r.key.as_str()))
@@ -331,6 +358,9 @@ pub fn plan(
             .map(|r| Delete {
                 key: r.key.clone(),
                 size: r.size,
+                recheck: new_with_bytes.get(&(r.size, &r.etag)).map(|file| Recheck {
+                    file: (*file).to_string(),
+                }),
             })
             .collect();
         deletes.sort_by(|a, b| a.key.cmp(&b.key));
@@ -581,7 +611,8 @@ mod tests {
             p.deletes,
             [Delete {
                 key: "blog/old.html".into(),
-                size: 1
+                size: 1,
+                recheck: None,
             }]
         );
         assert_eq!(p.delete_blocked, None);
@@ -628,6 +659,28 @@ mod tests {
             p.collisions,
             [("back\\slash.txt".to_string(), "back/slash.txt".to_string())]
         );
+    }
+
+    #[test]
+    fn a_stray_with_a_new_file_s_bytes_is_checked_before_it_is_deleted() {
+        let f = no_filter();
+        let mut o = opts(&f);
+        o.delete = true;
+        let local = [file("new.html", b"<p>page</p>"), file("kept.css", b"a{}")];
+        let remote = [
+            obj("old.html", b"<p>page</p>"),
+            obj("gone.css", b"b{}"),
+            obj("kept.css", b"a{}"),
+        ];
+        let p = plan(&local, &remote, &BTreeMap::new(), &o);
+        let by_key = |k: &str| p.deletes.iter().find(|d| d.key == k).unwrap();
+        assert_eq!(
+            by_key("old.html").recheck,
+            Some(Recheck {
+                file: "new.html".into()
+            })
+        );
+        assert_eq!(by_key("gone.css").recheck, None);
     }
 
     #[test]

@@ -346,3 +346,27 @@ fn trace_logs_show_no_credentials() {
         );
     });
 }
+
+/// A page moved to a new name (the same bytes): s3site checks with one LIST that the new key
+/// lists back under its own name (could the store have stored it under the old one?), then
+/// deletes the old object.
+#[test]
+fn a_moved_page_is_still_deleted_after_one_check() {
+    each_server("moved-page", |t| {
+        t.write("old.html", "<p>the page</p>");
+        t.write("index.html", "<p>home</p>");
+        assert_exit(&t.sync("", &[]), 0);
+        std::fs::rename(t.site().join("old.html"), t.site().join("new.html")).unwrap();
+        t.proxy.clear();
+        let out = t.sync("", &["--delete"]);
+        assert_exit(&out, 0);
+        assert_eq!(t.keys(), ["index.html", "new.html"], "{}", stdout(&out));
+        let lists = t.proxy.requests().iter().filter(|r| r.is_list()).count();
+        assert_eq!(
+            lists,
+            2,
+            "the listing and one check: {:?}",
+            t.proxy.requests()
+        );
+    });
+}

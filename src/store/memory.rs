@@ -32,6 +32,8 @@ struct State {
     /// that order too.
     folder_first: bool,
     list_requests: usize,
+    /// Keys the store stores under another name (as SeaweedFS turns `\\` into `/`).
+    renames: BTreeMap<String, String>,
 }
 
 /// The in-memory store.
@@ -50,6 +52,13 @@ impl MemoryStore {
         let mut s = self.lock();
         s.page = page;
         s.folder_first = folder_first;
+    }
+
+    /// Makes the store keep `key` under `stored` (a rename no rule of s3site's knows).
+    pub fn rename_on_put(&self, key: &str, stored: &str) {
+        self.lock()
+            .renames
+            .insert(key.to_string(), stored.to_string());
     }
 
     /// How many listing requests (pages) were made.
@@ -215,8 +224,9 @@ impl ObjectStore for MemoryStore {
             Some(m) => ETag::multipart(&m.part_md5s),
             None => ETag::Md5(put.md5),
         };
+        let stored = s.renames.get(&put.key).cloned().unwrap_or(put.key.clone());
         s.objects.insert(
-            put.key.clone(),
+            stored,
             Object {
                 body,
                 etag,
