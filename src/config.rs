@@ -56,7 +56,7 @@ impl S3Url {
                  some stores resolve",
             ));
         }
-        if prefix.chars().any(char::is_control) {
+        if prefix.chars().any(crate::store::xml_unsafe) {
             return Err(bad(
                 "the prefix holds a control character, which S3 listings cannot carry as XML",
             ));

@@ -202,12 +202,12 @@ pub fn walk(
                 reason: "not a regular file (socket, fifo or device)".into(),
             });
         }
-        if let Some(c) = rel.chars().find(|c| c.is_control()) {
+        if let Some(c) = rel.chars().find(|&c| crate::store::xml_unsafe(c)) {
             return Err(Error::BadEntry {
                 path: path.to_path_buf(),
                 reason: format!(
-                    "the file name holds a control character ({}), which S3 listings cannot \
-                     carry as XML; rename the file or exclude it",
+                    "the file name holds a control character or noncharacter ({}), which S3 \
+                     listings cannot carry as XML; rename the file or exclude it",
                     c.escape_unicode()
                 ),
             });

@@ -180,6 +180,8 @@ async fn repair_one<S: ObjectStore>(
             );
         }
         Err(e) => {
+            // Expired credentials or a denied read: every further object would fail too.
+            cancel.halt_on(&e, &format!("reading the headers of {key}"));
             return (
                 record(
                     Action::Repair,
@@ -199,6 +201,7 @@ async fn repair_one<S: ObjectStore>(
             match store.read_prefix(&key, len).await {
                 Ok(bytes) => Some(Sniff::from_prefix(bytes, head.content_length <= len)),
                 Err(e) => {
+                    cancel.halt_on(&e, &format!("reading the first bytes of {key}"));
                     let outcome = Outcome::Failed(format!("reading its first bytes: {e}"));
                     return (
                         record(Action::Repair, "checking its body".into(), vec![], outcome),

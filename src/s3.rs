@@ -266,13 +266,18 @@ impl S3Store {
                     "SlowDown"
                     | "Throttling"
                     | "ThrottlingException"
+                    | "ThrottledException"
+                    | "RequestThrottled"
+                    | "RequestThrottledException"
                     | "RequestLimitExceeded"
+                    | "BandwidthLimitExceeded"
                     | "TooManyRequests"
-                    | "TooManyRequestsException",
+                    | "TooManyRequestsException"
+                    | "ServiceUnavailable",
                 ),
                 _,
             )
-            | (None, Some(429 | 503)) => StoreError::Throttled(message()),
+            | (_, Some(429 | 503)) => StoreError::Throttled(message()),
             (Some("AccessDenied"), _) | (_, Some(403)) => {
                 StoreError::AccessDenied(err.message().unwrap_or("forbidden").to_string())
             }
@@ -669,9 +674,41 @@ impl S3Store {
             .key(key)
             .set_part_number(part_number.map(|n| n as i32))
             .send()
+            .await;
+        match out {
+            Ok(out) => Ok(object_head(&out)),
+            Err(e) => match self.map_err(e) {
+                // A HEAD answer has no body, so a 400 carries no error code: an object
+                // encrypted with a customer key, or credentials that expired, among others.
+                // A one-byte GET gets the same refusal with its code.
+                StoreError::BadRequest(m) => Err(self
+                    .why_refused(key)
+                    .await
+                    .unwrap_or(StoreError::BadRequest(m))),
+                other => Err(other),
+            },
+        }
+    }
+
+    /// The error a one-byte GET of `key` gets, if it gets one the caller must act on
+    /// (credentials, access, throttling); `None` for anything else.
+    async fn why_refused(&self, key: &str) -> Option<StoreError> {
+        let err = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .range("bytes=0-0")
+            .send()
             .await
-            .map_err(|e| self.map_err(e))?;
-        Ok(object_head(&out))
+            .err()?;
+        match self.map_err(err) {
+            e @ (StoreError::Expired(_)
+            | StoreError::Credentials(_)
+            | StoreError::AccessDenied(_)
+            | StoreError::Throttled(_)) => Some(e),
+            _ => None,
+        }
     }
 
     async fn read_prefix_once(&self, key: &str, len: u64) -> Result<Vec<u8>, StoreError> {
@@ -706,8 +743,9 @@ impl S3Store {
     async fn delete_batch_once(&self, keys: &[String]) -> Result<Vec<DeleteFailure>, StoreError> {
         // A key with a control character cannot be carried in DeleteObjects' XML body (and
         // would fail the whole batch): those are deleted one by one, the key in the path.
-        let (xml_safe, single): (Vec<&String>, Vec<&String>) =
-            keys.iter().partition(|k| !k.chars().any(char::is_control));
+        let (xml_safe, single): (Vec<&String>, Vec<&String>) = keys
+            .iter()
+            .partition(|k| !k.chars().any(crate::store::xml_unsafe));
         let mut failures = Vec::new();
         for key in single {
             if let Err(e) = self

@@ -12,6 +12,13 @@ use std::path::PathBuf;
 #[cfg(test)]
 pub mod memory;
 
+/// Whether `c` cannot travel in S3's XML (listings, batch deletes): control characters
+/// (XML 1.0 has no C0 control but tab and newlines, and parsers turn `\r` into `\n`; DEL and
+/// C1 are refused too) and the noncharacters U+FFFE and U+FFFF.
+pub fn xml_unsafe(c: char) -> bool {
+    c.is_control() || c == '\u{fffe}' || c == '\u{ffff}'
+}
+
 /// One object as a listing shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RemoteObject {
@@ -360,6 +367,18 @@ pub trait ObjectStore: Send + Sync {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_xml_cannot_carry() {
+        for c in [
+            '\u{1}', '\n', '\r', '\t', '\u{7f}', '\u{85}', '\u{fffe}', '\u{ffff}',
+        ] {
+            assert!(xml_unsafe(c), "{c:?}");
+        }
+        for c in ['a', ' ', '\\', 'é', '\u{2028}', '😀'] {
+            assert!(!xml_unsafe(c), "{c:?}");
+        }
+    }
 
     #[test]
     fn wrong_region_says_which_and_what_to_pass() {

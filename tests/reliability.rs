@@ -287,6 +287,30 @@ fn expired_credentials_halt_the_run() {
         for line in err.lines() {
             assert!(line.len() < 400, "one short line: {line}");
         }
+        // A repair whose HEADs meet expired credentials halts too.
+        for i in 0..5 {
+            t.put(&format!("old/{i}.css"), b"a{}");
+        }
+        t.proxy.clear_faults();
+        // (A HEAD's 400 has no body, so no code: s3site asks with a one-byte GET.)
+        t.proxy.fault(
+            |s| s.is_head() || (s.method == "GET" && !s.is_list()),
+            crate::util::proxy::FaultKind::Error(400, "ExpiredToken"),
+            None,
+        );
+        t.proxy.clear();
+        let out = t.repair("", &["--concurrency", "1"]);
+        assert_exit(&out, 2);
+        assert!(
+            stderr(&out).contains("credentials expired"),
+            "{}",
+            stderr(&out)
+        );
+        let heads = t.proxy.requests().iter().filter(|r| r.is_head()).count();
+        assert!(
+            heads < t.keys().len(),
+            "{heads} HEADs: not every object tried"
+        );
     });
 }
 
