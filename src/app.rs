@@ -80,6 +80,8 @@ fn settings(run: &RunArgs, url: Option<&str>, exclude: &[String]) -> Result<Sett
 }
 
 async fn run_sync(args: SyncArgs) -> Result<u8, Error> {
+    // First of all: a signal during the walk or the hashing ends the run like one later.
+    let cancel = on_signals();
     let Settings {
         config,
         url,
@@ -114,7 +116,6 @@ async fn run_sync(args: SyncArgs) -> Result<u8, Error> {
             HashCache::open(&args.dir)
         }),
     };
-    let cancel = on_signals();
     let report = sync::run(
         &store,
         files,
@@ -129,6 +130,7 @@ async fn run_sync(args: SyncArgs) -> Result<u8, Error> {
 }
 
 async fn run_repair(args: RepairArgs) -> Result<u8, Error> {
+    let cancel = on_signals();
     let Settings {
         config,
         url,
@@ -148,7 +150,6 @@ async fn run_repair(args: RepairArgs) -> Result<u8, Error> {
         concurrency,
         rules: config.rules,
     };
-    let cancel = on_signals();
     let report = repair::run(
         &store,
         &opts,

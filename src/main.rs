@@ -41,7 +41,7 @@ fn main() -> ExitCode {
 /// `--output json` a usage error is the same JSON document as every other error, on stdout.
 fn usage_error(e: &clap::Error) -> ExitCode {
     let asked_json = {
-        let args: Vec<String> = std::env::args().collect();
+        let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
         args.windows(2)
             .any(|w| w[0] == "--output" && w[1] == "json")
             || args.iter().any(|a| a == "--output=json")
