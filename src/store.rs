@@ -368,6 +368,45 @@ pub trait ObjectStore: Send + Sync {
 mod tests {
     use super::*;
 
+    fn objs(keys: &[&str]) -> Vec<RemoteObject> {
+        keys.iter()
+            .map(|k| RemoteObject {
+                key: (*k).to_string(),
+                size: 1,
+                etag: ETag::Opaque("x".into()),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_slice_takes_whole_pages_and_notices_any_disorder() {
+        let range = KeyRange {
+            after: Some("b".into()),
+            through: Some("d".into()),
+        };
+        // A sorted store: the slice ends on the page that reaches past "d".
+        let mut l = RangeListing::new();
+        assert!(!l.take_page(&range, objs(&["c", "d", "e", "f"])));
+        assert!(l.in_order);
+        assert_eq!(l.beyond, ["e", "f"]);
+        assert_eq!(l.objects.len(), 2);
+        // A store that ignored start-after, and one that lists out of order.
+        for page in [
+            &["a", "b", "c", "d"][..],
+            &["c", "e", "d"][..],
+            &["d", "c"][..],
+        ] {
+            let mut l = RangeListing::new();
+            l.take_page(&range, objs(page));
+            assert!(!l.in_order, "{page:?}");
+        }
+        // An open range is read to the end whatever the order.
+        let mut l = RangeListing::new();
+        assert!(l.take_page(&KeyRange::default(), objs(&["z", "a"])));
+        assert!(!l.in_order);
+        assert_eq!(l.objects.len(), 2);
+    }
+
     #[test]
     fn what_xml_cannot_carry() {
         for c in [
