@@ -327,10 +327,22 @@ impl Config {
         }
         let lines = Lines::of(text);
         let mut rules = Vec::new();
+        let mut globs = 0;
         for (n, r) in raw.rules.into_iter().enumerate() {
             let at = r.span().start;
             let rule = build_rule(r.into_inner(), lines.line(at))
                 .map_err(|m| invalid(at, format!("rule {}: {m}", n + 1)))?;
+            globs += rule.patterns.len();
+            if globs > MAX_GLOBS {
+                return Err(invalid(
+                    at,
+                    format!(
+                        "rule {}: more than {MAX_GLOBS} globs in all; s3site takes at most \
+                         {MAX_GLOBS} (a '**' glob matches whole folders)",
+                        n + 1
+                    ),
+                ));
+            }
             rules.push(rule);
         }
         let rules = RuleSet::new(rules, default_content_type)
@@ -451,6 +463,8 @@ fn check_content_type(t: &str) -> Result<(), String> {
 /// Most `[[rule]]`s a rules file may have: matching stays one pass over one glob set, but a
 /// set this large already takes seconds to build.
 pub const MAX_RULES: usize = 10_000;
+/// Most globs all rules may have together, for the same reason.
+pub const MAX_GLOBS: usize = 20_000;
 
 /// Where each line of a text starts, to turn byte offsets into line numbers in O(log n).
 struct Lines(Vec<usize>);
@@ -634,6 +648,13 @@ redirect = "/new/"
         let e = err(&rules(MAX_RULES + 1));
         assert!(e.contains("at most 10000"), "{e}");
         assert!(e.contains(&format!("line {}", 3 * MAX_RULES + 1)), "{e}");
+        let many: String = (0..MAX_GLOBS + 1)
+            .map(|i| format!("\"g{i}/**\", "))
+            .collect();
+        let e = err(&format!(
+            "[[rule]]\nmatch = [{many}]\ncache_control = \"x\"\n"
+        ));
+        assert!(e.contains("at most 20000"), "{e}");
         let c = parse(&rules(3000)).expect("3,000 rules");
         let eff = c.rules.effective("p2999/a/b.html");
         assert_eq!(eff.matched, [2999]);
