@@ -394,3 +394,59 @@ fn a_moved_page_is_still_deleted_after_one_check() {
         );
     });
 }
+
+/// SIGTERM in the middle of a repair: the copy in flight finishes, no other starts, exit 143.
+#[test]
+fn sigterm_stops_a_repair_after_the_copies_in_flight() {
+    each_server("repair-sigterm", |t| {
+        for i in 0..20 {
+            t.put_with(&format!("css/{i:02}.css"), b"a{}", |r| {
+                r.content_type("text/plain").content_encoding("UTF-8")
+            });
+        }
+        t.proxy.fault(
+            |s| s.is_copy_object(),
+            crate::util::proxy::FaultKind::Delay(300),
+            None,
+        );
+        let child = t
+            .cmd()
+            .args(["repair", &t.url(""), "--concurrency", "1"])
+            .args(["--endpoint-url", &t.proxy.endpoint, "--path-style"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let started = std::time::Instant::now();
+        while !t.proxy.requests().iter().any(|r| r.is_copy_object()) {
+            assert!(started.elapsed().as_secs() < 30, "no copy started");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let kill = std::process::Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(kill.success());
+        let out = child.wait_with_output().unwrap();
+        assert_exit(&out, 143);
+        let text = stdout(&out);
+        assert!(text.contains("terminated (SIGTERM): repaired"), "{text}");
+        assert!(text.contains("not run: repair"), "{text}");
+        let copies = t
+            .proxy
+            .requests()
+            .iter()
+            .filter(|r| r.is_copy_object())
+            .count();
+        assert!(copies < 20, "{copies} copies: the run stopped early");
+        let fixed = (0..20)
+            .filter(|i| {
+                t.head(&format!("css/{i:02}.css"))
+                    .unwrap()
+                    .content_encoding
+                    .is_none()
+            })
+            .count();
+        assert_eq!(fixed, copies, "every copy that started finished");
+    });
+}
