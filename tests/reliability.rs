@@ -252,6 +252,23 @@ fn a_throttled_run_slows_down_and_finishes() {
             stderr(&out)
         );
         assert_eq!(t.keys().len(), 300);
+        // Throttled listing pages, in slices: a no-op still finishes, writing nothing.
+        t.proxy.clear_faults();
+        let n = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        t.proxy.fault(
+            move |s| {
+                s.is_list()
+                    && n.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+                        .is_multiple_of(2)
+            },
+            crate::util::proxy::FaultKind::Status(503),
+            None,
+        );
+        t.proxy.clear();
+        let out = t.sync_env("", &[("S3SITE_LIST_PAGE", "50")], &[]);
+        assert_exit(&out, 0);
+        assert!(stdout(&out).contains("unchanged 300"), "{}", stdout(&out));
+        assert!(t.proxy.writes().is_empty());
     });
 }
 
