@@ -192,28 +192,17 @@ fn interrupt_mid_run(t: &TestEnv, signal: &str, code: i32, said: &str, summary: 
         crate::util::proxy::FaultKind::Delay(300),
         None,
     );
-    let child = t
-        .cmd()
-        .arg("sync")
-        .arg(t.site())
-        .arg(t.url(""))
-        .args(["--concurrency", "2", "--delete"])
-        .args(["--endpoint-url", &t.proxy.endpoint, "--path-style"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let started = std::time::Instant::now();
-    while !t.proxy.requests().iter().any(|r| r.is_put_object()) {
-        assert!(started.elapsed().as_secs() < 30, "no upload started");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    let kill = std::process::Command::new("kill")
-        .args([signal, &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    let out = child.wait_with_output().unwrap();
+    let site = t.site();
+    let url = t.url("");
+    let args = [
+        "sync",
+        site.to_str().unwrap(),
+        &url,
+        "--concurrency",
+        "2",
+        "--delete",
+    ];
+    let out = t.signalled(&args, |r| r.is_put_object(), signal);
     assert_exit(&out, code);
     assert!(stderr(&out).contains(said), "{}", stderr(&out));
     let text = stdout(&out);

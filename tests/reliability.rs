@@ -426,25 +426,9 @@ fn sigterm_stops_a_repair_after_the_copies_in_flight() {
             crate::util::proxy::FaultKind::Delay(300),
             None,
         );
-        let child = t
-            .cmd()
-            .args(["repair", &t.url(""), "--concurrency", "1"])
-            .args(["--endpoint-url", &t.proxy.endpoint, "--path-style"])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let started = std::time::Instant::now();
-        while !t.proxy.requests().iter().any(|r| r.is_copy_object()) {
-            assert!(started.elapsed().as_secs() < 30, "no copy started");
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-        let kill = std::process::Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(kill.success());
-        let out = child.wait_with_output().unwrap();
+        let url = t.url("");
+        let args = ["repair", &url, "--concurrency", "1"];
+        let out = t.signalled(&args, |r| r.is_copy_object(), "-TERM");
         assert_exit(&out, 143);
         let text = stdout(&out);
         assert!(text.contains("terminated (SIGTERM): repaired"), "{text}");

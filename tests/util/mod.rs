@@ -361,6 +361,38 @@ impl TestEnv {
         c.output().unwrap()
     }
 
+    /// Runs `s3site ARGS... --endpoint-url PROXY --path-style`, waits until the proxy sees a
+    /// request `started` accepts, sends `signal` (`-INT`, `-TERM`) and returns the output.
+    pub fn signalled(
+        &self,
+        args: &[&str],
+        started: impl Fn(&proxy::Seen) -> bool,
+        signal: &str,
+    ) -> Output {
+        let child = self
+            .cmd()
+            .args(args)
+            .args(["--endpoint-url", &self.proxy.endpoint, "--path-style"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let since = std::time::Instant::now();
+        while !self.proxy.requests().iter().any(&started) {
+            assert!(
+                since.elapsed().as_secs() < 30,
+                "the awaited request never came"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let kill = Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(kill.success());
+        child.wait_with_output().unwrap()
+    }
+
     /// The test's own client (direct to the server) and a way to run its futures, for checks
     /// the helpers do not cover.
     pub fn sdk<T>(&self, f: impl AsyncFnOnce(&Client, &str) -> T) -> T {
