@@ -1,9 +1,10 @@
 //! The one place that speaks aws-sdk-s3: client setup and the `ObjectStore` implementation.
 //!
 //! Owns: the client configuration (aws-config's default chain, `--endpoint-url`, `--path-style`,
-//! `--region`, `--profile`, checksums only when required), turning SDK errors into `StoreError`,
-//! and the request shapes (Content-MD5 on every body, multipart with per-part MD5s, batch
-//! deletes). Must not: let an SDK type escape this module, or decide what to upload.
+//! `--region`, `--profile`, checksums only when required, retries and throttling), and the
+//! request shapes (Content-MD5 on every body, multipart with per-part MD5s, batch
+//! deletes). Turning SDK errors into `StoreError` is `error`'s. Must not: let an SDK type escape
+//! this module, or decide what to upload.
 
 /// Sets every header of an `ObjectHeaders` (and an already parsed `Expires`) on a PutObject,
 /// CopyObject or CreateMultipartUpload builder: they have the same setters but no common trait.
@@ -25,6 +26,7 @@ macro_rules! set_headers {
 }
 
 mod copy;
+mod error;
 mod gate;
 mod journal;
 
@@ -33,14 +35,13 @@ use crate::store::{
     CopyInPlace, DeleteFailure, Encryption, KeyRange, ObjectHead, ObjectHeaders, ObjectStore,
     PutFile, RangeListing, RemoteObject, StoreError,
 };
-use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::retry::{RetryConfig, RetryPartition, TokenBucket};
 use aws_sdk_s3::config::{
     BehaviorVersion, ProvideCredentials, Region, RequestChecksumCalculation,
     ResponseChecksumValidation,
 };
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::DisplayErrorContext;
 use aws_sdk_s3::operation::head_object::HeadObjectOutput;
 use aws_sdk_s3::primitives::{ByteStream, Length};
 use aws_sdk_s3::types::{
@@ -126,10 +127,9 @@ impl S3Store {
         let provider = sdk
             .credentials_provider()
             .ok_or_else(|| StoreError::Credentials("no credentials provider configured".into()))?;
-        provider
-            .provide_credentials()
-            .await
-            .map_err(|e| StoreError::Credentials(credentials_error(&e, conn.profile.as_deref())))?;
+        provider.provide_credentials().await.map_err(|e| {
+            StoreError::Credentials(error::credentials_error(&e, conn.profile.as_deref()))
+        })?;
         let mut b = aws_sdk_s3::config::Builder::from(&sdk)
             // The SDK's adaptive retry: exponential backoff with jitter on 5xx, SlowDown,
             // timeouts and connection errors, and a client-side rate limit that slows every
@@ -224,67 +224,6 @@ impl S3Store {
                     return other;
                 }
             }
-        }
-    }
-
-    fn map_err<E>(&self, err: SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> StoreError
-    where
-        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    {
-        let status = err.raw_response().map(|r| r.status().as_u16());
-        let code = err.code().map(str::to_string);
-        // One line for people; the SDK's whole chain (headers, XML, type names) with -v only.
-        tracing::debug!(error = %DisplayErrorContext(&err), "request failed");
-        let message = || one_line(&err, status);
-        let bucket_region = err
-            .raw_response()
-            .and_then(|r| r.headers().get("x-amz-bucket-region"))
-            .map(str::to_string);
-        match (code.as_deref(), status) {
-            (Some("NoSuchBucket"), _) => StoreError::NoSuchBucket(self.bucket.clone()),
-            (Some("PermanentRedirect" | "AuthorizationHeaderMalformed"), _) | (_, Some(301)) => {
-                StoreError::WrongRegion {
-                    bucket: self.bucket.clone(),
-                    region: bucket_region,
-                }
-            }
-            (Some("NoSuchKey" | "NotFound"), _) | (None, Some(404)) => StoreError::NotFound,
-            (Some("InvalidAccessKeyId" | "SignatureDoesNotMatch"), _) => {
-                StoreError::Credentials(err.message().unwrap_or("rejected").to_string())
-            }
-            (
-                Some(
-                    "ExpiredToken"
-                    | "ExpiredTokenException"
-                    | "TokenRefreshRequired"
-                    | "InvalidToken",
-                ),
-                _,
-            ) => StoreError::Expired(message()),
-            (
-                Some(
-                    "SlowDown"
-                    | "Throttling"
-                    | "ThrottlingException"
-                    | "ThrottledException"
-                    | "RequestThrottled"
-                    | "RequestThrottledException"
-                    | "RequestLimitExceeded"
-                    | "BandwidthLimitExceeded"
-                    | "TooManyRequests"
-                    | "TooManyRequestsException"
-                    | "ServiceUnavailable",
-                ),
-                _,
-            )
-            | (_, Some(429 | 503)) => StoreError::Throttled(message()),
-            (Some("AccessDenied"), _) | (_, Some(403)) => {
-                StoreError::AccessDenied(err.message().unwrap_or("forbidden").to_string())
-            }
-            (Some("PreconditionFailed"), _) | (_, Some(412)) => StoreError::PreconditionFailed,
-            (Some("BadDigest" | "InvalidDigest"), _) => StoreError::BadDigest,
-            (_, Some(400)) => StoreError::BadRequest(message()),
-            _ => StoreError::Other(message()),
         }
     }
 
@@ -471,48 +410,6 @@ impl S3Store {
     }
 }
 
-/// An SDK error on one line: the store's error code, message and HTTP status when it answered;
-/// otherwise what went wrong on the way (timeout, connection), each cause's first line.
-fn one_line<E>(
-    err: &SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
-    status: Option<u16>,
-) -> String
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    let http = status.map(|s| format!(" (HTTP {s})")).unwrap_or_default();
-    if let Some(code) = err.code() {
-        return match err.message().filter(|m| !m.is_empty()) {
-            Some(m) => format!("{code}: {m}{http}"),
-            None => format!("{code}{http}"),
-        };
-    }
-    if let Some(s) = status {
-        return format!("HTTP {s} with no S3 error code");
-    }
-    let mut msg = err.to_string();
-    let mut source = std::error::Error::source(err);
-    while let Some(e) = source {
-        let text = e.to_string();
-        let first = text.lines().next().unwrap_or_default();
-        if !first.is_empty() && !msg.contains(first) {
-            msg.push_str(": ");
-            msg.push_str(first);
-        }
-        source = e.source();
-    }
-    const MAX: usize = 300;
-    if msg.len() > MAX {
-        let cut = (0..=MAX)
-            .rev()
-            .find(|&i| msg.is_char_boundary(i))
-            .unwrap_or(0);
-        msg.truncate(cut);
-        msg.push_str("...");
-    }
-    msg
-}
-
 /// A key from a listing with `encoding-type=url`: form-encoded (`+` is a space; a literal `+` is
 /// `%2B`), as S3 and aws-cli do it.
 fn decode_key(raw: &str) -> Result<String, StoreError> {
@@ -527,42 +424,6 @@ fn decode_key(raw: &str) -> Result<String, StoreError> {
 fn upload_id(id: Option<&str>) -> Result<String, StoreError> {
     id.map(str::to_string)
         .ok_or_else(|| StoreError::Other("the store returned no upload id".into()))
-}
-
-/// One line saying why no credentials could be loaded (the SDK's own text spans many lines).
-fn credentials_error(e: &CredentialsError, profile: Option<&str>) -> String {
-    match (e, profile) {
-        (CredentialsError::CredentialsNotLoaded(_), Some(p)) => format!(
-            "profile '{p}' was not found or holds no credentials (see ~/.aws/config and \
-             ~/.aws/credentials, or AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE)"
-        ),
-        (CredentialsError::CredentialsNotLoaded(_), None) => NONE_FOUND.to_string(),
-        // The chain ends with the instance-metadata provider: its error ("IMDS is disabled",
-        // "forbidden", a timeout) is what is left when no source had credentials.
-        (_, None) if chain(e).contains("IMDS") => format!(
-            "{NONE_FOUND}; the last source tried, instance metadata, said: {}",
-            chain(e)
-        ),
-        (_, _) => chain(e),
-    }
-}
-
-/// What to say when no source had credentials.
-const NONE_FOUND: &str = "none found in the environment, AWS config files, SSO, web \
-    identity, container or instance metadata (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, \
-    or use --profile)";
-
-/// An error and its sources on one line (the first line of each).
-fn chain(e: &CredentialsError) -> String {
-    let mut msg = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        let text = s.to_string();
-        msg.push_str(": ");
-        msg.push_str(text.lines().next().unwrap_or_default());
-        source = s.source();
-    }
-    msg
 }
 
 /// The crate's view of a HEAD response.
