@@ -59,13 +59,6 @@ fn slices_of(keys: &[&str], page: usize, max_slices: usize) -> Vec<KeyRange> {
     out
 }
 
-/// The slices for the expected `keys` (in any order, repeats allowed); see `slices_of`.
-pub fn slices(mut keys: Vec<&str>, page: usize, max_slices: usize) -> Vec<KeyRange> {
-    keys.sort_unstable();
-    keys.dedup();
-    slices_of(&keys, page, max_slices)
-}
-
 /// Whether two of `keys` are ordered differently by byte order and by a folder-first order:
 /// some key has a byte below `/` at a position where another key, with the same bytes before
 /// it, has `/`.
@@ -168,7 +161,7 @@ mod tests {
     fn boundaries_fall_on_whole_pages() {
         let k = keys(10_000);
         let refs: Vec<&str> = k.iter().map(String::as_str).collect();
-        let s = slices(refs.clone(), 1000, 8);
+        let s = ListPlan::new(refs.clone(), 1000).slices;
         // 10 pages in at most 8 slices: 2 pages each.
         assert_eq!(s.len(), 5);
         assert_eq!(s[0].after, None);
@@ -179,7 +172,7 @@ mod tests {
         // 100 pages: 8 slices of 13 pages, the last of 9.
         let k = keys(100_000);
         let refs: Vec<&str> = k.iter().map(String::as_str).collect();
-        let s = slices(refs.clone(), 1000, 8);
+        let s = ListPlan::new(refs.clone(), 1000).slices;
         assert_eq!(s.len(), 8);
         assert_eq!(s[1].through.as_deref(), Some("site/k25999"));
     }
@@ -190,24 +183,24 @@ mod tests {
             let k = keys(n);
             let refs: Vec<&str> = k.iter().map(String::as_str).collect();
             assert_eq!(
-                slices(refs.clone(), 1000, 8),
+                ListPlan::new(refs.clone(), 1000).slices,
                 vec![KeyRange::default()],
                 "{n} keys"
             );
         }
         let k = keys(1001);
         let refs: Vec<&str> = k.iter().map(String::as_str).collect();
-        assert_eq!(slices(refs.clone(), 1000, 8).len(), 2);
+        assert_eq!(ListPlan::new(refs.clone(), 1000).slices.len(), 2);
     }
 
     #[test]
     fn unsorted_and_repeated_keys_give_the_same_slices() {
         let k = keys(35);
         let mut refs: Vec<&str> = k.iter().map(String::as_str).collect();
-        let sorted = slices(refs.clone(), 10, 8);
+        let sorted = ListPlan::new(refs.clone(), 10).slices;
         refs.reverse();
         refs.extend(k.iter().take(5).map(String::as_str));
-        assert_eq!(slices(refs.clone(), 10, 8), sorted);
+        assert_eq!(ListPlan::new(refs.clone(), 10).slices, sorted);
     }
 
     #[tokio::test]
