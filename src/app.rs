@@ -3,21 +3,21 @@
 //! Owns: the order of a run (validate flags, walk the source, connect, run, print) and the
 //! one place a fatal error is printed. Must not: hold logic that a library module owns.
 
-use crate::cache::HashCache;
-use crate::cancel::{Cancel, Signal};
 use crate::cli::{
     Cli, Command, ConnectionArgs, ExplainArgs, OutputArgs, OutputFormat, RepairArgs, RunArgs,
     SyncArgs,
 };
-use crate::config::{self, S3Url};
 use crate::error::Error;
-use crate::filter::Filter;
-use crate::local;
-use crate::repair::{self, RepairOptions};
 use crate::report::{Format, Printer};
-use crate::rules::Config;
-use crate::s3::{Connection, S3Store};
-use crate::sync::{self, SyncOptions};
+use crate::run::cancel::{Cancel, Signal};
+use crate::run::repair::{self, RepairOptions};
+use crate::run::sync::{self, SyncOptions};
+use crate::settings::filter::Filter;
+use crate::settings::rules::Config;
+use crate::settings::url::{self, S3Url};
+use crate::site::cache::HashCache;
+use crate::site::local;
+use crate::store::s3::{Connection, S3Store};
 use std::sync::Arc;
 
 /// Runs a parsed command line and returns the process exit code; fatal errors are printed here
@@ -35,9 +35,9 @@ pub async fn run(cli: Cli) -> u8 {
             let code = e.exit_code();
             if json {
                 let doc = serde_json::json!({ "error": e.to_string(), "exit_code": code });
-                crate::output::line(&doc.to_string());
+                crate::report::output::line(&doc.to_string());
             } else {
-                crate::output::err_line(&format!("s3site: error: {e}"));
+                crate::report::output::err_line(&format!("s3site: error: {e}"));
             }
             code
         }
@@ -70,7 +70,7 @@ fn settings(run: &RunArgs, url: Option<&str>, exclude: &[String]) -> Result<Sett
     let mut globs = config.exclude.clone();
     globs.extend(exclude.iter().cloned());
     let filter = Filter::new(&globs)?;
-    let concurrency = config::concurrency(run.concurrency)?;
+    let concurrency = url::concurrency(run.concurrency)?;
     Ok(Settings {
         config,
         url,
@@ -98,7 +98,7 @@ async fn run_sync(args: SyncArgs) -> Result<u8, Error> {
     );
     let store = connect(args.connection, &url.bucket).await?;
     // Listing slices run at once however low --concurrency is; SlowDown lowers it all.
-    store.set_concurrency(concurrency.max(crate::listing::MAX_SLICES));
+    store.set_concurrency(concurrency.max(crate::store::listing::MAX_SLICES));
     let printer = printer(&args.output);
     let opts = SyncOptions {
         bucket: url.bucket,
@@ -139,7 +139,7 @@ async fn run_repair(args: RepairArgs) -> Result<u8, Error> {
     } = settings(&args.run, args.url.as_deref(), &args.exclude)?;
     let store = connect(args.connection, &url.bucket).await?;
     // Listing slices run at once however low --concurrency is; SlowDown lowers it all.
-    store.set_concurrency(concurrency.max(crate::listing::MAX_SLICES));
+    store.set_concurrency(concurrency.max(crate::store::listing::MAX_SLICES));
     let printer = printer(&args.output);
     let opts = RepairOptions {
         bucket: url.bucket,
@@ -179,7 +179,10 @@ fn on_signals() -> Arc<Cancel> {
                 Some(()) = recv(&mut term) => Signal::Term,
             };
             if c.is_cancelled() {
-                crate::output::err_line(&format!("s3site: {} again: exiting now", signal.name()));
+                crate::report::output::err_line(&format!(
+                    "s3site: {} again: exiting now",
+                    signal.name()
+                ));
                 std::process::exit(i32::from(signal.exit_code()));
             }
             c.interrupt(signal);
@@ -187,7 +190,7 @@ fn on_signals() -> Arc<Cancel> {
                 Signal::Int => "Ctrl-C",
                 Signal::Term => "SIGTERM",
             };
-            crate::output::err_line(&format!(
+            crate::report::output::err_line(&format!(
                 "s3site: {}: finishing the requests in flight, starting no more ({again} again \
                  to exit now)",
                 match signal {
@@ -233,13 +236,15 @@ fn run_explain(args: ExplainArgs) -> Result<u8, Error> {
     let cwd = std::env::current_dir().unwrap_or_default();
     let config = Config::load(args.config.as_deref(), &cwd)?;
     match &config.path {
-        Some(p) => crate::output::line(&format!("rules from {}", p.display())),
-        None => crate::output::line("no rules file (s3site.toml): the table's headers only"),
+        Some(p) => crate::report::output::line(&format!("rules from {}", p.display())),
+        None => {
+            crate::report::output::line("no rules file (s3site.toml): the table's headers only")
+        }
     }
     for key in &args.keys {
         let rel = key.trim_start_matches('/');
-        crate::output::out(&crate::explain::explain(&config.rules, rel));
-        if crate::output::stdout_closed() {
+        crate::report::output::out(&crate::settings::explain::explain(&config.rules, rel));
+        if crate::report::output::stdout_closed() {
             // Nobody reads the rest (`explain … | head -1`): that is not an error.
             break;
         }

@@ -33,10 +33,10 @@ pub enum Error {
     },
     /// A bad `--exclude` glob.
     #[error(transparent)]
-    BadGlob(#[from] crate::filter::BadGlob),
+    BadGlob(#[from] crate::settings::filter::BadGlob),
     /// A rules file that cannot be read or is not valid.
     #[error(transparent)]
-    Config(#[from] crate::rules::ConfigError),
+    Config(#[from] crate::settings::rules::ConfigError),
     /// The source folder does not exist.
     #[error("source folder '{}' does not exist", .0.display())]
     MissingDir(PathBuf),

@@ -20,7 +20,7 @@ fn main() -> ExitCode {
             tracing_subscriber::EnvFilter::try_from_env("S3SITE_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter)),
         )
-        .with_writer(|| s3site::output::LogWriter)
+        .with_writer(|| s3site::report::output::LogWriter)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .without_time()
         .init();
@@ -59,7 +59,7 @@ fn usage_error(e: &clap::Error) -> ExitCode {
             "error": message.trim_start_matches("error: "),
             "exit_code": s3site::error::EXIT_USAGE,
         });
-        s3site::output::line(&doc.to_string());
+        s3site::report::output::line(&doc.to_string());
         return ExitCode::from(s3site::error::EXIT_USAGE);
     }
     let _ = e.print();

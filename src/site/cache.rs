@@ -7,9 +7,9 @@
 //! trust an entry whose stamp differs in any field. The change time (ctime) cannot be set back by
 //! tools like `touch`, so rewriting a file with the same size and an old mtime still misses.
 
-use crate::compress;
-use crate::etag::Md5;
-use crate::rules::Coding;
+use crate::content::etag::Md5;
+use crate::settings::rules::Coding;
+use crate::site::compress;
 use std::collections::HashMap;
 use std::io::{self, Write};
 use std::os::unix::fs::MetadataExt;
@@ -112,7 +112,9 @@ impl HashCache {
             return HashCache::disabled();
         };
         let canonical = std::fs::canonicalize(source).unwrap_or_else(|_| source.to_path_buf());
-        let id = hex::encode(crate::etag::md5_of(canonical.to_string_lossy().as_bytes()));
+        let id = hex::encode(crate::content::etag::md5_of(
+            canonical.to_string_lossy().as_bytes(),
+        ));
         let file = dir.join(format!("hashes-{id}"));
         let old = std::fs::read_to_string(&file)
             .ok()
@@ -297,7 +299,7 @@ fn parse_coded(field: &str) -> Option<Option<Coded>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::etag::md5_of;
+    use crate::content::etag::md5_of;
 
     fn old_file(dir: &Path, name: &str, body: &[u8]) -> PathBuf {
         let p = dir.join(name);

@@ -5,7 +5,7 @@
 //! the same bytes and the same ETag, and the list of formats that are compressed already. Must not: decide which files a rule
 //! compresses (that is `rules`) or talk to a store.
 
-use crate::rules::Coding;
+use crate::settings::rules::Coding;
 use std::io::{self, Write};
 use std::path::Path;
 
@@ -142,7 +142,7 @@ pub fn fingerprint() -> &'static str {
         let sample: Vec<u8> = (0..3 * FEED)
             .map(|i| TEXT[i % TEXT.len()] ^ (i / 997) as u8)
             .collect();
-        let mut h = crate::digest::Md5Stream::new();
+        let mut h = crate::content::digest::Md5Stream::new();
         for coding in [Coding::Gzip, Coding::Br] {
             let mut e = Encoder::new(coding, Vec::new());
             let out = e

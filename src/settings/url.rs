@@ -66,7 +66,7 @@ impl S3Url {
         } else {
             format!("{trimmed}/")
         };
-        if prefix.len() > crate::local::MAX_KEY_LEN {
+        if prefix.len() > crate::site::local::MAX_KEY_LEN {
             return Err(bad("the prefix is longer than an S3 key may be"));
         }
         Ok(S3Url {

@@ -325,7 +325,7 @@ impl S3Store {
 
 impl S3Store {
     /// The object's current ETag (`None`: it is gone).
-    async fn head_etag(&self, key: &str) -> Result<Option<crate::etag::ETag>, StoreError> {
+    async fn head_etag(&self, key: &str) -> Result<Option<crate::content::etag::ETag>, StoreError> {
         // Not through the gate: the copy that asks already holds a place in flight.
         match self.head_once(key, None).await {
             Ok(h) => Ok(h.etag),

@@ -6,14 +6,14 @@
 //! compressed body too (compressed as a stream into the hasher, never stored). Must not: talk to a
 //! store or decide what to upload.
 
-use crate::cache::{Coded, CodedBody, HashCache, Hashed, Stamp};
-use crate::compress::{self, Encoder};
-use crate::digest::Md5Stream;
+use crate::content::digest::Md5Stream;
+use crate::content::etag::Md5;
+use crate::content::media;
 use crate::error::Error;
-use crate::etag::Md5;
-use crate::filter::Filter;
-use crate::headers;
-use crate::rules::Coding;
+use crate::settings::filter::Filter;
+use crate::settings::rules::Coding;
+use crate::site::cache::{Coded, CodedBody, HashCache, Hashed, Stamp};
+use crate::site::compress::{self, Encoder};
 use futures::{StreamExt, TryStreamExt};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -401,7 +401,7 @@ pub fn hash_file(
             not_compressed,
         });
     }
-    let check_utf8 = headers::takes_charset(headers::media_type(&f.key));
+    let check_utf8 = media::takes_charset(media::media_type(&f.key));
     let want_parts = len_hint >= multipart_threshold && part_size > 0;
     let mut h = Hasher::new(check_utf8, want_parts.then_some(part_size));
     let mut encoder = coding.map(|c| {

@@ -5,12 +5,12 @@
 //! `drift::needs_sniff` asks, one copy per object to fix) with bounded concurrency, and turning
 //! each result into a `Record`. Must not: decide what is wrong (that is `drift`) or print.
 
-use crate::cancel::Cancel;
-use crate::drift::{self, Expect, Sniff, Verdict};
 use crate::error::Error;
-use crate::filter::Filter;
+use crate::plan::repair::{self as drift, Expect, Sniff, Verdict};
 use crate::report::{Action, Outcome, Record, Report};
-use crate::rules::RuleSet;
+use crate::run::cancel::Cancel;
+use crate::settings::filter::Filter;
+use crate::settings::rules::RuleSet;
 use crate::store::{ObjectStore, StoreError};
 use futures::StreamExt;
 use std::time::Instant;

@@ -293,7 +293,7 @@ impl Config {
             Some(b) => {
                 let at = b.span().start;
                 let url = b.into_inner();
-                crate::config::S3Url::parse(&url).map_err(|e| invalid(at, e.to_string()))?;
+                crate::settings::url::S3Url::parse(&url).map_err(|e| invalid(at, e.to_string()))?;
                 Some(url)
             }
             None => None,
@@ -407,7 +407,7 @@ fn build_rule(raw: RawRule, line: usize) -> Result<Rule, String> {
                  content_language or redirect for the others"
             ));
         };
-        if meta == crate::etag::MD5_METADATA_KEY || meta.starts_with("s3site-") {
+        if meta == crate::content::etag::MD5_METADATA_KEY || meta.starts_with("s3site-") {
             return Err(format!(
                 "header '{name}' is s3site's own metadata and cannot be set by a rule"
             ));

@@ -30,7 +30,7 @@ mod error;
 mod gate;
 mod journal;
 
-use crate::etag::{self, ETag};
+use crate::content::etag::{self, ETag};
 use crate::store::{
     CopyInPlace, DeleteFailure, Encryption, KeyRange, ObjectHead, ObjectHeaders, ObjectStore,
     PutFile, RangeListing, RemoteObject, StoreError,

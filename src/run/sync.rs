@@ -4,19 +4,19 @@
 //! HEAD for each object whose ETag cannot be compared from the listing). Must not: decide
 //! anything itself (that is `plan`) or print (it hands records to a callback).
 
-use crate::cache::HashCache;
-use crate::cancel::Cancel;
-use crate::drift::{Expect, Sniff};
+use crate::content::etag::{self, ETag};
 use crate::error::Error;
-use crate::etag::{self, ETag};
-use crate::execute;
-use crate::filter::Filter;
-use crate::listing;
-use crate::local::{self, FoundFile, LocalFile, NotCompressed};
-use crate::plan::{self, Evidence, MULTIPART_THRESHOLD, PART_SIZE};
-use crate::repair;
+use crate::plan::repair::{Expect, Sniff};
+use crate::plan::sync::{self as plan, Evidence, MULTIPART_THRESHOLD, PART_SIZE};
 use crate::report::{Action, Outcome, Record, Report};
-use crate::rules::RuleSet;
+use crate::run::cancel::Cancel;
+use crate::run::execute;
+use crate::run::repair;
+use crate::settings::filter::Filter;
+use crate::settings::rules::RuleSet;
+use crate::site::cache::HashCache;
+use crate::site::local::{self, FoundFile, LocalFile, NotCompressed};
+use crate::store::listing;
 use crate::store::{ObjectStore, RemoteObject};
 use futures::StreamExt;
 use std::collections::BTreeMap;

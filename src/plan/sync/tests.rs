@@ -1,8 +1,8 @@
 //! Unit tests of the sync planner, from literal local files and listings.
 
 use super::*;
-use crate::etag::md5_of;
-use crate::local::Parts;
+use crate::content::etag::md5_of;
+use crate::site::local::Parts;
 use std::path::PathBuf;
 
 fn file(key: &str, body: &[u8]) -> LocalFile {
@@ -14,7 +14,7 @@ fn file(key: &str, body: &[u8]) -> LocalFile {
         is_utf8: std::str::from_utf8(body).is_ok(),
         first_bytes: body
             .iter()
-            .take(crate::local::FIRST_BYTES)
+            .take(crate::site::local::FIRST_BYTES)
             .copied()
             .collect(),
         parts: None,
@@ -339,7 +339,7 @@ fn size_change_wins_over_etag_kind() {
 }
 
 fn gz(l: &mut LocalFile, body: &[u8]) {
-    l.compressed = Some(crate::local::Compressed {
+    l.compressed = Some(crate::site::local::Compressed {
         coding: Coding::Gzip,
         size: body.len() as u64,
         md5: md5_of(body),
@@ -426,7 +426,7 @@ fn a_changed_encoder_does_not_reupload_the_same_source() {
 
 #[test]
 fn upload_headers_come_from_the_rules() {
-    let c = crate::rules::Config::parse(
+    let c = crate::settings::rules::Config::parse(
         r#"
 default_content_type = "text/html; charset=utf-8"
 [[rule]]

@@ -102,7 +102,7 @@ pub fn to_base64(d: &Md5) -> String {
     base64::engine::general_purpose::STANDARD.encode(d)
 }
 
-pub use crate::digest::md5_of;
+pub use crate::content::digest::md5_of;
 
 fn parse_hex_md5(s: &str) -> Option<Md5> {
     if s.len() != 32 {

@@ -2,7 +2,7 @@
 //! the hash cache.
 
 use super::*;
-use crate::etag::md5_of;
+use crate::content::etag::md5_of;
 
 fn utf8_in_chunks(bytes: &[u8], chunk: usize) -> bool {
     let mut c = Utf8Check::default();

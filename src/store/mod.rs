@@ -4,13 +4,15 @@
 //! object's headers in place, delete a batch) and the errors it branches on. Must not: know about AWS SDK types (those stay in `s3`), or decide anything about
 //! what to upload (that is `plan`).
 
-use crate::etag::{ETag, Md5};
+use crate::content::etag::{ETag, Md5};
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::PathBuf;
 
+pub mod listing;
 #[cfg(test)]
 pub mod memory;
+pub mod s3;
 
 /// Whether `c` cannot travel in S3's XML (listings, batch deletes): control characters
 /// (XML 1.0 has no C0 control but tab and newlines, and parsers turn `\r` into `\n`; DEL and
@@ -216,7 +218,7 @@ pub struct PutFile {
     /// `Some` for a multipart upload: the part size and the MD5 of every part, in order.
     pub multipart: Option<Multipart>,
     /// Compress `path` with this coding before sending (the store gets a plain file).
-    pub compress: Option<crate::rules::Coding>,
+    pub compress: Option<crate::settings::rules::Coding>,
 }
 
 /// The layout of a multipart upload.

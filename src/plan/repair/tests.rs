@@ -1,7 +1,7 @@
 //! Unit tests of the repair planner, from literal HEADs and first bytes.
 
 use super::*;
-use crate::etag::{ETag, md5_of};
+use crate::content::etag::{ETag, md5_of};
 use crate::store::ObjectHeaders;
 use std::collections::BTreeMap;
 
@@ -324,7 +324,7 @@ fn archived_and_customer_key_objects_are_not_touched() {
 }
 
 fn expect(text: &str, rel: &str) -> Expect {
-    let c = crate::rules::Config::parse(text, std::path::Path::new("s3site.toml"))
+    let c = crate::settings::rules::Config::parse(text, std::path::Path::new("s3site.toml"))
         .expect("rules parse");
     Expect::new(&c.rules, rel)
 }

@@ -9,9 +9,9 @@
 //! which objects cannot be fixed in place (archived, SSE-C, no ETag). Must not: do I/O — the
 //! caller passes the HEAD and, when asked for, the first bytes.
 
-use crate::compress;
-use crate::headers::{self, DEFAULT_CONTENT_TYPE};
-use crate::rules::{Coding, RuleHeaders, RuleSet};
+use crate::content::media::{self, DEFAULT_CONTENT_TYPE};
+use crate::settings::rules::{Coding, RuleHeaders, RuleSet};
+use crate::site::compress;
 use crate::store::{CopyInPlace, Encryption, ObjectHead};
 use serde::Serialize;
 
@@ -56,7 +56,7 @@ impl Expect {
     /// The exact Content-Type the rules give `key`, if they give one.
     fn content_type(&self, key: &str) -> Option<&str> {
         self.headers.content_type.as_deref().or_else(|| {
-            (!headers::has_extension(key))
+            (!media::has_extension(key))
                 .then_some(self.default_content_type.as_deref())
                 .flatten()
         })
@@ -147,7 +147,7 @@ fn real_codings(value: Option<&str>) -> Vec<&str> {
         .unwrap_or("")
         .split(',')
         .map(str::trim)
-        .filter(|c| headers::is_content_coding(c))
+        .filter(|c| media::is_content_coding(c))
         .collect()
 }
 
@@ -214,7 +214,7 @@ fn is_utf8_label(charset: Option<&str>) -> bool {
 /// declares is kept and none is added.
 fn desired_type(key: &str, current: Option<&str>, utf8: Option<bool>) -> Option<String> {
     let current = current.map(str::trim).filter(|c| !c.is_empty());
-    let table = headers::media_type(key);
+    let table = media::media_type(key);
     if table == DEFAULT_CONTENT_TYPE {
         // No extension, or one nobody knows: any type the object has may be deliberate.
         return match current {
@@ -223,7 +223,7 @@ fn desired_type(key: &str, current: Option<&str>, utf8: Option<bool>) -> Option<
         };
     }
     let now = current.map(parse_type);
-    let charset = if !headers::takes_charset(table) {
+    let charset = if !media::takes_charset(table) {
         None
     } else if utf8 == Some(true) {
         Some("utf-8".to_string())
@@ -257,10 +257,10 @@ pub fn needs_sniff(key: &str, head: &ObjectHead, expect: &Expect) -> bool {
     let codings = real_codings(head.headers.content_encoding.as_deref());
     match codings.as_slice() {
         [] => {
-            let table = headers::media_type(key);
+            let table = media::media_type(key);
             expect.content_type(key).is_none()
                 && table != DEFAULT_CONTENT_TYPE
-                && headers::takes_charset(table)
+                && media::takes_charset(table)
                 && !is_utf8_label(
                     head.headers
                         .content_type

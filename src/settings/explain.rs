@@ -3,9 +3,9 @@
 //! Owns: the text of an explanation. Must not: read files or talk to a store (the type of a file
 //! that is UTF-8 is shown with its charset, and the condition is said).
 
-use crate::compress;
-use crate::headers;
-use crate::rules::{Compress, RuleHeaders, RuleSet};
+use crate::content::media;
+use crate::settings::rules::{Compress, RuleHeaders, RuleSet};
+use crate::site::compress;
 use std::fmt::Write as _;
 
 /// Explains the headers `rel` (a path relative to the site folder) gets from `rules`.
@@ -39,11 +39,11 @@ pub fn explain(rules: &RuleSet, rel: &str) -> String {
             "{t} ({})",
             last(&|i| rules.rules[i].headers.content_type.is_some()).unwrap_or_default()
         ),
-        (None, Some(t)) if !headers::has_extension(rel) => {
+        (None, Some(t)) if !media::has_extension(rel) => {
             format!("{t} (default_content_type: no extension)")
         }
         _ => {
-            let t = headers::content_type(rel, true);
+            let t = media::content_type(rel, true);
             if t.contains("charset") {
                 format!("{t} (table; the charset only if the file is valid UTF-8)")
             } else {
@@ -98,7 +98,7 @@ pub fn explain(rules: &RuleSet, rel: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::Config;
+    use crate::settings::rules::Config;
     use std::path::Path;
 
     #[test]

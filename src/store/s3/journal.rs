@@ -43,13 +43,13 @@ impl Journal {
     /// The journal in s3site's cache folder.
     pub(crate) fn new() -> Journal {
         Journal {
-            dir: crate::cache::cache_dir().map(|d| d.join("uploads")),
+            dir: crate::site::cache::cache_dir().map(|d| d.join("uploads")),
         }
     }
 
     fn path(&self, bucket: &str, key: &str, upload_id: &str) -> Option<PathBuf> {
         let id = format!("{bucket}\n{key}\n{upload_id}");
-        let name = hex::encode(crate::etag::md5_of(id.as_bytes()));
+        let name = hex::encode(crate::content::etag::md5_of(id.as_bytes()));
         self.dir.as_ref().map(|d| d.join(format!("{name}.upload")))
     }
 

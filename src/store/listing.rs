@@ -150,7 +150,7 @@ pub async fn list<S: ObjectStore>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::etag::ETag;
+    use crate::content::etag::ETag;
     use crate::store::memory::MemoryStore;
 
     fn keys(n: usize) -> Vec<String> {

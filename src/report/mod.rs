@@ -4,8 +4,10 @@
 //! Owns: the record of every action and its outcome, the totals, the exit code they imply, and
 //! their text and JSON forms. Must not: decide or perform actions.
 
-use crate::drift::Change;
+pub mod output;
+
 use crate::error::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
+use crate::plan::repair::Change;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use std::io::IsTerminal;
@@ -120,7 +122,7 @@ pub struct Report {
     /// `--fail-on-drift`: a dry run that finds headers to repair exits 1.
     pub fail_on_drift: bool,
     /// The signal that interrupted the run (Ctrl-C, SIGTERM), if one did.
-    pub interrupted: Option<crate::cancel::Signal>,
+    pub interrupted: Option<crate::run::cancel::Signal>,
     /// Why the run stopped early because the store refused a write in a way every further
     /// request would meet too (access denied...), if it did.
     pub halted: Option<String>,
@@ -182,8 +184,8 @@ impl Report {
         let mut s = String::new();
         if let Some(signal) = self.interrupted {
             s.push_str(match signal {
-                crate::cancel::Signal::Int => "interrupted: ",
-                crate::cancel::Signal::Term => "terminated (SIGTERM): ",
+                crate::run::cancel::Signal::Int => "interrupted: ",
+                crate::run::cancel::Signal::Term => "terminated (SIGTERM): ",
             });
         }
         if self.dry_run {
@@ -256,7 +258,7 @@ impl Report {
             "delete_blocked": self.delete_blocked,
             "notes": self.notes,
             "interrupted": self.interrupted.is_some(),
-            "signal": self.interrupted.map(crate::cancel::Signal::name),
+            "signal": self.interrupted.map(crate::run::cancel::Signal::name),
             "error": self.halted,
             "totals": self.totals(),
             "exit_code": self.exit_code(),
@@ -358,7 +360,7 @@ impl Printer {
         match self.format {
             Format::Json => {
                 let doc = serde_json::to_string_pretty(&report.to_json()).unwrap_or_default();
-                crate::output::line(&doc);
+                crate::report::output::line(&doc);
             }
             Format::Text => {
                 if let Some(why) = &report.delete_blocked {
@@ -379,15 +381,15 @@ impl Printer {
 
     fn print(&self, line: &str) {
         match self.bar.get() {
-            Some(bar) => bar.suspend(|| crate::output::line(line)),
-            None => crate::output::line(line),
+            Some(bar) => bar.suspend(|| crate::report::output::line(line)),
+            None => crate::report::output::line(line),
         }
     }
 
     fn eprint(&self, line: &str) {
         match self.bar.get() {
-            Some(bar) => bar.suspend(|| crate::output::err_line(line)),
-            None => crate::output::err_line(line),
+            Some(bar) => bar.suspend(|| crate::report::output::err_line(line)),
+            None => crate::report::output::err_line(line),
         }
     }
 }

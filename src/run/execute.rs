@@ -4,10 +4,10 @@
 //! only if every upload succeeded and the plan allows them — and turning each request's result
 //! into a `Record`. Must not: decide what to upload (that is `plan`) or know about S3 itself.
 
-use crate::cancel::Cancel;
-use crate::compress;
-use crate::plan::{Delete, Plan, Upload};
+use crate::plan::sync::{Delete, Plan, Upload};
 use crate::report::{Action, Outcome, Record};
+use crate::run::cancel::Cancel;
+use crate::site::compress;
 use crate::store::{ObjectStore, PutFile, StoreError};
 use futures::StreamExt;
 use std::collections::HashMap;
@@ -311,8 +311,8 @@ fn delete_record(key: &str, size: u64, outcome: Outcome) -> Record {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::etag::md5_of;
-    use crate::plan::{Delete, DeleteBlocked, UploadReason};
+    use crate::content::etag::md5_of;
+    use crate::plan::sync::{Delete, DeleteBlocked, UploadReason};
     use crate::store::PutFile;
     use crate::store::memory::MemoryStore;
 
@@ -326,7 +326,7 @@ mod tests {
                 size: body.len() as u64,
                 md5: md5_of(body),
                 headers: crate::store::ObjectHeaders {
-                    content_type: Some(crate::headers::content_type(key, true)),
+                    content_type: Some(crate::content::media::content_type(key, true)),
                     ..Default::default()
                 },
                 multipart: None,
@@ -356,11 +356,11 @@ mod tests {
         store.insert("NEW.txt", b"same bytes");
         store.insert("moved-away.txt", b"moved");
         let mut moved = del("moved-away.txt");
-        moved.recheck = Some(crate::plan::Recheck {
+        moved.recheck = Some(crate::plan::sync::Recheck {
             file: "moved.txt".into(),
         });
         let mut renamed = del("NEW.txt");
-        renamed.recheck = Some(crate::plan::Recheck {
+        renamed.recheck = Some(crate::plan::sync::Recheck {
             file: "new.txt".into(),
         });
         let plan = Plan {
@@ -410,7 +410,7 @@ mod tests {
             .iter()
             .map(|r| (r.key.as_str(), &r.outcome))
             .collect();
-        let not_run = Outcome::NotRun(crate::cancel::INTERRUPTED.into());
+        let not_run = Outcome::NotRun(crate::run::cancel::INTERRUPTED.into());
         assert_eq!(
             outcomes,
             [

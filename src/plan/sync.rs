@@ -5,12 +5,12 @@
 //! no store; what it needs to know beyond the listing (multipart ETag evidence) is gathered by the
 //! caller first and passed in, so every decision is unit-tested from literal inputs.
 
-use crate::compress;
-use crate::etag::{self, ETag, Md5};
-use crate::filter::Filter;
-use crate::headers;
-use crate::local::{LocalFile, NotCompressed};
-use crate::rules::{Coding, RuleSet};
+use crate::content::etag::{self, ETag, Md5};
+use crate::content::media;
+use crate::settings::filter::Filter;
+use crate::settings::rules::{Coding, RuleSet};
+use crate::site::compress;
+use crate::site::local::{LocalFile, NotCompressed};
 use crate::store::{Multipart, ObjectHeaders, PutFile, RemoteObject};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -322,7 +322,7 @@ pub fn plan(
                     put: put_file(l, opts),
                     reason,
                 };
-                if headers::is_page(&l.key) {
+                if media::is_page(&l.key) {
                     plan.pages.push(up);
                 } else {
                     plan.assets.push(up);
@@ -425,11 +425,11 @@ pub fn upload_headers(l: &LocalFile, rel: &str, rules: &RuleSet) -> ObjectHeader
         .content_type
         .clone()
         .or_else(|| {
-            (!headers::has_extension(&l.key))
+            (!media::has_extension(&l.key))
                 .then(|| rules.default_content_type.clone())
                 .flatten()
         })
-        .unwrap_or_else(|| headers::content_type(&l.key, l.is_utf8));
+        .unwrap_or_else(|| media::content_type(&l.key, l.is_utf8));
     let mut metadata = eff.metadata;
     let wire = l.wire();
     if l.compressed.is_some() {
