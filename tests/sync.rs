@@ -246,7 +246,7 @@ fn large_file_is_uploaded_in_parts_once_then_skipped() {
         assert_eq!(head.content_length, body.len() as i64);
         assert_eq!(
             s3site::content::etag::parse_stored_md5(&head.metadata["md5chksum"]),
-            Some(s3site::content::etag::md5_of(&body))
+            Some(s3site::content::digest::md5_of(&body))
         );
         assert!(t.get("video/big.mp4") == body, "body round-trips");
         t.proxy.clear();

@@ -6,6 +6,7 @@
 
 mod util;
 
+mod architecture;
 mod bad_input;
 mod faults;
 mod reliability;

@@ -7,7 +7,8 @@
 //! is `md-5`. This is the crate's only `unsafe` code: three FFI calls on a context it owns.
 //! Must not: read files or know what it hashes.
 
-use crate::content::etag::Md5;
+/// A 16-byte MD5 digest.
+pub type Md5 = [u8; 16];
 
 /// An MD5 computed incrementally: `update` with each piece, then `finish`.
 pub struct Md5Stream(imp::Context);
@@ -47,7 +48,7 @@ pub fn md5_of(bytes: &[u8]) -> Md5 {
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 mod imp {
-    use crate::content::etag::Md5;
+    use super::Md5;
     use aws_lc_sys::{MD5_CTX, MD5_Final, MD5_Init, MD5_Update};
     use std::mem::MaybeUninit;
 
@@ -87,7 +88,7 @@ mod imp {
 
 #[cfg(not(target_arch = "x86_64"))]
 mod imp {
-    use crate::content::etag::Md5;
+    use super::Md5;
     use md5::Digest as _;
 
     pub struct Context(md5::Md5);

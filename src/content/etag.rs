@@ -5,19 +5,9 @@
 //! multipart ETag formula; reading an MD5 that another tool stored in user metadata.
 //! Must not: read files or talk to a store (callers pass digests in).
 
+use crate::content::digest::{Md5, md5_of};
 use base64::Engine as _;
 use std::fmt;
-
-/// A 16-byte MD5 digest.
-pub type Md5 = [u8; 16];
-
-/// User-metadata key under which s3site (like rclone and hugo) stores the MD5 of the whole body
-/// when the ETag is not one (multipart uploads).
-pub const MD5_METADATA_KEY: &str = "md5chksum";
-
-/// User-metadata key under which s3site stores the hex MD5 of the uncompressed source of an
-/// object it uploaded compressed.
-pub const SOURCE_MD5_KEY: &str = "s3site-source-md5";
 
 /// What an S3 ETag tells about an object's bytes.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -101,8 +91,6 @@ pub fn parse_stored_md5(value: &str) -> Option<Md5> {
 pub fn to_base64(d: &Md5) -> String {
     base64::engine::general_purpose::STANDARD.encode(d)
 }
-
-pub use crate::content::digest::md5_of;
 
 fn parse_hex_md5(s: &str) -> Option<Md5> {
     if s.len() != 32 {

@@ -102,37 +102,13 @@ pub fn is_page(key: &str) -> bool {
     matches!(media_type(key), "text/html" | "application/xhtml+xml")
 }
 
-/// The registered HTTP content codings (IANA), lower case. Anything else in `Content-Encoding`,
-/// such as a charset name written there by old s3cmd versions, is not a content coding.
-pub const CONTENT_CODINGS: &[&str] = &[
-    "gzip",
-    "x-gzip",
-    "deflate",
-    "compress",
-    "x-compress",
-    "br",
-    "zstd",
-    "dcb",
-    "dcz",
-    "aes128gcm",
-    "exi",
-    "pack200-gzip",
-];
-
-/// Whether `value` is a registered content coding (case-insensitive). `identity`, charsets and
-/// `aws-chunked` are not.
-pub fn is_content_coding(value: &str) -> bool {
-    let v = value.trim();
-    CONTENT_CODINGS.iter().any(|c| c.eq_ignore_ascii_case(v))
-}
-
 /// Whether the last path segment of `key` has an extension (`.htaccess` has none).
 pub fn has_extension(key: &str) -> bool {
     extension(key).is_some()
 }
 
 /// The extension of the last path segment of `key`, if it has one. `.htaccess` has none.
-fn extension(key: &str) -> Option<&str> {
+pub fn extension(key: &str) -> Option<&str> {
     let name = key.rsplit('/').next().unwrap_or(key);
     match name.rfind('.') {
         Some(0) | None => None,
@@ -230,24 +206,5 @@ mod tests {
         assert!(is_page("a/B.HTM"));
         assert!(!is_page("style.css"));
         assert!(!is_page("html"));
-    }
-
-    #[test]
-    fn content_codings() {
-        for ok in ["gzip", "GZIP", "br", "zstd", "x-gzip", "deflate"] {
-            assert!(is_content_coding(ok), "{ok}");
-        }
-        for bad in [
-            "UTF-8",
-            "utf-8",
-            "ANSI_X3.4-1968",
-            "US-ASCII",
-            "ISO-8859-1",
-            "aws-chunked",
-            "identity",
-            "",
-        ] {
-            assert!(!is_content_coding(bad), "{bad}");
-        }
     }
 }

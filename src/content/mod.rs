@@ -4,6 +4,9 @@
 //! Owns: knowledge that needs no file, no store and no settings. Must not: depend on any other
 //! module of the crate, do I/O, or decide anything about a particular run.
 
+pub mod coding;
 pub mod digest;
 pub mod etag;
+pub mod key;
 pub mod media;
+pub mod meta;

@@ -9,9 +9,10 @@
 //! which objects cannot be fixed in place (archived, SSE-C, no ETag). Must not: do I/O — the
 //! caller passes the HEAD and, when asked for, the first bytes.
 
+use crate::content::coding::{self, Coding};
 use crate::content::media::{self, DEFAULT_CONTENT_TYPE};
-use crate::settings::rules::{Coding, RuleHeaders, RuleSet};
-use crate::site::compress;
+use crate::content::meta;
+use crate::settings::rules::{RuleHeaders, RuleSet};
 use crate::store::{CopyInPlace, Encryption, ObjectHead};
 use serde::Serialize;
 
@@ -129,17 +130,6 @@ pub enum Verdict {
     },
 }
 
-/// Codings whose bodies start with known magic bytes; a declared coding the body does not start
-/// with is a lie (a browser fails the page). `br` and raw `deflate` have no magic: kept.
-const MAGIC: &[(&str, &[u8])] = &[
-    ("gzip", &[0x1f, 0x8b]),
-    ("x-gzip", &[0x1f, 0x8b]),
-    ("pack200-gzip", &[0x1f, 0x8b]),
-    ("zstd", &[0x28, 0xb5, 0x2f, 0xfd]),
-    ("compress", &[0x1f, 0x9d]),
-    ("x-compress", &[0x1f, 0x9d]),
-];
-
 /// The registered codings in a `Content-Encoding` value (charsets, `identity`, `aws-chunked`
 /// and empty items dropped).
 fn real_codings(value: Option<&str>) -> Vec<&str> {
@@ -147,15 +137,8 @@ fn real_codings(value: Option<&str>) -> Vec<&str> {
         .unwrap_or("")
         .split(',')
         .map(str::trim)
-        .filter(|c| media::is_content_coding(c))
+        .filter(|c| coding::is_content_coding(c))
         .collect()
-}
-
-fn magic_of(coding: &str) -> Option<&'static [u8]> {
-    MAGIC
-        .iter()
-        .find(|(c, _)| c.eq_ignore_ascii_case(coding))
-        .map(|(_, m)| *m)
 }
 
 /// The `Content-Encoding` the object should have: only registered codings, and a single coding
@@ -164,7 +147,7 @@ fn desired_encoding(current: Option<&str>, sniff: Option<&Sniff>) -> Option<Stri
     let codings = real_codings(current);
     let items = current.map_or(0, |c| c.split(',').count());
     if let [single] = codings.as_slice()
-        && let (Some(magic), Some(s)) = (magic_of(single), sniff)
+        && let (Some(magic), Some(s)) = (coding::magic_of(single), sniff)
         && !s.prefix.starts_with(magic)
     {
         return None;
@@ -270,7 +253,7 @@ pub fn needs_sniff(key: &str, head: &ObjectHead, expect: &Expect) -> bool {
                         .as_deref(),
                 )
         }
-        [single] => magic_of(single).is_some(),
+        [single] => coding::magic_of(single).is_some(),
         _ => false,
     }
 }
@@ -344,7 +327,7 @@ pub fn assess(key: &str, head: &ObjectHead, sniff: Option<&Sniff>, expect: &Expe
     for (k, want) in &e.metadata {
         let now = headers.metadata.get(k).cloned();
         if now.as_ref() != Some(want) {
-            changes.push(change(&format!("x-amz-meta-{k}"), &now, Some(want)));
+            changes.push(change(&meta::header_name(k), &now, Some(want)));
             headers.metadata.insert(k.clone(), want.clone());
         }
     }
@@ -424,16 +407,16 @@ fn reupload_needed(
     let want = expect
         .headers
         .coding()
-        .filter(|_| !compress::is_precompressed(key));
+        .filter(|_| !coding::is_precompressed(key));
     match (want, stored) {
         (Some(w), Some(s)) if w == s => None,
         (Some(w), None) => {
             let no_gain = head
                 .headers
                 .metadata
-                .get(compress::PLAIN_MARKER_KEY)
+                .get(meta::PLAIN_MARKER_KEY)
                 .map(String::as_str)
-                == Some(compress::NO_GAIN);
+                == Some(meta::NO_GAIN);
             (!no_gain && head.content_length > 0).then(|| {
                 format!(
                     "stored plain, but the rules compress it with {}",

@@ -5,11 +5,14 @@
 //! no store; what it needs to know beyond the listing (multipart ETag evidence) is gathered by the
 //! caller first and passed in, so every decision is unit-tested from literal inputs.
 
-use crate::content::etag::{self, ETag, Md5};
+use crate::content::coding::Coding;
+use crate::content::digest::Md5;
+use crate::content::etag::{self, ETag};
+use crate::content::key;
 use crate::content::media;
+use crate::content::meta;
 use crate::settings::filter::Filter;
-use crate::settings::rules::{Coding, RuleSet};
-use crate::site::compress;
+use crate::settings::rules::RuleSet;
 use crate::site::local::{LocalFile, NotCompressed};
 use crate::store::{Multipart, ObjectHeaders, PutFile, RemoteObject};
 use std::collections::{BTreeMap, HashMap};
@@ -137,22 +140,6 @@ pub struct Plan {
     pub collisions: Vec<(String, String)>,
 }
 
-/// The name some stores keep `key` under, when it differs: SeaweedFS turns `\` into `/` and
-/// collapses runs of `/`. AWS and most stores keep every key as sent.
-pub fn store_alias(key: &str) -> Option<String> {
-    if !key.contains('\\') && !key.contains("//") {
-        return None;
-    }
-    let mut out = String::with_capacity(key.len());
-    for c in key.chars() {
-        let c = if c == '\\' { '/' } else { c };
-        if !(c == '/' && out.ends_with('/')) {
-            out.push(c);
-        }
-    }
-    (out != key).then_some(out)
-}
-
 /// How a local file finds its object in the listing.
 enum Match<'a> {
     /// Under its own key.
@@ -175,7 +162,7 @@ fn find<'a>(
     if let Some(r) = by_key.get(local.key.as_str()) {
         return Match::Own(r);
     }
-    let Some(alias) = store_alias(&local.key) else {
+    let Some(alias) = key::store_alias(&local.key) else {
         return Match::None;
     };
     match by_key.get(alias.as_str()) {
@@ -433,17 +420,17 @@ pub fn upload_headers(l: &LocalFile, rel: &str, rules: &RuleSet) -> ObjectHeader
     let mut metadata = eff.metadata;
     let wire = l.wire();
     if l.compressed.is_some() {
-        metadata.insert(etag::SOURCE_MD5_KEY.to_string(), hex::encode(l.md5));
+        metadata.insert(meta::SOURCE_MD5_KEY.to_string(), hex::encode(l.md5));
     }
     if l.not_compressed == Some(NotCompressed::NoGain) {
         metadata.insert(
-            compress::PLAIN_MARKER_KEY.to_string(),
-            compress::NO_GAIN.to_string(),
+            meta::PLAIN_MARKER_KEY.to_string(),
+            meta::NO_GAIN.to_string(),
         );
     }
     if wire.size >= MULTIPART_THRESHOLD && wire.parts.is_some() {
         metadata.insert(
-            etag::MD5_METADATA_KEY.to_string(),
+            meta::MD5_METADATA_KEY.to_string(),
             etag::to_base64(&wire.md5),
         );
     }

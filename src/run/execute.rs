@@ -311,7 +311,7 @@ fn delete_record(key: &str, size: u64, outcome: Outcome) -> Record {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::content::etag::md5_of;
+    use crate::content::digest::md5_of;
     use crate::plan::sync::{Delete, DeleteBlocked, UploadReason};
     use crate::store::PutFile;
     use crate::store::memory::MemoryStore;

@@ -304,11 +304,11 @@ async fn evidence_for<S: ObjectStore>(
     let meta = &head.headers.metadata;
     let mut ev = Evidence {
         stored_md5: meta
-            .get(etag::MD5_METADATA_KEY)
+            .get(crate::content::meta::MD5_METADATA_KEY)
             .and_then(|v| etag::parse_stored_md5(v)),
         local_etag: None,
         source_md5: meta
-            .get(etag::SOURCE_MD5_KEY)
+            .get(crate::content::meta::SOURCE_MD5_KEY)
             .and_then(|v| etag::parse_stored_md5(v)),
         content_encoding: head.headers.content_encoding.clone(),
     };

@@ -4,8 +4,8 @@
 //! that is UTF-8 is shown with its charset, and the condition is said).
 
 use crate::content::media;
+use crate::content::meta;
 use crate::settings::rules::{Compress, RuleHeaders, RuleSet};
-use crate::site::compress;
 use std::fmt::Write as _;
 
 /// Explains the headers `rel` (a path relative to the site folder) gets from `rules`.
@@ -75,11 +75,11 @@ pub fn explain(rules: &RuleSet, rel: &str) -> String {
     }
     for (k, v) in &h.metadata {
         let from = last(&|i| rules.rules[i].headers.metadata.contains_key(k)).unwrap_or_default();
-        let _ = writeln!(out, "  x-amz-meta-{k}: {v} ({from})");
+        let _ = writeln!(out, "  {}: {v} ({from})", meta::header_name(k));
     }
     let from = last(&|i| rules.rules[i].headers.compress.is_some()).unwrap_or_default();
     let encoding = match h.compress {
-        Some(Compress::With(_)) if compress::is_precompressed(rel) => {
+        Some(Compress::With(_)) if crate::content::coding::is_precompressed(rel) => {
             format!("(none: already a compressed format; {from} is not applied)")
         }
         Some(Compress::With(c)) => {

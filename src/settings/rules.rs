@@ -5,6 +5,8 @@
 //! this path get": rules apply in order and, for each header, the last matching rule wins.
 //! Must not: read anything but the file it is given, or talk to a store.
 
+use crate::content::coding::Coding;
+use crate::content::meta;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -13,37 +15,6 @@ use toml::Spanned;
 
 /// The file looked for in the current directory when `--config` is not given.
 pub const DEFAULT_FILE: &str = "s3site.toml";
-
-/// Prefix of user-metadata header names.
-const META_PREFIX: &str = "x-amz-meta-";
-
-/// A body coding s3site can produce.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Coding {
-    /// gzip (RFC 1952), deterministic: no file name, mtime 0, fixed level.
-    Gzip,
-    /// Brotli (RFC 7932), fixed quality and window.
-    Br,
-}
-
-impl Coding {
-    /// The `Content-Encoding` value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Coding::Gzip => "gzip",
-            Coding::Br => "br",
-        }
-    }
-
-    /// The coding a `Content-Encoding` value names, if s3site produces it.
-    pub fn from_header(value: &str) -> Option<Coding> {
-        match value.trim().to_ascii_lowercase().as_str() {
-            "gzip" | "x-gzip" => Some(Coding::Gzip),
-            "br" => Some(Coding::Br),
-            _ => None,
-        }
-    }
-}
 
 /// What a rule says about compression.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -400,20 +371,20 @@ fn build_rule(raw: RawRule, line: usize) -> Result<Rule, String> {
     let mut metadata = BTreeMap::new();
     for (name, v) in raw.headers {
         let lower = name.to_ascii_lowercase();
-        let Some(meta) = lower.strip_prefix(META_PREFIX).filter(|m| is_token(m)) else {
+        let Some(meta_key) = lower.strip_prefix(meta::PREFIX).filter(|m| is_token(m)) else {
             return Err(format!(
                 "header '{name}' cannot be set here: 'headers' takes user metadata \
                  (x-amz-meta-NAME); use cache_control, content_type, content_disposition, \
                  content_language or redirect for the others"
             ));
         };
-        if meta == crate::content::etag::MD5_METADATA_KEY || meta.starts_with("s3site-") {
+        if meta::is_reserved(meta_key) {
             return Err(format!(
                 "header '{name}' is s3site's own metadata and cannot be set by a rule"
             ));
         }
         check_value(&v).map_err(|m| format!("{name}: {m}"))?;
-        metadata.insert(meta.to_string(), v);
+        metadata.insert(meta_key.to_string(), v);
     }
     Ok(Rule {
         line,

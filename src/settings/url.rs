@@ -56,7 +56,7 @@ impl S3Url {
                  some stores resolve",
             ));
         }
-        if prefix.chars().any(crate::store::xml_unsafe) {
+        if prefix.chars().any(crate::content::key::xml_unsafe) {
             return Err(bad(
                 "the prefix holds a control character, which S3 listings cannot carry as XML",
             ));
@@ -66,7 +66,7 @@ impl S3Url {
         } else {
             format!("{trimmed}/")
         };
-        if prefix.len() > crate::site::local::MAX_KEY_LEN {
+        if prefix.len() > crate::content::key::MAX_KEY_LEN {
             return Err(bad("the prefix is longer than an S3 key may be"));
         }
         Ok(S3Url {

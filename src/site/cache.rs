@@ -7,8 +7,8 @@
 //! trust an entry whose stamp differs in any field. The change time (ctime) cannot be set back by
 //! tools like `touch`, so rewriting a file with the same size and an old mtime still misses.
 
-use crate::content::etag::Md5;
-use crate::settings::rules::Coding;
+use crate::content::coding::Coding;
+use crate::content::digest::Md5;
 use crate::site::compress;
 use std::collections::HashMap;
 use std::io::{self, Write};
@@ -112,7 +112,7 @@ impl HashCache {
             return HashCache::disabled();
         };
         let canonical = std::fs::canonicalize(source).unwrap_or_else(|_| source.to_path_buf());
-        let id = hex::encode(crate::content::etag::md5_of(
+        let id = hex::encode(crate::content::digest::md5_of(
             canonical.to_string_lossy().as_bytes(),
         ));
         let file = dir.join(format!("hashes-{id}"));
@@ -299,7 +299,7 @@ fn parse_coded(field: &str) -> Option<Option<Coded>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::content::etag::md5_of;
+    use crate::content::digest::md5_of;
 
     fn old_file(dir: &Path, name: &str, body: &[u8]) -> PathBuf {
         let p = dir.join(name);

@@ -5,15 +5,9 @@
 //! the same bytes and the same ETag, and the list of formats that are compressed already. Must not: decide which files a rule
 //! compresses (that is `rules`) or talk to a store.
 
-use crate::settings::rules::Coding;
+use crate::content::coding::Coding;
 use std::io::{self, Write};
 use std::path::Path;
-
-/// User-metadata key s3site sets on a file the rules compress but that went up plain because
-/// compressing it gains nothing; its value is `NO_GAIN`. Repair accepts such a plain object.
-pub const PLAIN_MARKER_KEY: &str = "s3site-compress";
-/// The value of `PLAIN_MARKER_KEY`.
-pub const NO_GAIN: &str = "no-gain";
 
 /// gzip level. Every run re-compresses the matching files to compare them with the bucket, so
 /// speed counts: on the 2,000-file bench site a no-op run takes 0.73 s at level 6 and 0.99 s at
@@ -23,27 +17,6 @@ const GZIP_LEVEL: u32 = 6;
 /// 7 in 1.4 s, quality 9 in 2.9 s.
 const BROTLI_QUALITY: u32 = 5;
 const BROTLI_WINDOW: u32 = 22;
-
-/// Extensions of formats that are compressed already: compressing them again wastes CPU and
-/// gains nothing, so a rule that says `compress` uploads them plain.
-const PRECOMPRESSED: &[&str] = &[
-    "png", "apng", "jpg", "jpeg", "gif", "webp", "avif", "heic", "heif", "jxl", "ico", "woff",
-    "woff2", "zip", "gz", "tgz", "bz2", "xz", "zst", "br", "7z", "rar", "jar", "mp4", "m4v",
-    "webm", "mov", "mkv", "mp3", "m4a", "ogg", "oga", "opus", "flac", "aac", "pdf", "docx", "xlsx",
-    "pptx", "epub",
-];
-
-/// Whether `key` is a format that is compressed already.
-pub fn is_precompressed(key: &str) -> bool {
-    let name = key.rsplit('/').next().unwrap_or(key);
-    match name.rfind('.') {
-        Some(i) if i > 0 => {
-            let ext = name[i + 1..].to_ascii_lowercase();
-            PRECOMPRESSED.contains(&ext.as_str())
-        }
-        _ => false,
-    }
-}
 
 /// Bytes fed to the underlying encoder per call. Some encoders (zlib-rs at some levels) produce
 /// different output for different write sizes, so every caller's input is re-cut into exactly
@@ -245,15 +218,5 @@ mod tests {
         let on_disk = std::fs::read(tmp.path()).expect("read");
         let src = std::fs::read(&p).expect("read");
         assert_eq!(on_disk, compress(Coding::Br, &src));
-    }
-
-    #[test]
-    fn precompressed_formats() {
-        for k in ["a.png", "x/Y.JPG", "f.woff2", "a.tar.gz", "v.mp4", "d.pdf"] {
-            assert!(is_precompressed(k), "{k}");
-        }
-        for k in ["a.html", "a.css", "a.svg", "a.wasm", "noext", ".png"] {
-            assert!(!is_precompressed(k), "{k}");
-        }
     }
 }

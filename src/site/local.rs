@@ -6,21 +6,18 @@
 //! compressed body too (compressed as a stream into the hasher, never stored). Must not: talk to a
 //! store or decide what to upload.
 
+use crate::content::coding::{self, Coding};
+use crate::content::digest::Md5;
 use crate::content::digest::Md5Stream;
-use crate::content::etag::Md5;
 use crate::content::media;
 use crate::error::Error;
 use crate::settings::filter::Filter;
-use crate::settings::rules::Coding;
 use crate::site::cache::{Coded, CodedBody, HashCache, Hashed, Stamp};
-use crate::site::compress::{self, Encoder};
+use crate::site::compress::Encoder;
 use futures::{StreamExt, TryStreamExt};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-/// S3's limit on key length, in bytes.
-pub const MAX_KEY_LEN: usize = 1024;
 
 /// How many leading bytes of each file are kept in `LocalFile::first_bytes`.
 pub const FIRST_BYTES: usize = 8;
@@ -202,7 +199,7 @@ pub fn walk(
                 reason: "not a regular file (socket, fifo or device)".into(),
             });
         }
-        if let Some(c) = rel.chars().find(|&c| crate::store::xml_unsafe(c)) {
+        if let Some(c) = rel.chars().find(|&c| crate::content::key::xml_unsafe(c)) {
             return Err(Error::BadEntry {
                 path: path.to_path_buf(),
                 reason: format!(
@@ -213,7 +210,7 @@ pub fn walk(
             });
         }
         let key = format!("{prefix}{}", to_key(rel));
-        if key.len() > MAX_KEY_LEN {
+        if key.len() > crate::content::key::MAX_KEY_LEN {
             return Err(Error::KeyTooLong {
                 path: path.to_path_buf(),
                 len: key.len(),
@@ -382,7 +379,7 @@ pub fn hash_file(
     // Files under the multipart threshold are cached: everything they need is an MD5, and the
     // size, MD5 and first bytes of their compressed body.
     let cacheable = len_hint < multipart_threshold;
-    let precompressed = f.compress.is_some() && compress::is_precompressed(&f.key);
+    let precompressed = f.compress.is_some() && coding::is_precompressed(&f.key);
     let coding = f.compress.filter(|_| !precompressed);
     let stamp = Stamp::of(&meta);
     if cacheable

@@ -7,7 +7,8 @@ use super::{
     CopyInPlace, DeleteFailure, KeyRange, ObjectHead, ObjectHeaders, ObjectStore, PutFile,
     RangeListing, RemoteObject, StoreError,
 };
-use crate::content::etag::{ETag, md5_of};
+use crate::content::digest::md5_of;
+use crate::content::etag::ETag;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 

@@ -4,7 +4,8 @@
 //! object's headers in place, delete a batch) and the errors it branches on. Must not: know about AWS SDK types (those stay in `s3`), or decide anything about
 //! what to upload (that is `plan`).
 
-use crate::content::etag::{ETag, Md5};
+use crate::content::digest::Md5;
+use crate::content::etag::ETag;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::PathBuf;
@@ -13,13 +14,6 @@ pub mod listing;
 #[cfg(test)]
 pub mod memory;
 pub mod s3;
-
-/// Whether `c` cannot travel in S3's XML (listings, batch deletes): control characters
-/// (XML 1.0 has no C0 control but tab and newlines, and parsers turn `\r` into `\n`; DEL and
-/// C1 are refused too) and the noncharacters U+FFFE and U+FFFF.
-pub fn xml_unsafe(c: char) -> bool {
-    c.is_control() || c == '\u{fffe}' || c == '\u{ffff}'
-}
 
 /// One object as a listing shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -218,7 +212,7 @@ pub struct PutFile {
     /// `Some` for a multipart upload: the part size and the MD5 of every part, in order.
     pub multipart: Option<Multipart>,
     /// Compress `path` with this coding before sending (the store gets a plain file).
-    pub compress: Option<crate::settings::rules::Coding>,
+    pub compress: Option<crate::content::coding::Coding>,
 }
 
 /// The layout of a multipart upload.
@@ -407,18 +401,6 @@ mod tests {
         assert!(l.take_page(&KeyRange::default(), objs(&["z", "a"])));
         assert!(!l.in_order);
         assert_eq!(l.objects.len(), 2);
-    }
-
-    #[test]
-    fn what_xml_cannot_carry() {
-        for c in [
-            '\u{1}', '\n', '\r', '\t', '\u{7f}', '\u{85}', '\u{fffe}', '\u{ffff}',
-        ] {
-            assert!(xml_unsafe(c), "{c:?}");
-        }
-        for c in ['a', ' ', '\\', 'é', '\u{2028}', '😀'] {
-            assert!(!xml_unsafe(c), "{c:?}");
-        }
     }
 
     #[test]

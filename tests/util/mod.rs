@@ -511,7 +511,7 @@ pub fn stderr(out: &Output) -> String {
 
 /// The MD5 of a byte slice, in hex (a single-part ETag).
 pub fn md5_hex(body: &[u8]) -> String {
-    hex::encode(s3site::content::etag::md5_of(body))
+    hex::encode(s3site::content::digest::md5_of(body))
 }
 
 /// 13 MiB of bytes cycling through `0..modulo`: an object a repair copies in three parts (see

@@ -1,7 +1,8 @@
 //! Unit tests of the repair planner, from literal HEADs and first bytes.
 
 use super::*;
-use crate::content::etag::{ETag, md5_of};
+use crate::content::digest::md5_of;
+use crate::content::etag::ETag;
 use crate::store::ObjectHeaders;
 use std::collections::BTreeMap;
 
@@ -403,9 +404,10 @@ fn compression_drift_needs_a_reupload_and_is_not_touched() {
     );
     assert_eq!(changes[0].to_string(), "Content-Encoding: (none) -> 'gzip'");
     // ...unless s3site stored it plain because gzip did not shrink it.
-    h.headers
-        .metadata
-        .insert(compress::PLAIN_MARKER_KEY.into(), compress::NO_GAIN.into());
+    h.headers.metadata.insert(
+        crate::content::meta::PLAIN_MARKER_KEY.into(),
+        crate::content::meta::NO_GAIN.into(),
+    );
     assert_eq!(assess("s.css", &h, Some(&sniff(css)), &e), Verdict::Right);
 
     // Real gzip where the rules say gzip: right.

@@ -1,7 +1,7 @@
 //! Unit tests of the sync planner, from literal local files and listings.
 
 use super::*;
-use crate::content::etag::md5_of;
+use crate::content::digest::md5_of;
 use crate::site::local::Parts;
 use std::path::PathBuf;
 
@@ -201,13 +201,6 @@ fn a_stray_with_a_new_file_s_bytes_is_checked_before_it_is_deleted() {
 }
 
 #[test]
-fn store_aliases() {
-    assert_eq!(store_alias("a\\b").as_deref(), Some("a/b"));
-    assert_eq!(store_alias("a//b\\\\c").as_deref(), Some("a/b/c"));
-    assert_eq!(store_alias("a/b c"), None);
-}
-
-#[test]
 fn empty_source_blocks_deletes() {
     let f = no_filter();
     let mut o = opts(&f);
@@ -383,7 +376,7 @@ fn compressed_files_compare_their_compressed_bytes() {
         Some("text/css; charset=utf-8")
     );
     assert_eq!(
-        put.headers.metadata[etag::SOURCE_MD5_KEY],
+        put.headers.metadata[crate::content::meta::SOURCE_MD5_KEY],
         hex::encode(l.md5)
     );
 }
@@ -458,5 +451,8 @@ headers = { "x-amz-meta-owner" = "web" }
     // A file the rules compress that does not shrink is marked, so repair accepts it plain.
     l.not_compressed = Some(NotCompressed::NoGain);
     let h = upload_headers(&l, "downloads/a.txt", &c.rules);
-    assert_eq!(h.metadata[compress::PLAIN_MARKER_KEY], compress::NO_GAIN);
+    assert_eq!(
+        h.metadata[crate::content::meta::PLAIN_MARKER_KEY],
+        crate::content::meta::NO_GAIN
+    );
 }

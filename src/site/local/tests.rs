@@ -2,7 +2,7 @@
 //! the hash cache.
 
 use super::*;
-use crate::content::etag::md5_of;
+use crate::content::digest::md5_of;
 
 fn utf8_in_chunks(bytes: &[u8], chunk: usize) -> bool {
     let mut c = Utf8Check::default();
@@ -120,7 +120,12 @@ fn compressed_body_is_hashed_as_it_will_be_uploaded() {
         let dir = tempfile::tempdir().unwrap();
         let src = dir.path().join("s.css");
         std::fs::write(&src, &body).unwrap();
-        let out = std::fs::read(compress::compress_to_temp(&src, coding).unwrap().path()).unwrap();
+        let out = std::fs::read(
+            crate::site::compress::compress_to_temp(&src, coding)
+                .unwrap()
+                .path(),
+        )
+        .unwrap();
         assert_eq!(
             (c.size, c.md5),
             (out.len() as u64, md5_of(&out)),

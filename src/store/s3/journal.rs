@@ -49,7 +49,7 @@ impl Journal {
 
     fn path(&self, bucket: &str, key: &str, upload_id: &str) -> Option<PathBuf> {
         let id = format!("{bucket}\n{key}\n{upload_id}");
-        let name = hex::encode(crate::content::etag::md5_of(id.as_bytes()));
+        let name = hex::encode(crate::content::digest::md5_of(id.as_bytes()));
         self.dir.as_ref().map(|d| d.join(format!("{name}.upload")))
     }
 

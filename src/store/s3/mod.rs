@@ -606,7 +606,7 @@ impl S3Store {
         // would fail the whole batch): those are deleted one by one, the key in the path.
         let (xml_safe, single): (Vec<&String>, Vec<&String>) = keys
             .iter()
-            .partition(|k| !k.chars().any(crate::store::xml_unsafe));
+            .partition(|k| !k.chars().any(crate::content::key::xml_unsafe));
         let mut failures = Vec::new();
         for key in single {
             if let Err(e) = self

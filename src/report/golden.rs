@@ -1,0 +1,197 @@
+//! The JSON document of `--output json`, byte for byte: scripts parse it, so a refactoring that
+//! changes a name, a text or the order of fields must fail here first.
+
+use super::*;
+use crate::plan::repair::Change;
+
+fn record(key: &str, action: Action, reason: &str, outcome: Outcome) -> Record {
+    Record {
+        key: key.into(),
+        action,
+        reason: reason.into(),
+        bytes: 3,
+        content_type: None,
+        changes: Vec::new(),
+        outcome,
+        remains: None,
+    }
+}
+
+/// A report with one record of every kind a sync or a repair writes.
+pub(super) fn every_kind() -> Report {
+    let mut upload = record("index.html", Action::Upload, "new", Outcome::Ok);
+    upload.content_type = Some("text/html; charset=utf-8".into());
+    let mut repair = record(
+        "s.css",
+        Action::Repair,
+        "Content-Encoding: 'UTF-8' -> (none)",
+        Outcome::Planned,
+    );
+    repair.changes = vec![Change {
+        header: "Content-Encoding".into(),
+        before: Some("UTF-8".into()),
+        after: None,
+    }];
+    repair.remains = Some("stored plain, but the rules compress it with gzip".into());
+    Report {
+        command: "sync",
+        dry_run: true,
+        bucket: "b".into(),
+        prefix: "site/".into(),
+        records: vec![
+            upload,
+            record("a.css", Action::Skip, "unchanged", Outcome::Ok),
+            record(
+                "b.js",
+                Action::Upload,
+                "content changed",
+                Outcome::Failed("access denied: no".into()),
+            ),
+            record(
+                "old.html",
+                Action::Delete,
+                "not in source",
+                Outcome::NotRun("not deleted because an upload failed".into()),
+            ),
+            record(
+                "gone.css",
+                Action::Skip,
+                "deleted since it was listed",
+                Outcome::Skipped("deleted since it was listed".into()),
+            ),
+            repair,
+        ],
+        delete_blocked: Some("2 objects would be deleted, more than --max-delete 1".into()),
+        notes: vec!["a note".into()],
+        fail_on_drift: false,
+        interrupted: Some(crate::run::cancel::Signal::Term),
+        halted: None,
+        elapsed: Duration::from_millis(250),
+    }
+}
+
+#[test]
+fn the_json_document_is_byte_for_byte_what_it_was() {
+    let doc = serde_json::to_string_pretty(&every_kind().to_json()).expect("json");
+    assert_eq!(doc, GOLDEN);
+}
+
+const GOLDEN: &str = r#"{
+  "actions": [
+    {
+      "action": "upload",
+      "bytes": 3,
+      "changes": [],
+      "content_type": "text/html; charset=utf-8",
+      "error": null,
+      "key": "index.html",
+      "reason": "new",
+      "remains": null,
+      "result": "ok"
+    },
+    {
+      "action": "skip",
+      "bytes": 3,
+      "changes": [],
+      "content_type": null,
+      "error": null,
+      "key": "a.css",
+      "reason": "unchanged",
+      "remains": null,
+      "result": "ok"
+    },
+    {
+      "action": "upload",
+      "bytes": 3,
+      "changes": [],
+      "content_type": null,
+      "error": "access denied: no",
+      "key": "b.js",
+      "reason": "content changed",
+      "remains": null,
+      "result": "failed"
+    },
+    {
+      "action": "delete",
+      "bytes": 3,
+      "changes": [],
+      "content_type": null,
+      "error": "not deleted because an upload failed",
+      "key": "old.html",
+      "reason": "not in source",
+      "remains": null,
+      "result": "not_run"
+    },
+    {
+      "action": "skip",
+      "bytes": 3,
+      "changes": [],
+      "content_type": null,
+      "error": "deleted since it was listed",
+      "key": "gone.css",
+      "reason": "deleted since it was listed",
+      "remains": null,
+      "result": "skipped"
+    },
+    {
+      "action": "repair",
+      "bytes": 3,
+      "changes": [
+        {
+          "after": null,
+          "before": "UTF-8",
+          "header": "Content-Encoding"
+        }
+      ],
+      "content_type": null,
+      "error": null,
+      "key": "s.css",
+      "reason": "Content-Encoding: 'UTF-8' -> (none)",
+      "remains": "stored plain, but the rules compress it with gzip",
+      "result": "planned"
+    }
+  ],
+  "bucket": "b",
+  "command": "sync",
+  "delete_blocked": "2 objects would be deleted, more than --max-delete 1",
+  "dry_run": true,
+  "error": null,
+  "exit_code": 143,
+  "interrupted": true,
+  "notes": [
+    "a note"
+  ],
+  "prefix": "site/",
+  "signal": "SIGTERM",
+  "totals": {
+    "deleted": 0,
+    "failed": 1,
+    "not_run": 1,
+    "repaired": 1,
+    "repaired_need_reupload": 1,
+    "seconds": 0.25,
+    "skipped": 1,
+    "unchanged": 1,
+    "uploaded": 1,
+    "uploaded_bytes": 3
+  }
+}"#;
+
+#[test]
+fn the_summary_line_is_what_it_was() {
+    assert_eq!(
+        every_kind().summary(),
+        "terminated (SIGTERM): dry run, nothing written: would have uploaded 1 (3 B), repaired \
+         1, skipped 1, unchanged 1, deleted 0, failed 1, not run 1, 1 repaired still need a \
+         re-upload (run s3site sync) in 0.25 s"
+    );
+    let mut r = every_kind();
+    r.command = "repair";
+    r.interrupted = None;
+    r.dry_run = false;
+    assert_eq!(
+        r.summary(),
+        "repaired 1, right 1, skipped 1, failed 1, not run 1, 1 repaired still need a re-upload \
+         (run s3site sync) in 0.25 s"
+    );
+}
