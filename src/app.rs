@@ -4,17 +4,15 @@
 //! one place a fatal error is printed. Must not: hold logic that a library module owns.
 
 use crate::cli::{
-    Cli, Command, ConnectionArgs, ExplainArgs, OutputArgs, OutputFormat, RepairArgs, RunArgs,
-    SyncArgs,
+    Cli, Command, ConnectionArgs, ExplainArgs, OutputArgs, OutputFormat, RepairArgs, SyncArgs,
 };
 use crate::error::Error;
-use crate::report::{Format, Printer};
+use crate::report::{ExitCode, Format, Printer};
 use crate::run::cancel::{Cancel, Signal};
 use crate::run::repair::{self, RepairOptions};
 use crate::run::sync::{self, SyncOptions};
-use crate::settings::filter::Filter;
 use crate::settings::rules::Config;
-use crate::settings::url::{self, S3Url};
+use crate::settings::{self, Settings, SettingsError};
 use crate::site::cache::HashCache;
 use crate::site::local;
 use crate::store::s3::{Connection, S3Store};
@@ -22,7 +20,7 @@ use std::sync::Arc;
 
 /// Runs a parsed command line and returns the process exit code; fatal errors are printed here
 /// (as one line on stderr, or a JSON document with `--output json`).
-pub async fn run(cli: Cli) -> u8 {
+pub async fn run(cli: Cli) -> ExitCode {
     let json = cli.command.output().output == OutputFormat::Json;
     let result = match cli.command {
         Command::Sync(args) => run_sync(args).await,
@@ -34,7 +32,7 @@ pub async fn run(cli: Cli) -> u8 {
         Err(e) => {
             let code = e.exit_code();
             if json {
-                let doc = serde_json::json!({ "error": e.to_string(), "exit_code": code });
+                let doc = serde_json::json!({ "error": e.to_string(), "exit_code": code.code() });
                 crate::report::output::line(&doc.to_string());
             } else {
                 crate::report::output::err_line(&format!("s3site: error: {e}"));
@@ -44,42 +42,7 @@ pub async fn run(cli: Cli) -> u8 {
     }
 }
 
-/// What sync and repair validate the same way before connecting.
-struct Settings {
-    config: Config,
-    url: S3Url,
-    filter: Filter,
-    concurrency: usize,
-}
-
-/// The rules file, the destination (the command line's, else the file's `bucket`), the
-/// exclusions (the command line's and the file's) and the concurrency, validated.
-fn settings(run: &RunArgs, url: Option<&str>, exclude: &[String]) -> Result<Settings, Error> {
-    let cwd = std::env::current_dir().unwrap_or_default();
-    let config = Config::load(run.config.as_deref(), &cwd)?;
-    let url = match url.or(config.bucket.as_deref()) {
-        Some(u) => S3Url::parse(u)?,
-        None => {
-            return Err(Error::Usage(
-                "no destination: give s3://BUCKET[/PREFIX], or set bucket = \"s3://...\" in \
-                 s3site.toml"
-                    .into(),
-            ));
-        }
-    };
-    let mut globs = config.exclude.clone();
-    globs.extend(exclude.iter().cloned());
-    let filter = Filter::new(&globs)?;
-    let concurrency = url::concurrency(run.concurrency)?;
-    Ok(Settings {
-        config,
-        url,
-        filter,
-        concurrency,
-    })
-}
-
-async fn run_sync(args: SyncArgs) -> Result<u8, Error> {
+async fn run_sync(args: SyncArgs) -> Result<ExitCode, Error> {
     // First of all: a signal during the walk or the hashing ends the run like one later.
     let cancel = on_signals();
     let Settings {
@@ -87,7 +50,7 @@ async fn run_sync(args: SyncArgs) -> Result<u8, Error> {
         url,
         filter,
         concurrency,
-    } = settings(&args.run, args.url.as_deref(), &args.exclude)?;
+    } = settings::load(&args.run, args.url.as_deref(), &args.exclude)?;
     // Everything local is checked before connecting: bad input never costs a request.
     let walked = std::time::Instant::now();
     let files = local::walk(&args.dir, &url.prefix, &filter, args.follow_outside)?;
@@ -113,7 +76,7 @@ async fn run_sync(args: SyncArgs) -> Result<u8, Error> {
         cache: Arc::new(if args.no_cache {
             HashCache::disabled()
         } else {
-            HashCache::open(&args.dir)
+            HashCache::open(settings::state_dir().as_deref(), &args.dir)
         }),
     };
     let report = sync::run(
@@ -129,14 +92,14 @@ async fn run_sync(args: SyncArgs) -> Result<u8, Error> {
     Ok(report.exit_code())
 }
 
-async fn run_repair(args: RepairArgs) -> Result<u8, Error> {
+async fn run_repair(args: RepairArgs) -> Result<ExitCode, Error> {
     let cancel = on_signals();
     let Settings {
         config,
         url,
         filter,
         concurrency,
-    } = settings(&args.run, args.url.as_deref(), &args.exclude)?;
+    } = settings::load(&args.run, args.url.as_deref(), &args.exclude)?;
     let store = connect(args.connection, &url.bucket).await?;
     // Listing slices run at once however low --concurrency is; SlowDown lowers it all.
     store.set_concurrency(concurrency.max(crate::store::listing::MAX_SLICES));
@@ -183,7 +146,7 @@ fn on_signals() -> Arc<Cancel> {
                     "s3site: {} again: exiting now",
                     signal.name()
                 ));
-                std::process::exit(i32::from(signal.exit_code()));
+                std::process::exit(i32::from(signal.exit_code().code()));
             }
             c.interrupt(signal);
             let again = match signal {
@@ -232,9 +195,9 @@ async fn recv(_: &mut TermSignal) -> Option<()> {
     std::future::pending().await
 }
 
-fn run_explain(args: ExplainArgs) -> Result<u8, Error> {
+fn run_explain(args: ExplainArgs) -> Result<ExitCode, Error> {
     let cwd = std::env::current_dir().unwrap_or_default();
-    let config = Config::load(args.config.as_deref(), &cwd)?;
+    let config = Config::load(args.config.as_deref(), &cwd).map_err(SettingsError::from)?;
     match &config.path {
         Some(p) => crate::report::output::line(&format!("rules from {}", p.display())),
         None => {
@@ -249,15 +212,19 @@ fn run_explain(args: ExplainArgs) -> Result<u8, Error> {
             break;
         }
     }
-    Ok(crate::error::EXIT_OK)
+    Ok(ExitCode::Ok)
 }
 
 async fn connect(c: ConnectionArgs, bucket: &str) -> Result<S3Store, Error> {
+    let tuning = settings::Tuning::from_env();
     let conn = Connection {
         endpoint_url: c.endpoint_url,
         path_style: c.path_style,
         region: c.region,
         profile: c.profile,
+        list_page: tuning.list_page,
+        max_single_copy: tuning.max_single_copy,
+        state_dir: settings::state_dir(),
     };
     S3Store::connect(&conn, bucket)
         .await

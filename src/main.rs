@@ -1,6 +1,7 @@
 //! The `s3site` binary: parse, run, exit. Everything else is in the library.
 
 use clap::Parser;
+use s3site::report::ExitCode as Exit;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -31,10 +32,10 @@ fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("s3site: error: cannot start the async runtime: {e}");
-            return ExitCode::from(s3site::error::EXIT_FAILED);
+            return Exit::Failed.into();
         }
     };
-    ExitCode::from(runtime.block_on(s3site::app::run(cli)))
+    runtime.block_on(s3site::app::run(cli)).into()
 }
 
 /// A command line clap refused (or `--help`, `--version`): clap's own text, except that with
@@ -57,13 +58,13 @@ fn usage_error(e: &clap::Error) -> ExitCode {
             .join(" ");
         let doc = serde_json::json!({
             "error": message.trim_start_matches("error: "),
-            "exit_code": s3site::error::EXIT_USAGE,
+            "exit_code": Exit::Usage.code(),
         });
         s3site::report::output::line(&doc.to_string());
-        return ExitCode::from(s3site::error::EXIT_USAGE);
+        return Exit::Usage.into();
     }
     let _ = e.print();
-    ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(s3site::error::EXIT_USAGE))
+    ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(Exit::Usage.code()))
 }
 
 /// Caps glibc's malloc arenas at one per core (its default is eight per core). Each thread that

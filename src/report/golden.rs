@@ -64,7 +64,7 @@ pub(super) fn every_kind() -> Report {
         delete_blocked: Some("2 objects would be deleted, more than --max-delete 1".into()),
         notes: vec!["a note".into()],
         fail_on_drift: false,
-        interrupted: Some(crate::run::cancel::Signal::Term),
+        interrupted: Some(Signal::Term),
         halted: None,
         elapsed: Duration::from_millis(250),
     }

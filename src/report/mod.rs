@@ -4,10 +4,11 @@
 //! Owns: the record of every action and its outcome, the totals, the exit code they imply, and
 //! their text and JSON forms. Must not: decide or perform actions.
 
+pub mod exit;
 pub mod output;
 
-use crate::error::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use crate::plan::repair::Change;
+pub use exit::{ExitCode, Signal};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use std::io::IsTerminal;
@@ -122,7 +123,7 @@ pub struct Report {
     /// `--fail-on-drift`: a dry run that finds headers to repair exits 1.
     pub fail_on_drift: bool,
     /// The signal that interrupted the run (Ctrl-C, SIGTERM), if one did.
-    pub interrupted: Option<crate::run::cancel::Signal>,
+    pub interrupted: Option<Signal>,
     /// Why the run stopped early because the store refused a write in a way every further
     /// request would meet too (access denied...), if it did.
     pub halted: Option<String>,
@@ -157,23 +158,24 @@ impl Report {
         t
     }
 
-    /// 0 when everything planned was done (or, in a dry run, could be); 1 when anything failed,
-    /// was left undone, or deletes were refused, or (with `--fail-on-drift`) a dry run found
-    /// headers to repair; 2 when the store refused writes for good (access denied); 130 when
-    /// interrupted.
-    pub fn exit_code(&self) -> u8 {
-        if let Some(signal) = self.interrupted {
-            return signal.exit_code();
-        }
-        if self.halted.is_some() {
-            return EXIT_USAGE;
-        }
+    /// `Ok` when everything planned was done (or, in a dry run, could be); `Failed` when
+    /// anything failed, was left undone, or deletes were refused, or (with `--fail-on-drift`) a
+    /// dry run found headers to repair; `Usage` when the store refused writes for good (access
+    /// denied); `Interrupted` or `Terminated` after a signal.
+    pub fn exit_code(&self) -> ExitCode {
         let t = self.totals();
         let drift = self.fail_on_drift && self.dry_run && t.repaired > 0;
-        if t.failed > 0 || t.not_run > 0 || self.delete_blocked.is_some() || drift {
-            EXIT_FAILED
-        } else {
-            EXIT_OK
+        let failed = t.failed > 0 || t.not_run > 0 || self.delete_blocked.is_some() || drift;
+        let mut code = ExitCode::Ok;
+        if failed {
+            code = code.merge(ExitCode::Failed);
+        }
+        if self.halted.is_some() {
+            code = code.merge(ExitCode::Usage);
+        }
+        match self.interrupted {
+            Some(signal) => signal.exit_code().merge(code),
+            None => code,
         }
     }
 
@@ -184,8 +186,8 @@ impl Report {
         let mut s = String::new();
         if let Some(signal) = self.interrupted {
             s.push_str(match signal {
-                crate::run::cancel::Signal::Int => "interrupted: ",
-                crate::run::cancel::Signal::Term => "terminated (SIGTERM): ",
+                Signal::Int => "interrupted: ",
+                Signal::Term => "terminated (SIGTERM): ",
             });
         }
         if self.dry_run {
@@ -258,7 +260,7 @@ impl Report {
             "delete_blocked": self.delete_blocked,
             "notes": self.notes,
             "interrupted": self.interrupted.is_some(),
-            "signal": self.interrupted.map(crate::run::cancel::Signal::name),
+            "signal": self.interrupted.map(Signal::name),
             "error": self.halted,
             "totals": self.totals(),
             "exit_code": self.exit_code(),
@@ -429,13 +431,13 @@ mod tests {
             (t.uploaded, t.uploaded_bytes, t.unchanged, t.deleted),
             (1, 10, 1, 1)
         );
-        assert_eq!(r.exit_code(), EXIT_OK);
+        assert_eq!(r.exit_code(), ExitCode::Ok);
         r.records
             .push(rec(Action::Upload, Outcome::Failed("boom".into())));
-        assert_eq!(r.exit_code(), EXIT_FAILED);
+        assert_eq!(r.exit_code(), ExitCode::Failed);
         r.records.pop();
         r.delete_blocked = Some("too many".into());
-        assert_eq!(r.exit_code(), EXIT_FAILED);
+        assert_eq!(r.exit_code(), ExitCode::Failed);
     }
 
     #[test]

@@ -5,39 +5,13 @@
 //! does, at the edge) or stop requests already in flight — those finish, so no object is left
 //! half-written and the report stays true.
 
+pub use crate::report::exit::Signal;
 use crate::store::StoreError;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Why an action did not run after an interruption.
 pub const INTERRUPTED: &str = "interrupted (Ctrl-C) before it started";
-
-/// The signal that interrupted a run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Signal {
-    /// SIGINT: Ctrl-C.
-    Int,
-    /// SIGTERM: what CI systems send on cancel and timeout.
-    Term,
-}
-
-impl Signal {
-    /// The exit code of a run it interrupted: 128 + the signal's number, as shells report it.
-    pub fn exit_code(self) -> u8 {
-        match self {
-            Signal::Int => crate::error::EXIT_INTERRUPTED,
-            Signal::Term => crate::error::EXIT_TERMINATED,
-        }
-    }
-
-    /// `SIGINT` or `SIGTERM`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Signal::Int => "SIGINT",
-            Signal::Term => "SIGTERM",
-        }
-    }
-}
 
 /// Set once the run must stop starting requests.
 #[derive(Debug, Default)]

@@ -260,6 +260,7 @@ fn describe(changes: &[drift::Change]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::ExitCode;
     use crate::store::ObjectHeaders;
     use crate::store::memory::MemoryStore;
 
@@ -335,7 +336,7 @@ mod tests {
         );
         let t = report.totals();
         assert_eq!((t.repaired, t.unchanged, t.failed), (2, 1, 0));
-        assert_eq!(report.exit_code(), 0);
+        assert_eq!(report.exit_code(), ExitCode::Ok);
         // A second run finds nothing to do.
         let again = run_on(&s, &opts(false)).await;
         assert_eq!(s.write_log().len(), 2);
@@ -348,10 +349,10 @@ mod tests {
         let report = run_on(&s, &opts(true)).await;
         assert!(s.write_log().is_empty());
         assert_eq!(report.totals().repaired, 2);
-        assert_eq!(report.exit_code(), 1);
+        assert_eq!(report.exit_code(), ExitCode::Failed);
         let mut o = opts(true);
         o.fail_on_drift = false;
-        assert_eq!(run_on(&s, &o).await.exit_code(), 0);
+        assert_eq!(run_on(&s, &o).await.exit_code(), ExitCode::Ok);
     }
 
     #[tokio::test]
@@ -373,6 +374,6 @@ mod tests {
                 .as_deref(),
             Some("ANSI_X3.4-1968")
         );
-        assert_eq!(report.exit_code(), 0);
+        assert_eq!(report.exit_code(), ExitCode::Ok);
     }
 }

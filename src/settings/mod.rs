@@ -8,3 +8,115 @@ pub mod explain;
 pub mod filter;
 pub mod rules;
 pub mod url;
+
+use crate::cli::RunArgs;
+use filter::Filter;
+use rules::Config;
+use std::path::PathBuf;
+use url::S3Url;
+
+/// What sync and repair validate the same way before connecting.
+pub struct Settings {
+    /// The rules file (empty without one).
+    pub config: Config,
+    /// The destination.
+    pub url: S3Url,
+    /// The exclusions.
+    pub filter: Filter,
+    /// Requests in flight.
+    pub concurrency: usize,
+}
+
+/// The rules file, the destination (the command line's, else the file's `bucket`), the
+/// exclusions (the command line's and the file's) and the concurrency, validated.
+pub fn load(
+    run: &RunArgs,
+    url: Option<&str>,
+    exclude: &[String],
+) -> Result<Settings, SettingsError> {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let config = Config::load(run.config.as_deref(), &cwd)?;
+    let url = match url.or(config.bucket.as_deref()) {
+        Some(u) => S3Url::parse(u)?,
+        None => {
+            return Err(SettingsError::Usage(
+                "no destination: give s3://BUCKET[/PREFIX], or set bucket = \"s3://...\" in \
+                 s3site.toml"
+                    .into(),
+            ));
+        }
+    };
+    let mut globs = config.exclude.clone();
+    globs.extend(exclude.iter().cloned());
+    let filter = Filter::new(&globs)?;
+    let concurrency = url::concurrency(run.concurrency)?;
+    Ok(Settings {
+        config,
+        url,
+        filter,
+        concurrency,
+    })
+}
+
+/// Where s3site keeps what it remembers between runs (the hash cache, the journal of multipart
+/// uploads in flight): `$S3SITE_CACHE_DIR`, else `$XDG_CACHE_HOME/s3site`, else
+/// `~/.cache/s3site`.
+pub fn state_dir() -> Option<PathBuf> {
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    env("S3SITE_CACHE_DIR")
+        .or_else(|| env("XDG_CACHE_HOME").map(|d| d.join("s3site")))
+        .or_else(|| env("HOME").map(|d| d.join(".cache").join("s3site")))
+}
+
+/// Limits the tests lower through the environment, so a few dozen keys list in several pages
+/// and a 13 MiB object is copied in parts: `S3SITE_LIST_PAGE` (keys per listing request) and
+/// `S3SITE_MAX_SINGLE_COPY` (bytes). Read here, at the edge, and handed to the store.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tuning {
+    /// Keys per listing request, when lowered.
+    pub list_page: Option<usize>,
+    /// The largest object copied in one request, when lowered.
+    pub max_single_copy: Option<u64>,
+}
+
+impl Tuning {
+    /// The limits the environment sets (a value that is not a positive number is ignored).
+    pub fn from_env() -> Tuning {
+        fn positive<T: std::str::FromStr + PartialOrd + Default>(name: &str) -> Option<T> {
+            std::env::var(name)
+                .ok()
+                .and_then(|v| v.parse::<T>().ok())
+                .filter(|n| *n > T::default())
+        }
+        Tuning {
+            list_page: positive("S3SITE_LIST_PAGE"),
+            max_single_copy: positive("S3SITE_MAX_SINGLE_COPY"),
+        }
+    }
+}
+
+/// A setting that cannot be used: the run stops before any request, with exit 2.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// A command-line value that makes no sense.
+    #[error("{0}")]
+    Usage(String),
+    /// A bad `s3://` URL.
+    #[error("invalid S3 URL '{url}': {reason}")]
+    InvalidUrl {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A bad `--exclude` glob.
+    #[error(transparent)]
+    BadGlob(#[from] filter::BadGlob),
+    /// A rules file that cannot be read or is not valid.
+    #[error(transparent)]
+    Config(#[from] rules::ConfigError),
+}

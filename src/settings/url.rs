@@ -3,7 +3,7 @@
 //! Owns: parsing `s3://BUCKET[/PREFIX]`, bounds on numeric flags, compiling the exclusion globs.
 //! Must not: perform I/O; every error here is a usage error (exit 2).
 
-use crate::error::Error;
+use crate::settings::SettingsError as Error;
 use std::fmt;
 
 /// Most requests in flight that `--concurrency` accepts.

@@ -105,10 +105,10 @@ impl HashCache {
         }
     }
 
-    /// The cache of `source` (a folder), in `$S3SITE_CACHE_DIR`, else `$XDG_CACHE_HOME/s3site`,
-    /// else `~/.cache/s3site`. A missing, unreadable or corrupt file is an empty cache.
-    pub fn open(source: &Path) -> HashCache {
-        let Some(dir) = cache_dir() else {
+    /// The cache of `source` (a folder), kept in `dir` (`settings::state_dir`); none without
+    /// a `dir`. A missing, unreadable or corrupt file is an empty cache.
+    pub fn open(dir: Option<&Path>, source: &Path) -> HashCache {
+        let Some(dir) = dir else {
             return HashCache::disabled();
         };
         let canonical = std::fs::canonicalize(source).unwrap_or_else(|_| source.to_path_buf());
@@ -198,19 +198,6 @@ impl HashCache {
         tmp.persist(file).map_err(|e| e.error)?;
         Ok(())
     }
-}
-
-/// s3site's cache folder: `$S3SITE_CACHE_DIR`, else `$XDG_CACHE_HOME/s3site`, else
-/// `~/.cache/s3site`.
-pub(crate) fn cache_dir() -> Option<PathBuf> {
-    let env = |k: &str| {
-        std::env::var_os(k)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
-    env("S3SITE_CACHE_DIR")
-        .or_else(|| env("XDG_CACHE_HOME").map(|d| d.join("s3site")))
-        .or_else(|| env("HOME").map(|d| d.join(".cache").join("s3site")))
 }
 
 /// The entries of a cache file; compressed bodies only if the file's encoder fingerprint is

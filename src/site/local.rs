@@ -10,8 +10,8 @@ use crate::content::coding::{self, Coding};
 use crate::content::digest::Md5;
 use crate::content::digest::Md5Stream;
 use crate::content::media;
-use crate::error::Error;
 use crate::settings::filter::Filter;
+use crate::site::SiteError as Error;
 use crate::site::cache::{Coded, CodedBody, HashCache, Hashed, Stamp};
 use crate::site::compress::Encoder;
 use futures::{StreamExt, TryStreamExt};
@@ -309,7 +309,7 @@ pub async fn hash_all(
                         .collect::<Result<Vec<_>, Error>>()
                 })
                 .await
-                .map_err(|e| Error::Usage(format!("hashing task failed: {e}")))?
+                .map_err(|e| Error::Task(e.to_string()))?
             }
         })
         .buffer_unordered(parallel.max(1))
@@ -350,7 +350,7 @@ async fn sizes(
         .buffer_unordered(parallel.max(1))
         .try_collect()
         .await
-        .map_err(|e| Error::Usage(format!("hashing task failed: {e}")))?;
+        .map_err(|e| Error::Task(e.to_string()))?;
     Ok(sized.into_iter().flatten().collect())
 }
 

@@ -41,9 +41,9 @@ impl Drop for Entry {
 
 impl Journal {
     /// The journal in s3site's cache folder.
-    pub(crate) fn new() -> Journal {
+    pub(crate) fn new(state_dir: Option<&std::path::Path>) -> Journal {
         Journal {
-            dir: crate::site::cache::cache_dir().map(|d| d.join("uploads")),
+            dir: state_dir.map(|d| d.join("uploads")),
         }
     }
 

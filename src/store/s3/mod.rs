@@ -82,14 +82,20 @@ pub struct Connection {
     pub region: Option<String>,
     /// `--profile`.
     pub profile: Option<String>,
+    /// Keys per listing request, when lower than S3's 1,000 (tests).
+    pub list_page: Option<usize>,
+    /// The largest object copied in one request, when lower than S3's 5 GiB (tests).
+    pub max_single_copy: Option<u64>,
+    /// Where the journal of multipart uploads in flight is kept (`None`: no journal).
+    pub state_dir: Option<std::path::PathBuf>,
 }
 
-/// Objects larger than this are copied in parts (S3's CopyObject limit is 5 GiB).
-/// `S3SITE_MAX_SINGLE_COPY` (bytes) lowers it, so tests can exercise the multipart copy.
+/// Objects larger than this are copied in parts (S3's CopyObject limit is 5 GiB);
+/// `Connection::max_single_copy` lowers it, so tests can exercise the multipart copy.
 const MAX_SINGLE_COPY: u64 = 5 * 1024 * 1024 * 1024;
 
-/// Keys per listing request: S3's maximum. `S3SITE_LIST_PAGE` lowers it, so tests can list a
-/// few dozen keys in several pages and slices.
+/// Keys per listing request: S3's maximum. `Connection::list_page` lowers it, so tests can
+/// list a few dozen keys in several pages and slices.
 const LIST_PAGE: usize = 1000;
 
 /// An S3 bucket as an `ObjectStore`.
@@ -159,16 +165,8 @@ impl S3Store {
         if let Some(u) = &conn.endpoint_url {
             b = b.endpoint_url(u);
         }
-        let max_single_copy = std::env::var("S3SITE_MAX_SINGLE_COPY")
-            .ok()
-            .and_then(|v| v.parse::<u64>().ok())
-            .filter(|&n| n > 0)
-            .unwrap_or(MAX_SINGLE_COPY);
-        let list_page = std::env::var("S3SITE_LIST_PAGE")
-            .ok()
-            .and_then(|v| v.parse::<usize>().ok())
-            .filter(|&n| n > 0)
-            .map_or(LIST_PAGE, |n| n.min(LIST_PAGE));
+        let max_single_copy = conn.max_single_copy.unwrap_or(MAX_SINGLE_COPY);
+        let list_page = conn.list_page.map_or(LIST_PAGE, |n| n.clamp(1, LIST_PAGE));
         Ok(S3Store {
             client: Client::from_conf(b.build()),
             bucket: bucket.to_string(),
@@ -176,7 +174,7 @@ impl S3Store {
             list_page,
             uses_acls: Arc::default(),
             gate: Arc::new(gate::Gate::new(DEFAULT_CONCURRENCY)),
-            journal: journal::Journal::new(),
+            journal: journal::Journal::new(conn.state_dir.as_deref()),
         })
     }
 
