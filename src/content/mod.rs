@@ -7,6 +7,7 @@
 pub mod coding;
 pub mod digest;
 pub mod etag;
+pub mod header;
 pub mod key;
 pub mod media;
 pub mod meta;

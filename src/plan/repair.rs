@@ -10,10 +10,11 @@
 //! caller passes the HEAD and, when asked for, the first bytes.
 
 use crate::content::coding::{self, Coding};
+use crate::content::header::{Header, MediaType};
 use crate::content::media::{self, DEFAULT_CONTENT_TYPE};
 use crate::content::meta;
-use crate::settings::rules::{RuleHeaders, RuleSet};
-use crate::store::{CopyInPlace, Encryption, ObjectHead};
+use crate::settings::rules::{RuleHeaders, RuleSet, TypeFrom};
+use crate::store::{CopyInPlace, Encryption, ObjectHead, ObjectHeaders};
 use serde::Serialize;
 
 /// How many bytes of an object are read to check a coding's magic bytes and whether the text is
@@ -54,13 +55,9 @@ impl Expect {
         }
     }
 
-    /// The exact Content-Type the rules give `key`, if they give one.
-    fn content_type(&self, key: &str) -> Option<&str> {
-        self.headers.content_type.as_deref().or_else(|| {
-            (!media::has_extension(key))
-                .then_some(self.default_content_type.as_deref())
-                .flatten()
-        })
+    /// Where the Content-Type of `key` comes from (the resolution uploads use too).
+    pub fn type_from(&self, key: &str) -> TypeFrom<'_> {
+        TypeFrom::of(key, &self.headers, self.default_content_type.as_deref())
     }
 }
 
@@ -159,39 +156,6 @@ fn desired_encoding(current: Option<&str>, sniff: Option<&Sniff>) -> Option<Stri
     (!codings.is_empty()).then(|| codings.join(", "))
 }
 
-/// A `Content-Type` taken apart for comparison: lower-case media type, charset, other parameters.
-#[derive(Debug, PartialEq, Eq)]
-struct ParsedType {
-    media: String,
-    charset: Option<String>,
-    others: Vec<String>,
-}
-
-fn parse_type(value: &str) -> ParsedType {
-    let mut parts = value.split(';');
-    let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
-    let mut charset = None;
-    let mut others = Vec::new();
-    for p in parts.map(str::trim).filter(|p| !p.is_empty()) {
-        match p.split_once('=') {
-            Some((k, v)) if k.trim().eq_ignore_ascii_case("charset") => {
-                charset = Some(v.trim().trim_matches('"').to_string());
-            }
-            _ => others.push(p.to_ascii_lowercase()),
-        }
-    }
-    others.sort();
-    ParsedType {
-        media,
-        charset,
-        others,
-    }
-}
-
-fn is_utf8_label(charset: Option<&str>) -> bool {
-    charset.is_some_and(|c| c.eq_ignore_ascii_case("utf-8") || c.eq_ignore_ascii_case("utf8"))
-}
-
 /// The `Content-Type` the object should have, or `None` to leave it as it is. `utf8` is whether
 /// the (plain) body is UTF-8, when known; when it is not known, a charset the object already
 /// declares is kept and none is added.
@@ -205,7 +169,7 @@ fn desired_type(key: &str, current: Option<&str>, utf8: Option<bool>) -> Option<
             None => Some(DEFAULT_CONTENT_TYPE.to_string()),
         };
     }
-    let now = current.map(parse_type);
+    let now = current.map(MediaType::parse);
     let charset = if !media::takes_charset(table) {
         None
     } else if utf8 == Some(true) {
@@ -217,16 +181,7 @@ fn desired_type(key: &str, current: Option<&str>, utf8: Option<bool>) -> Option<
         Some(c) => format!("{table}; charset={c}"),
         None => table.to_string(),
     };
-    let same = now.is_some_and(|n| {
-        let w = parse_type(&want);
-        n.media == w.media
-            && n.others == w.others
-            && match (&n.charset, &w.charset) {
-                (None, None) => true,
-                (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
-                _ => false,
-            }
-    });
+    let same = now.is_some_and(|n| n.same(&MediaType::parse(&want)));
     (!same).then_some(want)
 }
 
@@ -237,21 +192,17 @@ pub fn needs_sniff(key: &str, head: &ObjectHead, expect: &Expect) -> bool {
     if head.content_length == 0 || unfixable(head).is_some() {
         return false;
     }
-    let codings = real_codings(head.headers.content_encoding.as_deref());
+    let codings = real_codings(head.headers.content_encoding());
     match codings.as_slice() {
         [] => {
             let table = media::media_type(key);
-            expect.content_type(key).is_none()
+            expect.type_from(key).given().is_none()
                 && table != DEFAULT_CONTENT_TYPE
                 && media::takes_charset(table)
-                && !is_utf8_label(
-                    head.headers
-                        .content_type
-                        .as_deref()
-                        .map(parse_type)
-                        .and_then(|t| t.charset)
-                        .as_deref(),
-                )
+                && !head
+                    .headers
+                    .content_type()
+                    .is_some_and(|t| MediaType::parse(t).is_utf8())
         }
         [single] => coding::magic_of(single).is_some(),
         _ => false,
@@ -268,78 +219,100 @@ pub fn assess(key: &str, head: &ObjectHead, sniff: Option<&Sniff>, expect: &Expe
     } else {
         sniff
     };
+    let desired = desired(key, head, sniff, expect);
+    // A compression the rules ask for and the body does not have is only a re-upload's to
+    // change; everything else a copy can still fix (a bogus coding, the type, rule headers).
+    let remains = reupload_needed(key, head, desired.encoding.as_deref(), expect);
+    verdict(key, head, desired, remains, expect)
+}
+
+/// The headers an object should have, and how they differ from the ones it has.
+struct Desired {
+    headers: ObjectHeaders,
+    changes: Vec<Change>,
+    /// The `Content-Encoding` it should declare for the body it has.
+    encoding: Option<String>,
+}
+
+impl Desired {
+    fn set(&mut self, h: Header, value: Option<String>) {
+        let before = self.headers.get(h).map(str::to_string);
+        self.changes
+            .push(change(h.name(), &before, value.as_deref()));
+        self.headers.set(h, value);
+    }
+}
+
+/// Stage one: the header set the object should get, header by header in table order.
+fn desired(key: &str, head: &ObjectHead, sniff: Option<&Sniff>, expect: &Expect) -> Desired {
     let h = &head.headers;
-    let encoding = desired_encoding(h.content_encoding.as_deref(), sniff);
+    let encoding = desired_encoding(h.content_encoding(), sniff);
     // The body is plain text only when no coding is left; then its UTF-8 check applies (or
     // whatever the coding, when the evidence is the local file).
     let utf8 = sniff
         .filter(|s| encoding.is_none() || s.decoded)
         .and_then(|s| s.utf8);
-    let content_type = match expect.content_type(key) {
-        Some(want) => (!same_type(h.content_type.as_deref(), want)).then(|| want.to_string()),
-        None => desired_type(key, h.content_type.as_deref(), utf8),
+    let content_type = match expect.type_from(key).given() {
+        Some(want) => (!h
+            .content_type()
+            .is_some_and(|now| Header::ContentType.same(now, want)))
+        .then(|| want.to_string()),
+        None => desired_type(key, h.content_type(), utf8),
     };
-
-    let mut changes = Vec::new();
-    let mut headers = h.clone();
+    let mut d = Desired {
+        headers: h.clone(),
+        changes: Vec::new(),
+        encoding: encoding.clone(),
+    };
     if let Some(t) = content_type {
-        changes.push(change("Content-Type", &h.content_type, Some(&t)));
-        headers.content_type = Some(t);
+        d.set(Header::ContentType, Some(t));
     }
-    if encoding != h.content_encoding {
-        changes.push(change(
-            "Content-Encoding",
-            &h.content_encoding,
-            encoding.as_deref(),
-        ));
-        headers.content_encoding = encoding.clone();
+    if encoding.as_deref() != h.content_encoding() {
+        d.set(Header::ContentEncoding, encoding);
     }
-    let e = &expect.headers;
-    for (name, now, want) in [
-        (
-            "Cache-Control",
-            &mut headers.cache_control,
-            &e.cache_control,
-        ),
-        (
-            "Content-Disposition",
-            &mut headers.content_disposition,
-            &e.content_disposition,
-        ),
-        (
-            "Content-Language",
-            &mut headers.content_language,
-            &e.content_language,
-        ),
-        (
-            "x-amz-website-redirect-location",
-            &mut headers.website_redirect,
-            &e.redirect,
-        ),
-    ] {
-        if let Some(want) = want
-            && now.as_ref() != Some(want)
+    for spec in Header::rule_settable().filter(|s| s.header != Header::ContentType) {
+        if let Some(want) = expect.headers.get(spec.header)
+            && !h
+                .get(spec.header)
+                .is_some_and(|now| spec.header.same(now, want))
         {
-            changes.push(change(name, now, Some(want)));
-            *now = Some(want.clone());
+            d.set(spec.header, Some(want.to_string()));
         }
     }
-    for (k, want) in &e.metadata {
-        let now = headers.metadata.get(k).cloned();
+    for (k, want) in &expect.headers.metadata {
+        let now = d.headers.metadata.get(k).cloned();
         if now.as_ref() != Some(want) {
-            changes.push(change(&meta::header_name(k), &now, Some(want)));
-            headers.metadata.insert(k.clone(), want.clone());
+            d.changes
+                .push(change(&meta::header_name(k), &now, Some(want)));
+            d.headers.metadata.insert(k.clone(), want.clone());
         }
     }
-    // A compression the rules ask for and the body does not have is only a re-upload's to
-    // change; everything else a copy can still fix (a bogus coding, the type, rule headers).
-    let remains = reupload_needed(key, head, encoding.as_deref(), expect);
+    d
+}
+
+/// Stage two: right, fixable with a copy, or only a re-upload's to fix.
+fn verdict(
+    key: &str,
+    head: &ObjectHead,
+    desired: Desired,
+    remains: Option<String>,
+    expect: &Expect,
+) -> Verdict {
+    let Desired {
+        headers,
+        mut changes,
+        encoding,
+    } = desired;
     if let Some(reason) = &remains
         && (changes.is_empty() || unfixable(head).is_some() || head.etag.is_none())
     {
         let want = expect.headers.coding().map(|c| c.as_str().to_string());
         if want != encoding {
-            changes.push(change("Content-Encoding", &encoding, want.as_deref()));
+            changes.push(change(
+                Header::ContentEncoding.name(),
+                &encoding,
+                want.as_deref(),
+            ));
         }
         return Verdict::Unfixable {
             changes,
@@ -382,17 +355,6 @@ fn change(header: &str, before: &Option<String>, after: Option<&str>) -> Change 
         before: before.clone(),
         after: after.map(str::to_string),
     }
-}
-
-/// Whether `current` is the type `want` (case-insensitive, with parameters).
-fn same_type(current: Option<&str>, want: &str) -> bool {
-    current.is_some_and(|c| {
-        let (a, b) = (parse_type(c), parse_type(want));
-        a.media == b.media
-            && a.others == b.others
-            && a.charset.map(|s| s.to_ascii_lowercase())
-                == b.charset.map(|s| s.to_ascii_lowercase())
-    })
 }
 
 /// Why the stored body's compression is not what the rules ask for, when it is not: a copy
@@ -451,11 +413,7 @@ fn unfixable(head: &ObjectHead) -> Option<String> {
         head.storage_class.as_deref(),
         Some("GLACIER" | "DEEP_ARCHIVE")
     );
-    let restored = head
-        .restore
-        .as_deref()
-        .is_some_and(|r| r.contains("ongoing-request=\"false\""));
-    if archived && !restored {
+    if archived && !head.restored {
         return Some(format!(
             "archived in {} and not restored; restore it first",
             head.storage_class.as_deref().unwrap_or_default()

@@ -8,6 +8,7 @@
 use crate::content::coding::Coding;
 use crate::content::digest::Md5;
 use crate::content::etag::{self, ETag};
+use crate::content::header::Header;
 use crate::content::key;
 use crate::content::media;
 use crate::content::meta;
@@ -401,24 +402,26 @@ fn decide_source(
     }
 }
 
-/// The headers `l` is uploaded with: the rules' (a rule's `content_type`, or
-/// `default_content_type` for a file with no extension, over the table's type),
-/// `Content-Encoding` when compressed, and s3site's own metadata: the whole-body MD5 for
-/// multipart uploads, the source MD5 for compressed bodies, and a marker for files the rules
-/// compress that went up plain because compressing them gains nothing.
+/// The headers `l` is uploaded with: every header its rules set, the Content-Type the rules
+/// resolve to (`TypeFrom`: a rule's, `default_content_type` for a file with no extension, else
+/// the table's), `Content-Encoding` when compressed, and s3site's own metadata: the whole-body
+/// MD5 for multipart uploads, the source MD5 for compressed bodies, and a marker for files the
+/// rules compress that went up plain because compressing them gains nothing.
 pub fn upload_headers(l: &LocalFile, rel: &str, rules: &RuleSet) -> ObjectHeaders {
     let eff = rules.effective(rel).headers;
-    let content_type = eff
-        .content_type
-        .clone()
-        .or_else(|| {
-            (!media::has_extension(&l.key))
-                .then(|| rules.default_content_type.clone())
-                .flatten()
-        })
-        .unwrap_or_else(|| media::content_type(&l.key, l.is_utf8));
-    let mut metadata = eff.metadata;
+    let mut headers = ObjectHeaders::default();
+    for (h, v) in eff.iter() {
+        headers.set(h, Some(v.to_string()));
+    }
+    let content_type = rules.type_from(&l.key, &eff).resolve(&l.key, l.is_utf8);
+    headers.set(Header::ContentType, Some(content_type));
     let wire = l.wire();
+    headers.set(
+        Header::ContentEncoding,
+        wire.coding.map(|c| c.as_str().to_string()),
+    );
+    headers.metadata = eff.metadata;
+    let metadata = &mut headers.metadata;
     if l.compressed.is_some() {
         metadata.insert(meta::SOURCE_MD5_KEY.to_string(), hex::encode(l.md5));
     }
@@ -434,16 +437,7 @@ pub fn upload_headers(l: &LocalFile, rel: &str, rules: &RuleSet) -> ObjectHeader
             etag::to_base64(&wire.md5),
         );
     }
-    ObjectHeaders {
-        content_type: Some(content_type),
-        content_encoding: wire.coding.map(|c| c.as_str().to_string()),
-        cache_control: eff.cache_control,
-        content_disposition: eff.content_disposition,
-        content_language: eff.content_language,
-        expires: None,
-        website_redirect: eff.redirect,
-        metadata,
-    }
+    headers
 }
 
 /// The request that uploads `l`: its headers, and for large bodies the multipart layout.

@@ -281,7 +281,7 @@ fn upload_record(u: &Upload, outcome: Outcome) -> Record {
         action: Action::Upload,
         reason: u.reason.to_string(),
         bytes: u.put.size,
-        content_type: u.put.headers.content_type.clone(),
+        content_type: u.put.headers.content_type().map(str::to_string),
         changes: Vec::new(),
         outcome,
         remains: None,
@@ -312,6 +312,7 @@ fn delete_record(key: &str, size: u64, outcome: Outcome) -> Record {
 mod tests {
     use super::*;
     use crate::content::digest::md5_of;
+    use crate::content::header::Header;
     use crate::plan::sync::{Delete, DeleteBlocked, UploadReason};
     use crate::store::PutFile;
     use crate::store::memory::MemoryStore;
@@ -325,10 +326,10 @@ mod tests {
                 path,
                 size: body.len() as u64,
                 md5: md5_of(body),
-                headers: crate::store::ObjectHeaders {
-                    content_type: Some(crate::content::media::content_type(key, true)),
-                    ..Default::default()
-                },
+                headers: crate::store::ObjectHeaders::default().with(
+                    Header::ContentType,
+                    crate::content::media::content_type(key, true),
+                ),
                 multipart: None,
                 compress: None,
             },

@@ -260,6 +260,7 @@ fn describe(changes: &[drift::Change]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::content::header::Header;
     use crate::report::ExitCode;
     use crate::store::ObjectHeaders;
     use crate::store::memory::MemoryStore;
@@ -277,12 +278,10 @@ mod tests {
     }
 
     fn bad(content_type: &str, encoding: &str) -> ObjectHeaders {
-        ObjectHeaders {
-            content_type: Some(content_type.into()),
-            content_encoding: Some(encoding.into()),
-            cache_control: Some("max-age=60".into()),
-            ..ObjectHeaders::default()
-        }
+        ObjectHeaders::default()
+            .with(Header::ContentType, content_type)
+            .with(Header::ContentEncoding, encoding)
+            .with(Header::CacheControl, "max-age=60")
     }
 
     fn seeded() -> MemoryStore {
@@ -292,10 +291,7 @@ mod tests {
         s.insert_with(
             "site/ok.css",
             b"a{}",
-            ObjectHeaders {
-                content_type: Some("text/css; charset=utf-8".into()),
-                ..ObjectHeaders::default()
-            },
+            ObjectHeaders::default().with(Header::ContentType, "text/css; charset=utf-8"),
         );
         s.insert_with("site/keep/x.css", b"x{}", bad("text/plain", "UTF-8"));
         s.insert_with("other/y.css", b"y{}", bad("text/plain", "UTF-8"));
@@ -317,21 +313,15 @@ mod tests {
             vec!["copy site/index.html", "copy site/s.css"]
         );
         let h = s.headers("site/s.css").expect("object");
-        assert_eq!(h.content_type.as_deref(), Some("text/css; charset=utf-8"));
-        assert_eq!(h.content_encoding, None);
-        assert_eq!(h.cache_control.as_deref(), Some("max-age=60"));
+        assert_eq!(h.content_type(), Some("text/css; charset=utf-8"));
+        assert_eq!(h.content_encoding(), None);
+        assert_eq!(h.get(Header::CacheControl), Some("max-age=60"));
         assert_eq!(
-            s.headers("site/keep/x.css")
-                .expect("x")
-                .content_encoding
-                .as_deref(),
+            s.headers("site/keep/x.css").expect("x").content_encoding(),
             Some("UTF-8")
         );
         assert_eq!(
-            s.headers("other/y.css")
-                .expect("y")
-                .content_encoding
-                .as_deref(),
+            s.headers("other/y.css").expect("y").content_encoding(),
             Some("UTF-8")
         );
         let t = report.totals();
@@ -368,10 +358,7 @@ mod tests {
         assert!(matches!(r.outcome, Outcome::Skipped(_)), "{:?}", r.outcome);
         assert_eq!(s.body("site/s.css").as_deref(), Some(&b"new{}"[..]));
         assert_eq!(
-            s.headers("site/s.css")
-                .expect("h")
-                .content_encoding
-                .as_deref(),
+            s.headers("site/s.css").expect("h").content_encoding(),
             Some("ANSI_X3.4-1968")
         );
         assert_eq!(report.exit_code(), ExitCode::Ok);

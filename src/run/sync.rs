@@ -310,7 +310,7 @@ async fn evidence_for<S: ObjectStore>(
         source_md5: meta
             .get(crate::content::meta::SOURCE_MD5_KEY)
             .and_then(|v| etag::parse_stored_md5(v)),
-        content_encoding: head.headers.content_encoding.clone(),
+        content_encoding: head.headers.content_encoding().map(str::to_string),
     };
     if ev.stored_md5.is_some() || l.compressed.is_some() {
         return Some(ev);

@@ -3,9 +3,10 @@
 //! Owns: the text of an explanation. Must not: read files or talk to a store (the type of a file
 //! that is UTF-8 is shown with its charset, and the condition is said).
 
+use crate::content::header::Header;
 use crate::content::media;
 use crate::content::meta;
-use crate::settings::rules::{Compress, RuleHeaders, RuleSet};
+use crate::settings::rules::{Compress, RuleSet, TypeFrom};
 use std::fmt::Write as _;
 
 /// Explains the headers `rel` (a path relative to the site folder) gets from `rules`.
@@ -34,15 +35,14 @@ pub fn explain(rules: &RuleSet, rel: &str) -> String {
             .map(|&i| format!("rule #{}", i + 1))
     };
     let h = &eff.headers;
-    let ctype = match (&h.content_type, &rules.default_content_type) {
-        (Some(t), _) => format!(
+    let ctype = match rules.type_from(rel, h) {
+        TypeFrom::Rule(t) => format!(
             "{t} ({})",
-            last(&|i| rules.rules[i].headers.content_type.is_some()).unwrap_or_default()
+            last(&|i| rules.rules[i].headers.get(Header::ContentType).is_some())
+                .unwrap_or_default()
         ),
-        (None, Some(t)) if !media::has_extension(rel) => {
-            format!("{t} (default_content_type: no extension)")
-        }
-        _ => {
+        TypeFrom::Default(t) => format!("{t} (default_content_type: no extension)"),
+        TypeFrom::Table => {
             let t = media::content_type(rel, true);
             if t.contains("charset") {
                 format!("{t} (table; the charset only if the file is valid UTF-8)")
@@ -51,27 +51,10 @@ pub fn explain(rules: &RuleSet, rel: &str) -> String {
             }
         }
     };
-    let _ = writeln!(out, "  Content-Type: {ctype}");
-    type SetBy = fn(&RuleHeaders) -> bool;
-    let fields: [(&str, &Option<String>, SetBy); 4] = [
-        ("Cache-Control", &h.cache_control, |r| {
-            r.cache_control.is_some()
-        }),
-        ("Content-Disposition", &h.content_disposition, |r| {
-            r.content_disposition.is_some()
-        }),
-        ("Content-Language", &h.content_language, |r| {
-            r.content_language.is_some()
-        }),
-        ("x-amz-website-redirect-location", &h.redirect, |r| {
-            r.redirect.is_some()
-        }),
-    ];
-    for (name, value, set) in fields {
-        if let Some(v) = value {
-            let from = last(&|i| set(&rules.rules[i].headers)).unwrap_or_default();
-            let _ = writeln!(out, "  {name}: {v} ({from})");
-        }
+    let _ = writeln!(out, "  {}: {ctype}", Header::ContentType.name());
+    for (header, v) in h.iter().filter(|(h, _)| *h != Header::ContentType) {
+        let from = last(&|i| rules.rules[i].headers.get(header).is_some()).unwrap_or_default();
+        let _ = writeln!(out, "  {}: {v} ({from})", header.name());
     }
     for (k, v) in &h.metadata {
         let from = last(&|i| rules.rules[i].headers.metadata.contains_key(k)).unwrap_or_default();

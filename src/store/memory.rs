@@ -9,6 +9,7 @@ use super::{
 };
 use crate::content::digest::md5_of;
 use crate::content::etag::ETag;
+use crate::content::header::Header;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
@@ -72,10 +73,7 @@ impl MemoryStore {
         self.insert_with(
             key,
             body,
-            ObjectHeaders {
-                content_type: Some("application/octet-stream".into()),
-                ..ObjectHeaders::default()
-            },
+            ObjectHeaders::default().with(Header::ContentType, "application/octet-stream"),
         );
     }
 

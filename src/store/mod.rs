@@ -6,9 +6,10 @@
 
 use crate::content::digest::Md5;
 use crate::content::etag::ETag;
-use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::PathBuf;
+
+pub use crate::content::header::ObjectHeaders;
 
 pub mod listing;
 #[cfg(test)]
@@ -108,27 +109,6 @@ impl RangeListing {
     }
 }
 
-/// The headers an object is served with, as a HEAD returns them and a copy re-sends them.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ObjectHeaders {
-    /// `Content-Type`.
-    pub content_type: Option<String>,
-    /// `Content-Encoding`.
-    pub content_encoding: Option<String>,
-    /// `Cache-Control`.
-    pub cache_control: Option<String>,
-    /// `Content-Disposition`.
-    pub content_disposition: Option<String>,
-    /// `Content-Language`.
-    pub content_language: Option<String>,
-    /// `Expires`, as the raw HTTP date the store returned.
-    pub expires: Option<String>,
-    /// `x-amz-website-redirect-location`.
-    pub website_redirect: Option<String>,
-    /// User metadata (`x-amz-meta-*`), keys lower-cased without the prefix.
-    pub metadata: BTreeMap<String, String>,
-}
-
 /// How an object is encrypted at rest, as far as a copy must reproduce it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum Encryption {
@@ -163,8 +143,9 @@ pub struct ObjectHead {
     pub headers: ObjectHeaders,
     /// `x-amz-storage-class`; `None` means STANDARD.
     pub storage_class: Option<String>,
-    /// `x-amz-restore` (for archived objects: whether a restored copy is readable).
-    pub restore: Option<String>,
+    /// Whether a restored copy of an archived object is readable (`x-amz-restore` says the
+    /// restore is done).
+    pub restored: bool,
     /// `x-amz-archive-status` (Intelligent-Tiering archive tiers).
     pub archive_status: Option<String>,
     /// Server-side encryption.

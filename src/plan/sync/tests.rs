@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::content::digest::md5_of;
+use crate::content::header::Header;
 use crate::site::local::Parts;
 use std::path::PathBuf;
 
@@ -90,16 +91,13 @@ fn upload_headers_come_from_the_table_and_never_encode() {
     let local = [file("s.css", b"a{}"), file("l.txt", b"\xff\xfe")];
     let p = plan(&local, &[], &BTreeMap::new(), &opts(&f));
     let h = |i: usize| &p.assets[i].put.headers;
-    assert_eq!(h(0).content_type.as_deref(), Some("text/plain"));
-    assert_eq!(
-        h(1).content_type.as_deref(),
-        Some("text/css; charset=utf-8")
-    );
+    assert_eq!(h(0).content_type(), Some("text/plain"));
+    assert_eq!(h(1).content_type(), Some("text/css; charset=utf-8"));
     assert!(p.assets.iter().all(|u| u.put.headers.metadata.is_empty()));
     assert!(
         p.assets
             .iter()
-            .all(|u| u.put.headers.content_encoding.is_none() && u.put.compress.is_none())
+            .all(|u| u.put.headers.content_encoding().is_none() && u.put.compress.is_none())
     );
 }
 
@@ -370,11 +368,8 @@ fn compressed_files_compare_their_compressed_bytes() {
     assert_eq!(put.compress, Some(Coding::Gzip));
     assert_eq!(put.size, 8);
     assert_eq!(put.md5, md5_of(b"\x1f\x8bZIPPED"));
-    assert_eq!(put.headers.content_encoding.as_deref(), Some("gzip"));
-    assert_eq!(
-        put.headers.content_type.as_deref(),
-        Some("text/css; charset=utf-8")
-    );
+    assert_eq!(put.headers.content_encoding(), Some("gzip"));
+    assert_eq!(put.headers.content_type(), Some("text/css; charset=utf-8"));
     assert_eq!(
         put.headers.metadata[crate::content::meta::SOURCE_MD5_KEY],
         hex::encode(l.md5)
@@ -438,16 +433,16 @@ headers = { "x-amz-meta-owner" = "web" }
     .unwrap();
     let mut l = file("site/downloads/a.txt", b"text");
     let h = upload_headers(&l, "downloads/a.txt", &c.rules);
-    assert_eq!(h.content_type.as_deref(), Some("application/octet-stream"));
-    assert_eq!(h.cache_control.as_deref(), Some("max-age=60"));
-    assert_eq!(h.content_disposition.as_deref(), Some("attachment"));
-    assert_eq!(h.content_language.as_deref(), Some("de"));
-    assert_eq!(h.website_redirect.as_deref(), Some("/files/"));
+    assert_eq!(h.content_type(), Some("application/octet-stream"));
+    assert_eq!(h.get(Header::CacheControl), Some("max-age=60"));
+    assert_eq!(h.get(Header::ContentDisposition), Some("attachment"));
+    assert_eq!(h.get(Header::ContentLanguage), Some("de"));
+    assert_eq!(h.get(Header::WebsiteRedirect), Some("/files/"));
     assert_eq!(h.metadata["owner"], "web");
-    assert_eq!(h.content_encoding, None);
+    assert_eq!(h.content_encoding(), None);
     let pretty = file("site/about", b"<p>");
     let h = upload_headers(&pretty, "about", &c.rules);
-    assert_eq!(h.content_type.as_deref(), Some("text/html; charset=utf-8"));
+    assert_eq!(h.content_type(), Some("text/html; charset=utf-8"));
     // A file the rules compress that does not shrink is marked, so repair accepts it plain.
     l.not_compressed = Some(NotCompressed::NoGain);
     let h = upload_headers(&l, "downloads/a.txt", &c.rules);

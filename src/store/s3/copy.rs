@@ -85,7 +85,7 @@ impl S3Store {
                 "encrypted with a customer key (SSE-C); s3site cannot copy it".into(),
             ));
         }
-        let expires = match &copy.headers.expires {
+        let expires = match copy.headers.get(crate::content::header::Header::Expires) {
             None => None,
             Some(raw) => Some(
                 DateTime::from_str(raw, DateTimeFormat::HttpDate).map_err(|_| {

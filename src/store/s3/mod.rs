@@ -6,25 +6,8 @@
 //! deletes). Turning SDK errors into `StoreError` is `error`'s. Must not: let an SDK type escape
 //! this module, or decide what to upload.
 
-/// Sets every header of an `ObjectHeaders` (and an already parsed `Expires`) on a PutObject,
-/// CopyObject or CreateMultipartUpload builder: they have the same setters but no common trait.
-macro_rules! set_headers {
-    ($builder:expr, $headers:expr, $expires:expr) => {{
-        let h: &crate::store::ObjectHeaders = $headers;
-        $builder
-            .set_content_type(h.content_type.clone())
-            .set_content_encoding(h.content_encoding.clone())
-            .set_cache_control(h.cache_control.clone())
-            .set_content_disposition(h.content_disposition.clone())
-            .set_content_language(h.content_language.clone())
-            .set_expires($expires)
-            .set_website_redirect_location(h.website_redirect.clone())
-            .set_metadata(
-                (!h.metadata.is_empty()).then(|| h.metadata.clone().into_iter().collect()),
-            )
-    }};
-}
-
+#[macro_use]
+mod headers;
 mod copy;
 mod error;
 mod gate;
@@ -32,8 +15,8 @@ mod journal;
 
 use crate::content::etag::{self, ETag};
 use crate::store::{
-    CopyInPlace, DeleteFailure, Encryption, KeyRange, ObjectHead, ObjectHeaders, ObjectStore,
-    PutFile, RangeListing, RemoteObject, StoreError,
+    CopyInPlace, DeleteFailure, Encryption, KeyRange, ObjectHead, ObjectStore, PutFile,
+    RangeListing, RemoteObject, StoreError,
 };
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::retry::{RetryConfig, RetryPartition, TokenBucket};
@@ -443,28 +426,12 @@ fn object_head(out: &HeadObjectOutput) -> ObjectHead {
         content_length: out.content_length().unwrap_or(0).max(0) as u64,
         etag: out.e_tag().map(ETag::parse),
         parts_count: out.parts_count().and_then(|n| u32::try_from(n).ok()),
-        headers: ObjectHeaders {
-            content_type: out.content_type().map(str::to_string),
-            content_encoding: out.content_encoding().map(str::to_string),
-            cache_control: out.cache_control().map(str::to_string),
-            content_disposition: out.content_disposition().map(str::to_string),
-            content_language: out.content_language().map(str::to_string),
-            expires: out.expires_string().map(str::to_string),
-            website_redirect: out.website_redirect_location().map(str::to_string),
-            metadata: out
-                .metadata()
-                .map(|m| {
-                    m.iter()
-                        .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
-                        .collect()
-                })
-                .unwrap_or_default(),
-        },
+        headers: headers::headers_of(out),
         storage_class: out
             .storage_class()
             .map(|c| c.as_str().to_string())
             .filter(|c| c != "STANDARD"),
-        restore: out.restore().map(str::to_string),
+        restored: restored(out.restore()),
         archive_status: out.archive_status().map(|a| a.as_str().to_string()),
         encryption,
         tag_count: out
@@ -476,6 +443,12 @@ fn object_head(out: &HeadObjectOutput) -> ObjectHead {
             .filter(|v| !v.is_empty() && *v != "null")
             .map(str::to_string),
     }
+}
+
+/// Whether `x-amz-restore` says a restored copy of an archived object is readable: the restore
+/// is done (`ongoing-request="false"`), not in progress.
+fn restored(restore: Option<&str>) -> bool {
+    restore.is_some_and(|r| r.contains("ongoing-request=\"false\""))
 }
 
 /// One round of each store operation; `ObjectStore` runs them `patiently`.
@@ -690,5 +663,19 @@ impl ObjectStore for S3Store {
     async fn delete_batch(&self, keys: &[String]) -> Result<Vec<DeleteFailure>, StoreError> {
         self.patiently("deleting", || self.delete_batch_once(keys))
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_restore_counts_once_it_is_done() {
+        assert!(restored(Some(
+            "ongoing-request=\"false\", expiry-date=\"Fri, 21 Dec 2012 00:00:00 GMT\""
+        )));
+        assert!(!restored(Some("ongoing-request=\"true\"")));
+        assert!(!restored(None));
     }
 }

@@ -1,13 +1,14 @@
-//! The rules file (`s3site.toml`) and the per-path header rules.
+//! Reading the rules file (`s3site.toml`).
 //!
-//! Owns: reading and validating the file (unknown keys, bad globs, header names and values,
-//! compress values are errors that name the line), and the pure question "which headers does
-//! this path get": rules apply in order and, for each header, the last matching rule wins.
-//! Must not: read anything but the file it is given, or talk to a store.
+//! Owns: parsing and validating the file: unknown keys, bad globs, header names and values, and
+//! compress values are errors that name the line. Which keys a rule takes comes from the header
+//! table (`content::header`). Must not: read anything but the file it is given.
 
+use super::{Compress, Rule, RuleHeaders, RuleSet};
 use crate::content::coding::Coding;
+use crate::content::header::{self, Header};
 use crate::content::meta;
-use globset::{Glob, GlobSet, GlobSetBuilder};
+use globset::Glob;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -15,148 +16,6 @@ use toml::Spanned;
 
 /// The file looked for in the current directory when `--config` is not given.
 pub const DEFAULT_FILE: &str = "s3site.toml";
-
-/// What a rule says about compression.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Compress {
-    /// Upload plain (undoes an earlier rule).
-    None,
-    /// Compress with this coding.
-    With(Coding),
-}
-
-/// The headers a rule (or the rules together) set. `None` means "not said".
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct RuleHeaders {
-    /// `Cache-Control`.
-    pub cache_control: Option<String>,
-    /// `Content-Type`, exactly as written (it replaces the table's type).
-    pub content_type: Option<String>,
-    /// `Content-Disposition`.
-    pub content_disposition: Option<String>,
-    /// `Content-Language`.
-    pub content_language: Option<String>,
-    /// `x-amz-website-redirect-location`.
-    pub redirect: Option<String>,
-    /// User metadata, names lower-case without `x-amz-meta-`.
-    pub metadata: BTreeMap<String, String>,
-    /// Compression.
-    pub compress: Option<Compress>,
-}
-
-impl RuleHeaders {
-    /// Overlays `later` on `self`: every header `later` says wins.
-    fn overlay(&mut self, later: &RuleHeaders) {
-        fn set(a: &mut Option<String>, b: &Option<String>) {
-            if b.is_some() {
-                a.clone_from(b);
-            }
-        }
-        set(&mut self.cache_control, &later.cache_control);
-        set(&mut self.content_type, &later.content_type);
-        set(&mut self.content_disposition, &later.content_disposition);
-        set(&mut self.content_language, &later.content_language);
-        set(&mut self.redirect, &later.redirect);
-        for (k, v) in &later.metadata {
-            self.metadata.insert(k.clone(), v.clone());
-        }
-        if later.compress.is_some() {
-            self.compress = later.compress;
-        }
-    }
-
-    /// The coding to use, if any.
-    pub fn coding(&self) -> Option<Coding> {
-        match self.compress {
-            Some(Compress::With(c)) => Some(c),
-            _ => None,
-        }
-    }
-}
-
-/// One `[[rule]]`.
-#[derive(Clone, Debug)]
-pub struct Rule {
-    /// The line of the file where the rule starts.
-    pub line: usize,
-    /// Its globs, as written.
-    pub patterns: Vec<String>,
-    /// What it sets.
-    pub headers: RuleHeaders,
-}
-
-/// The rules, in file order, and the default type of extensionless files.
-#[derive(Clone, Debug, Default)]
-pub struct RuleSet {
-    /// The rules.
-    pub rules: Vec<Rule>,
-    /// `default_content_type`: the type of files with no extension.
-    pub default_content_type: Option<String>,
-    /// Whether any rule says anything about compression; then an object compressed without a
-    /// rule saying so is drift too.
-    pub mentions_compress: bool,
-    /// Every rule's globs in one set, so matching a path costs one pass, not one per rule.
-    set: GlobSet,
-    /// The rule of each glob in `set`.
-    owner: Vec<usize>,
-}
-
-/// The headers one path gets, and which rules gave them.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Effective {
-    /// The merged headers.
-    pub headers: RuleHeaders,
-    /// Indexes into `RuleSet::rules` of the rules that matched, in order.
-    pub matched: Vec<usize>,
-}
-
-impl RuleSet {
-    /// The headers the rules give `rel` (a DIR-relative path, the key without the prefix).
-    pub fn effective(&self, rel: &str) -> Effective {
-        let mut e = Effective::default();
-        let mut matched: Vec<usize> = self
-            .set
-            .matches(rel)
-            .into_iter()
-            .map(|g| self.owner[g])
-            .collect();
-        matched.sort_unstable();
-        matched.dedup();
-        for &i in &matched {
-            e.headers.overlay(&self.rules[i].headers);
-        }
-        e.matched = matched;
-        e
-    }
-
-    /// The rules, with one glob set for all of them.
-    fn new(
-        rules: Vec<Rule>,
-        default_content_type: Option<String>,
-    ) -> Result<RuleSet, globset::Error> {
-        let mut b = GlobSetBuilder::new();
-        let mut owner = Vec::new();
-        for (i, r) in rules.iter().enumerate() {
-            for p in &r.patterns {
-                // Each glob was checked when its rule was read.
-                b.add(Glob::new(p)?);
-                owner.push(i);
-            }
-        }
-        Ok(RuleSet {
-            mentions_compress: rules.iter().any(|r| r.headers.compress.is_some()),
-            set: b.build()?,
-            owner,
-            rules,
-            default_content_type,
-        })
-    }
-
-    /// Whether there are no rules and no default type.
-    pub fn is_empty(&self) -> bool {
-        self.rules.is_empty() && self.default_content_type.is_none()
-    }
-}
 
 /// The settings of a rules file.
 #[derive(Clone, Debug, Default)]
@@ -205,27 +64,24 @@ struct RawConfig {
     rules: Vec<Spanned<RawRule>>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawRule {
-    #[serde(rename = "match")]
-    patterns: Patterns,
-    cache_control: Option<String>,
-    content_type: Option<String>,
-    content_disposition: Option<String>,
-    content_language: Option<String>,
-    redirect: Option<String>,
-    compress: Option<String>,
-    #[serde(default)]
-    headers: BTreeMap<String, String>,
+/// A `[[rule]]` as written: its keys and their values, each with where it stands. Which keys
+/// a rule takes is the header table's, so the rule is read by hand, not by serde's derive.
+type RawRule = BTreeMap<String, Spanned<toml::Value>>;
+
+/// The keys a rule takes besides the headers of the table.
+const RULE_KEYS: &[&str] = &["match", "compress", "headers"];
+
+/// Why a rule cannot be used: at a key of it (`Some`: the byte offset of its value), or as a
+/// whole (`None`: named by the line where the rule starts).
+struct RuleError {
+    at: Option<usize>,
+    message: String,
 }
 
-/// `match = "glob"` or `match = ["glob", ...]`.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Patterns {
-    One(String),
-    Many(Vec<String>),
+impl From<String> for RuleError {
+    fn from(message: String) -> RuleError {
+        RuleError { at: None, message }
+    }
 }
 
 impl Config {
@@ -280,7 +136,7 @@ impl Config {
             Some(t) => {
                 let at = t.span().start;
                 let t = t.into_inner();
-                check_content_type(&t).map_err(|m| invalid(at, m))?;
+                header::check_media_type(&t).map_err(|m| invalid(at, m))?;
                 Some(t)
             }
             None => None,
@@ -301,8 +157,10 @@ impl Config {
         let mut globs = 0;
         for (n, r) in raw.rules.into_iter().enumerate() {
             let at = r.span().start;
-            let rule = build_rule(r.into_inner(), lines.line(at))
-                .map_err(|m| invalid(at, format!("rule {}: {m}", n + 1)))?;
+            let rule = build_rule(r.into_inner(), lines.line(at)).map_err(|e| match e.at {
+                Some(key_at) => invalid(key_at, e.message),
+                None => invalid(at, format!("rule {}: {}", n + 1, e.message)),
+            })?;
             globs += rule.patterns.len();
             if globs > MAX_GLOBS {
                 return Err(invalid(
@@ -327,108 +185,124 @@ impl Config {
     }
 }
 
-fn build_rule(raw: RawRule, line: usize) -> Result<Rule, String> {
-    let patterns = match raw.patterns {
-        Patterns::One(p) => vec![p],
-        Patterns::Many(v) => v,
+fn build_rule(raw: RawRule, line: usize) -> Result<Rule, RuleError> {
+    let mut patterns = None;
+    let mut headers = RuleHeaders::default();
+    for (key, value) in raw {
+        let at = value.span().start;
+        let value = value.into_inner();
+        let wrong = |what: &str| RuleError {
+            at: Some(at),
+            message: format!("'{key}' takes {what}"),
+        };
+        match key.as_str() {
+            "match" => {
+                let globs = match value {
+                    toml::Value::String(g) => vec![g],
+                    toml::Value::Array(a) => a
+                        .into_iter()
+                        .map(|g| match g {
+                            toml::Value::String(g) => Ok(g),
+                            _ => Err(wrong("a glob or a list of globs")),
+                        })
+                        .collect::<Result<_, _>>()?,
+                    _ => return Err(wrong("a glob or a list of globs")),
+                };
+                patterns = Some(globs);
+            }
+            "compress" => {
+                let toml::Value::String(c) = value else {
+                    return Err(wrong("\"gzip\", \"br\" or \"none\""));
+                };
+                headers.compress = Some(compress(&c)?);
+            }
+            "headers" => {
+                let toml::Value::Table(t) = value else {
+                    return Err(wrong("a table of x-amz-meta-NAME = \"value\""));
+                };
+                for (name, v) in t {
+                    let toml::Value::String(v) = v else {
+                        return Err(wrong("a table of x-amz-meta-NAME = \"value\""));
+                    };
+                    let (k, v) = metadata(&name, v)?;
+                    headers.metadata.insert(k, v);
+                }
+            }
+            _ => {
+                let Some(h) = Header::from_rule_key(&key) else {
+                    return Err(RuleError {
+                        at: Some(at),
+                        message: format!("unknown field `{key}`, expected one of {}", known_keys()),
+                    });
+                };
+                let toml::Value::String(v) = value else {
+                    return Err(wrong("a string"));
+                };
+                h.check(&v)?;
+                headers.set(h, v);
+            }
+        }
+    }
+    let Some(patterns) = patterns else {
+        return Err("'match' is missing: a rule needs at least one glob"
+            .to_string()
+            .into());
     };
     if patterns.is_empty() {
-        return Err("'match' needs at least one glob".into());
+        return Err("'match' needs at least one glob".to_string().into());
     }
     for p in &patterns {
         Glob::new(p).map_err(|e| format!("invalid glob '{p}': {}", e.kind()))?;
     }
-    let value = |name: &str, v: Option<String>| -> Result<Option<String>, String> {
-        match v {
-            Some(v) => {
-                check_value(&v).map_err(|m| format!("{name}: {m}"))?;
-                Ok(Some(v))
-            }
-            None => Ok(None),
-        }
-    };
-    if let Some(t) = &raw.content_type {
-        check_content_type(t)?;
-    }
-    if let Some(r) = &raw.redirect
-        && !(r.starts_with('/') || r.starts_with("http://") || r.starts_with("https://"))
-    {
-        return Err(format!(
-            "redirect '{r}' must start with '/', 'http://' or 'https://'"
-        ));
-    }
-    let compress = match raw.compress.as_deref() {
-        None => None,
-        Some("gzip") => Some(Compress::With(Coding::Gzip)),
-        Some("br") => Some(Compress::With(Coding::Br)),
-        Some("none") => Some(Compress::None),
-        Some(other) => {
-            return Err(format!(
-                "compress = '{other}' is not one of \"gzip\", \"br\", \"none\""
-            ));
-        }
-    };
-    let mut metadata = BTreeMap::new();
-    for (name, v) in raw.headers {
-        let lower = name.to_ascii_lowercase();
-        let Some(meta_key) = lower.strip_prefix(meta::PREFIX).filter(|m| is_token(m)) else {
-            return Err(format!(
-                "header '{name}' cannot be set here: 'headers' takes user metadata \
-                 (x-amz-meta-NAME); use cache_control, content_type, content_disposition, \
-                 content_language or redirect for the others"
-            ));
-        };
-        if meta::is_reserved(meta_key) {
-            return Err(format!(
-                "header '{name}' is s3site's own metadata and cannot be set by a rule"
-            ));
-        }
-        check_value(&v).map_err(|m| format!("{name}: {m}"))?;
-        metadata.insert(meta_key.to_string(), v);
-    }
     Ok(Rule {
         line,
         patterns,
-        headers: RuleHeaders {
-            cache_control: value("cache_control", raw.cache_control)?,
-            content_type: raw.content_type,
-            content_disposition: value("content_disposition", raw.content_disposition)?,
-            content_language: value("content_language", raw.content_language)?,
-            redirect: raw.redirect,
-            metadata,
-            compress,
-        },
+        headers,
     })
 }
 
-/// An HTTP token (RFC 9110): what a header name may be made of.
-fn is_token(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+/// Every key a rule takes, for an error message: `match`, the table's, `compress`, `headers`.
+fn known_keys() -> String {
+    std::iter::once("match")
+        .chain(Header::rule_settable().filter_map(|s| s.rule_key))
+        .chain(RULE_KEYS[1..].iter().copied())
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
-/// Header values are sent as they are: printable ASCII only (S3 mangles the rest).
-fn check_value(v: &str) -> Result<(), String> {
-    if v.trim().is_empty() {
-        return Err("empty value".into());
+fn compress(value: &str) -> Result<Compress, String> {
+    match value {
+        "gzip" => Ok(Compress::With(Coding::Gzip)),
+        "br" => Ok(Compress::With(Coding::Br)),
+        "none" => Ok(Compress::None),
+        other => Err(format!(
+            "compress = '{other}' is not one of \"gzip\", \"br\", \"none\""
+        )),
     }
-    if let Some(c) = v.chars().find(|c| !(c.is_ascii_graphic() || *c == ' ')) {
+}
+
+/// One entry of `headers`: user metadata only, and none of s3site's own.
+fn metadata(name: &str, v: String) -> Result<(String, String), String> {
+    let lower = name.to_ascii_lowercase();
+    let Some(key) = lower
+        .strip_prefix(meta::PREFIX)
+        .filter(|m| header::is_token(m))
+    else {
+        let others: Vec<&str> = Header::rule_settable().filter_map(|s| s.rule_key).collect();
         return Err(format!(
-            "'{}' holds {c:?}; header values must be printable ASCII",
-            v.escape_debug()
+            "header '{name}' cannot be set here: 'headers' takes user metadata \
+             (x-amz-meta-NAME); use {} for the others",
+            others.join(", ")
+        ));
+    };
+    if meta::is_reserved(key) {
+        return Err(format!(
+            "header '{name}' is s3site's own metadata and cannot be set by a rule"
         ));
     }
-    Ok(())
-}
-
-fn check_content_type(t: &str) -> Result<(), String> {
-    check_value(t).map_err(|m| format!("content type: {m}"))?;
-    let media = t.split(';').next().unwrap_or("").trim();
-    match media.split_once('/') {
-        Some((a, b)) if is_token(a) && is_token(b) => Ok(()),
-        _ => Err(format!("'{t}' is not a media type (like text/html)")),
-    }
+    header::check_value(&v).map_err(|m| format!("{name}: {m}"))?;
+    Ok((key.to_string(), v))
 }
 
 /// Most `[[rule]]`s a rules file may have: matching stays one pass over one glob set, but a
@@ -459,6 +333,7 @@ fn line_of(text: &str, offset: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::settings::rules::Effective;
 
     const EXAMPLE: &str = r#"
 bucket = "s3://www.example.com/blog"     # lets `s3site sync public/` omit the URL
@@ -503,7 +378,7 @@ headers = { "x-amz-meta-owner" = "web" }
         let html = c.rules.effective("blog/index.html");
         assert_eq!(html.matched, [0, 2]);
         assert_eq!(
-            html.headers.cache_control.as_deref(),
+            html.headers.get(Header::CacheControl),
             Some("public, max-age=0, must-revalidate")
         );
         assert_eq!(html.headers.coding(), Some(Coding::Gzip));
@@ -511,7 +386,7 @@ headers = { "x-amz-meta-owner" = "web" }
         let font = c.rules.effective("fonts/inter.woff2");
         assert_eq!(font.matched, [1]);
         assert_eq!(
-            font.headers.cache_control.as_deref(),
+            font.headers.get(Header::CacheControl),
             Some("public, max-age=31536000, immutable")
         );
         assert_eq!(font.headers.coding(), None);
@@ -521,11 +396,11 @@ headers = { "x-amz-meta-owner" = "web" }
 
         let dl = c.rules.effective("downloads/report.pdf");
         assert_eq!(
-            dl.headers.content_type.as_deref(),
+            dl.headers.get(Header::ContentType),
             Some("application/octet-stream")
         );
         assert_eq!(
-            dl.headers.content_disposition.as_deref(),
+            dl.headers.get(Header::ContentDisposition),
             Some("attachment")
         );
         assert_eq!(
@@ -556,14 +431,14 @@ compress = "none"
         )
         .expect("parses");
         let e = c.rules.effective("a/b/page.html");
-        assert_eq!(e.headers.cache_control.as_deref(), Some("no-cache"));
-        assert_eq!(e.headers.content_language.as_deref(), Some("en"));
+        assert_eq!(e.headers.get(Header::CacheControl), Some("no-cache"));
+        assert_eq!(e.headers.get(Header::ContentLanguage), Some("en"));
         assert_eq!(e.headers.metadata["a"], "1");
         assert_eq!(e.headers.metadata["b"], "2");
         assert_eq!(e.headers.compress, Some(Compress::None));
         assert_eq!(e.headers.coding(), None);
         let css = c.rules.effective("a/site.css");
-        assert_eq!(css.headers.cache_control.as_deref(), Some("max-age=60"));
+        assert_eq!(css.headers.get(Header::CacheControl), Some("max-age=60"));
         assert_eq!(css.headers.coding(), Some(Coding::Gzip));
     }
 
@@ -601,7 +476,10 @@ redirect = "/new/"
             Some("text/html; charset=utf-8")
         );
         assert_eq!(
-            c.rules.effective("old/a.html").headers.redirect.as_deref(),
+            c.rules
+                .effective("old/a.html")
+                .headers
+                .get(Header::WebsiteRedirect),
             Some("/new/")
         );
         assert!(!c.rules.mentions_compress);
@@ -629,7 +507,7 @@ redirect = "/new/"
         let c = parse(&rules(3000)).expect("3,000 rules");
         let eff = c.rules.effective("p2999/a/b.html");
         assert_eq!(eff.matched, [2999]);
-        assert_eq!(eff.headers.cache_control.as_deref(), Some("max-age=2999"));
+        assert_eq!(eff.headers.get(Header::CacheControl), Some("max-age=2999"));
         assert!(c.rules.effective("q/a.html").matched.is_empty());
     }
 
