@@ -14,7 +14,7 @@
 //! | file name with a control character | 2 | `reliability::control_characters_in_keys_never_break_the_bucket` |
 //! | a flag error with `--output json` | 2, JSON on stdout | `flag_errors_with_json_output_are_json` |
 //! | unknown bucket | 2 | `unknown_bucket`, `repair_unknown_bucket` |
-//! | bucket in another region | 2 | `store::tests::wrong_region_says_which_and_what_to_pass` (unit: neither test server enforces regions) |
+//! | bucket in another region | 2 | `app::tests::a_bucket_in_another_region_says_which_flag_fixes_it` (unit: neither test server enforces regions) |
 //! | access denied on the listing / on uploads | 2 | `access_denied_on_list_or_on_put` |
 //! | no credentials / unknown profile | 2 | `no_credentials`, `unknown_profile` |
 //! | bad `--concurrency` (0, huge, not a number) | 2 | `bad_concurrency` |

@@ -30,6 +30,11 @@ pub fn store_alias(key: &str) -> Option<String> {
     (out != key).then_some(out)
 }
 
+/// `key` relative to `prefix` (empty, or ending with `/`); a key outside it as it is.
+pub fn relative<'k>(prefix: &str, key: &'k str) -> &'k str {
+    key.strip_prefix(prefix).unwrap_or(key)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -54,10 +54,13 @@ impl fmt::Display for UploadReason {
 /// One file to upload.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Upload {
-    /// What to store, with its headers.
+    /// What to store, with its headers; `size`, `md5` and `multipart` describe the bytes sent.
     pub put: PutFile,
     /// Why.
     pub reason: UploadReason,
+    /// Compress `put.path` with this coding first: the store is sent the compressed body,
+    /// which `put` describes.
+    pub compress: Option<Coding>,
 }
 
 /// A file whose object already has the same bytes.
@@ -309,6 +312,7 @@ pub fn plan(
                 let up = Upload {
                     put: put_file(l, opts),
                     reason,
+                    compress: l.wire().coding,
                 };
                 if media::is_page(&l.key) {
                     plan.pages.push(up);
@@ -440,7 +444,8 @@ pub fn upload_headers(l: &LocalFile, rel: &str, rules: &RuleSet) -> ObjectHeader
     headers
 }
 
-/// The request that uploads `l`: its headers, and for large bodies the multipart layout.
+/// The request that uploads `l`: its headers, and for large bodies the multipart layout (of
+/// the compressed body, when the rules compress it).
 fn put_file(l: &LocalFile, opts: &Options<'_>) -> PutFile {
     let rel = l.key.strip_prefix(opts.prefix).unwrap_or(&l.key);
     let wire = l.wire();
@@ -458,7 +463,6 @@ fn put_file(l: &LocalFile, opts: &Options<'_>) -> PutFile {
         md5: wire.md5,
         headers: upload_headers(l, rel, opts.rules),
         multipart,
-        compress: wire.coding,
     }
 }
 

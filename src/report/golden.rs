@@ -4,27 +4,26 @@
 use super::*;
 use crate::plan::repair::Change;
 
-fn record(key: &str, action: Action, reason: &str, outcome: Outcome) -> Record {
+fn record(key: &str, action: Action, reason: Reason, outcome: Outcome) -> Record {
     Record {
-        key: key.into(),
-        action,
-        reason: reason.into(),
         bytes: 3,
-        content_type: None,
-        changes: Vec::new(),
-        outcome,
-        remains: None,
+        ..Record::new(key, action, reason, outcome)
     }
 }
 
 /// A report with one record of every kind a sync or a repair writes.
 pub(super) fn every_kind() -> Report {
-    let mut upload = record("index.html", Action::Upload, "new", Outcome::Ok);
+    let mut upload = record(
+        "index.html",
+        Action::Upload,
+        Reason::Upload(UploadReason::New),
+        Outcome::Ok,
+    );
     upload.content_type = Some("text/html; charset=utf-8".into());
     let mut repair = record(
         "s.css",
         Action::Repair,
-        "Content-Encoding: 'UTF-8' -> (none)",
+        Reason::HeadersWrong,
         Outcome::Planned,
     );
     repair.changes = vec![Change {
@@ -34,34 +33,34 @@ pub(super) fn every_kind() -> Report {
     }];
     repair.remains = Some("stored plain, but the rules compress it with gzip".into());
     Report {
-        command: "sync",
+        command: Command::Sync,
         dry_run: true,
         bucket: "b".into(),
         prefix: "site/".into(),
         records: vec![
             upload,
-            record("a.css", Action::Skip, "unchanged", Outcome::Ok),
+            record("a.css", Action::Unchanged, Reason::Unchanged, Outcome::Ok),
             record(
                 "b.js",
                 Action::Upload,
-                "content changed",
+                Reason::Upload(UploadReason::ContentChanged),
                 Outcome::Failed("access denied: no".into()),
             ),
             record(
                 "old.html",
                 Action::Delete,
-                "not in source",
+                Reason::NotInSource,
                 Outcome::NotRun("not deleted because an upload failed".into()),
             ),
             record(
                 "gone.css",
-                Action::Skip,
-                "deleted since it was listed",
-                Outcome::Skipped("deleted since it was listed".into()),
+                Action::Unchanged,
+                Reason::Gone,
+                Outcome::Skipped(GONE.into()),
             ),
             repair,
         ],
-        delete_blocked: Some("2 objects would be deleted, more than --max-delete 1".into()),
+        delete_blocked: Some(DeleteBlocked::TooMany { count: 2, max: 1 }),
         notes: vec!["a note".into()],
         fail_on_drift: false,
         interrupted: Some(Signal::Term),
@@ -186,7 +185,7 @@ fn the_summary_line_is_what_it_was() {
          re-upload (run s3site sync) in 0.25 s"
     );
     let mut r = every_kind();
-    r.command = "repair";
+    r.command = Command::Repair;
     r.interrupted = None;
     r.dry_run = false;
     assert_eq!(

@@ -6,13 +6,25 @@
 
 pub mod exit;
 pub mod output;
+mod printer;
 
 use crate::plan::repair::Change;
+use crate::plan::sync::{DeleteBlocked, UploadReason};
 pub use exit::{ExitCode, Signal};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+pub use printer::{Format, Printer};
 use serde::Serialize;
-use std::io::IsTerminal;
 use std::time::Duration;
+
+/// Which command made a report.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Command {
+    /// `s3site sync`.
+    #[default]
+    Sync,
+    /// `s3site repair`.
+    Repair,
+}
 
 /// The kind of an action.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -20,8 +32,9 @@ use std::time::Duration;
 pub enum Action {
     /// Store a file.
     Upload,
-    /// Leave an object alone.
-    Skip,
+    /// Leave an object as it is (its bytes or its headers are right, or it cannot be read).
+    #[serde(rename = "skip")]
+    Unchanged,
     /// Remove an object.
     Delete,
     /// Rewrite an object's headers in place.
@@ -32,11 +45,70 @@ impl Action {
     fn verb(self) -> &'static str {
         match self {
             Action::Upload => "upload",
-            Action::Skip => "unchanged",
+            Action::Unchanged => "unchanged",
             Action::Delete => "delete",
             Action::Repair => "repair",
         }
     }
+}
+
+/// Why an action was chosen, or why nothing was done: the text after the key, and JSON's
+/// `reason`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reason {
+    /// Why a file is uploaded.
+    Upload(UploadReason),
+    /// The object has the file's bytes.
+    Unchanged,
+    /// The object has no file in the source (a delete).
+    NotInSource,
+    /// A repair: the headers to change, which the record's `changes` list.
+    HeadersWrong,
+    /// A repair found the headers right.
+    HeadersRight,
+    /// A repair did not look at the object: the run stopped first.
+    NotChecked,
+    /// The object was deleted between the listing and its HEAD.
+    Gone,
+    /// The store refused to describe the object (usually SSE-C), with its message.
+    Undescribable(String),
+    /// Reading the object's headers failed.
+    ReadingHeaders,
+    /// Reading the object's first bytes failed.
+    CheckingBody,
+}
+
+impl Reason {
+    /// The text shown, given the record's header changes (which a repair's reason lists).
+    pub fn text(&self, changes: &[Change]) -> String {
+        match self {
+            Reason::Upload(u) => u.to_string(),
+            Reason::Unchanged => "unchanged".into(),
+            Reason::NotInSource => "not in source".into(),
+            Reason::HeadersWrong => changes
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; "),
+            Reason::HeadersRight => "headers right".into(),
+            Reason::NotChecked => "not checked".into(),
+            Reason::Gone => GONE.into(),
+            Reason::Undescribable(m) => undescribable(m),
+            Reason::ReadingHeaders => "reading its headers".into(),
+            Reason::CheckingBody => "checking its body".into(),
+        }
+    }
+}
+
+/// Why an object listed a moment ago is left alone.
+pub const GONE: &str = "deleted since it was listed";
+
+/// Why an object the store will not describe is left alone.
+pub fn undescribable(message: &str) -> String {
+    format!(
+        "the store refused to describe it ({message}); objects encrypted with a customer key \
+         (SSE-C) cannot be read without it"
+    )
 }
 
 /// What became of an action.
@@ -63,7 +135,7 @@ pub struct Record {
     /// What was to be done.
     pub action: Action,
     /// Why.
-    pub reason: String,
+    pub reason: Reason,
     /// Bytes involved (the file's size for uploads, the object's for deletes).
     pub bytes: u64,
     /// The Content-Type sent, for uploads.
@@ -75,6 +147,27 @@ pub struct Record {
     /// For a repair that was done (or planned): what a copy could not change and only a
     /// re-upload can (the rules compress a body stored plain).
     pub remains: Option<String>,
+}
+
+impl Record {
+    /// A record of `action` on `key` with no bytes, type, changes or remains (set them after).
+    pub fn new(key: &str, action: Action, reason: Reason, outcome: Outcome) -> Record {
+        Record {
+            key: key.to_string(),
+            action,
+            reason,
+            bytes: 0,
+            content_type: None,
+            changes: Vec::new(),
+            outcome,
+            remains: None,
+        }
+    }
+
+    /// The reason as shown.
+    pub fn reason_text(&self) -> String {
+        self.reason.text(&self.changes)
+    }
 }
 
 /// The totals of a run.
@@ -106,8 +199,8 @@ pub struct Totals {
 /// Everything a run did.
 #[derive(Clone, Debug, Default)]
 pub struct Report {
-    /// `sync`.
-    pub command: &'static str,
+    /// The command.
+    pub command: Command,
     /// Whether nothing was written.
     pub dry_run: bool,
     /// The bucket.
@@ -117,7 +210,7 @@ pub struct Report {
     /// Every action, in order.
     pub records: Vec<Record>,
     /// Why deletes were refused, if they were.
-    pub delete_blocked: Option<String>,
+    pub delete_blocked: Option<DeleteBlocked>,
     /// Things the user should know that are not about one object.
     pub notes: Vec<String>,
     /// `--fail-on-drift`: a dry run that finds headers to repair exits 1.
@@ -147,7 +240,7 @@ impl Report {
                     t.uploaded += 1;
                     t.uploaded_bytes += r.bytes;
                 }
-                (_, Action::Skip) => t.unchanged += 1,
+                (_, Action::Unchanged) => t.unchanged += 1,
                 (_, Action::Delete) => t.deleted += 1,
                 (_, Action::Repair) => {
                     t.repaired += 1;
@@ -193,7 +286,7 @@ impl Report {
         if self.dry_run {
             s.push_str("dry run, nothing written: would have ");
         }
-        if self.command == "repair" {
+        if self.command == Command::Repair {
             s.push_str(&format!(
                 "repaired {}, right {}, skipped {}, failed {}",
                 t.repaired, t.unchanged, t.skipped, t.failed
@@ -241,7 +334,7 @@ impl Report {
                 serde_json::json!({
                     "key": r.key,
                     "action": r.action,
-                    "reason": r.reason,
+                    "reason": r.reason_text(),
                     "bytes": r.bytes,
                     "content_type": r.content_type,
                     "changes": r.changes,
@@ -257,7 +350,7 @@ impl Report {
             "bucket": self.bucket,
             "prefix": self.prefix,
             "actions": actions,
-            "delete_blocked": self.delete_blocked,
+            "delete_blocked": self.delete_blocked.as_ref().map(ToString::to_string),
             "notes": self.notes,
             "interrupted": self.interrupted.is_some(),
             "signal": self.interrupted.map(Signal::name),
@@ -284,118 +377,6 @@ pub fn human_bytes(n: u64) -> String {
     }
 }
 
-/// How the run talks to the user.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    /// Lines for people.
-    Text,
-    /// One JSON document at the end, nothing else on stdout.
-    Json,
-}
-
-/// Prints records as they happen (text mode), with a progress bar on a terminal.
-pub struct Printer {
-    format: Format,
-    quiet: bool,
-    verbose: bool,
-    bar: std::sync::OnceLock<ProgressBar>,
-}
-
-impl Printer {
-    /// A printer; the progress bar only appears on a terminal, in text mode, without `-q`.
-    pub fn new(format: Format, quiet: bool, verbose: bool) -> Printer {
-        Printer {
-            format,
-            quiet,
-            verbose,
-            bar: std::sync::OnceLock::new(),
-        }
-    }
-
-    /// Starts the progress bar for `total` actions, when one is wanted.
-    pub fn start_progress(&self, total: u64) {
-        if self.format != Format::Text
-            || self.quiet
-            || !std::io::stderr().is_terminal()
-            || total < 2
-        {
-            return;
-        }
-        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-        bar.set_style(
-            ProgressStyle::with_template("{bar:30} {pos}/{len} {wide_msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        let _ = self.bar.set(bar);
-    }
-
-    /// Shows one finished (or planned) action.
-    pub fn record(&self, r: &Record) {
-        if let Some(bar) = self.bar.get() {
-            bar.inc(1);
-        }
-        if self.format != Format::Text {
-            return;
-        }
-        let line = match r.action {
-            Action::Skip => format!("{} {}", r.action.verb(), r.key),
-            _ => format!("{} {} ({})", r.action.verb(), r.key, r.reason),
-        };
-        match &r.outcome {
-            Outcome::Failed(e) => self.eprint(&format!("FAILED {line}: {e}")),
-            Outcome::NotRun(why) if !self.quiet => self.print(&format!("not run: {line}: {why}")),
-            Outcome::Skipped(why) if !self.quiet => self.print(&format!("skipped: {line}: {why}")),
-            _ if self.quiet => {}
-            _ if r.action == Action::Skip && !self.verbose => {}
-            _ => match &r.remains {
-                Some(still) => self.print(&format!("{line}; still to do: {still}")),
-                None => self.print(&line),
-            },
-        }
-    }
-
-    /// Ends the run: the summary line, or the JSON document.
-    pub fn finish(&self, report: &Report) {
-        if let Some(bar) = self.bar.get() {
-            bar.finish_and_clear();
-        }
-        match self.format {
-            Format::Json => {
-                let doc = serde_json::to_string_pretty(&report.to_json()).unwrap_or_default();
-                crate::report::output::line(&doc);
-            }
-            Format::Text => {
-                if let Some(why) = &report.delete_blocked {
-                    self.eprint(&format!("not deleting anything: {why}"));
-                }
-                if !self.quiet {
-                    self.print(&report.summary());
-                    for note in &report.notes {
-                        self.print(&format!("note: {note}"));
-                    }
-                }
-                if let Some(why) = &report.halted {
-                    self.eprint(&format!("s3site: error: stopped: {why}"));
-                }
-            }
-        }
-    }
-
-    fn print(&self, line: &str) {
-        match self.bar.get() {
-            Some(bar) => bar.suspend(|| crate::report::output::line(line)),
-            None => crate::report::output::line(line),
-        }
-    }
-
-    fn eprint(&self, line: &str) {
-        match self.bar.get() {
-            Some(bar) => bar.suspend(|| crate::report::output::err_line(line)),
-            None => crate::report::output::err_line(line),
-        }
-    }
-}
-
 #[cfg(test)]
 mod golden;
 
@@ -407,7 +388,7 @@ mod tests {
         Record {
             key: "k".into(),
             action,
-            reason: "new".into(),
+            reason: Reason::Upload(UploadReason::New),
             bytes: 10,
             content_type: None,
             changes: Vec::new(),
@@ -421,7 +402,7 @@ mod tests {
         let mut r = Report {
             records: vec![
                 rec(Action::Upload, Outcome::Ok),
-                rec(Action::Skip, Outcome::Ok),
+                rec(Action::Unchanged, Outcome::Ok),
                 rec(Action::Delete, Outcome::Ok),
             ],
             ..Report::default()
@@ -436,7 +417,7 @@ mod tests {
             .push(rec(Action::Upload, Outcome::Failed("boom".into())));
         assert_eq!(r.exit_code(), ExitCode::Failed);
         r.records.pop();
-        r.delete_blocked = Some("too many".into());
+        r.delete_blocked = Some(DeleteBlocked::EmptySource);
         assert_eq!(r.exit_code(), ExitCode::Failed);
     }
 

@@ -1,12 +1,14 @@
-//! Runs a `Plan` against any `ObjectStore`, with bounded concurrency and the safe order.
+//! Runs a sync `Plan` against any `ObjectStore`, with bounded concurrency and the safe order.
 //!
 //! Owns: the order of writes — assets, then pages only if every asset succeeded, then deletes
-//! only if every upload succeeded and the plan allows them — and turning each request's result
-//! into a `Record`. Must not: decide what to upload (that is `plan`) or know about S3 itself.
+//! only if every upload succeeded and the plan allows them — producing a compressed body before
+//! its upload, and turning each request's result into a `Record`. Must not: decide what to
+//! upload (that is `plan`) or know about S3 itself.
 
+use crate::content::coding::Coding;
 use crate::plan::sync::{Delete, Plan, Upload};
-use crate::report::{Action, Outcome, Record};
-use crate::run::cancel::Cancel;
+use crate::report::{Action, Outcome, Reason, Record};
+use crate::run::Runner;
 use crate::site::compress;
 use crate::store::{ObjectStore, PutFile, StoreError};
 use futures::StreamExt;
@@ -30,53 +32,42 @@ pub fn dry_run(plan: &Plan) -> Vec<Record> {
     out
 }
 
-/// Executes `plan`, calling `on_record` as each action finishes, and returns every record.
-/// Once `cancel` is set, no new request starts: what is in flight finishes, the rest is
-/// `NotRun`, and nothing is deleted.
-pub async fn execute<S: ObjectStore>(
-    store: &S,
-    plan: &Plan,
-    concurrency: usize,
-    cancel: &Cancel,
-    on_record: &(dyn Fn(&Record) + Sync),
-) -> Vec<Record> {
-    let mut out = unchanged_records(plan);
-    for r in &out {
-        on_record(r);
-    }
-    let assets = upload_all(store, &plan.assets, concurrency, cancel, on_record).await;
+/// Executes `plan`, handing each record to the runner's sink as its action finishes, and
+/// returns every record. Once the run is cancelled, no new request starts: what is in flight
+/// finishes, the rest is `NotRun`, and nothing is deleted.
+pub async fn execute<S: ObjectStore>(run: Runner<'_, S>, plan: &Plan) -> Vec<Record> {
+    let mut out: Vec<Record> = unchanged_records(plan)
+        .into_iter()
+        .map(|r| run.record(r))
+        .collect();
+    let assets = upload_all(run, &plan.assets).await;
     let assets_ok = all_ok(&assets);
     out.extend(assets);
     if assets_ok {
-        let pages = upload_all(store, &plan.pages, concurrency, cancel, on_record).await;
-        out.extend(pages);
+        out.extend(upload_all(run, &plan.pages).await);
     } else {
-        let why = if cancel.is_cancelled() {
-            cancel.reason()
+        let why = if run.cancel.is_cancelled() {
+            run.cancel.reason()
         } else {
             "not uploaded because an asset upload failed".to_string()
         };
         for u in &plan.pages {
-            let r = upload_record(u, Outcome::NotRun(why.clone()));
-            on_record(&r);
-            out.push(r);
+            out.push(run.record(upload_record(u, Outcome::NotRun(why.clone()))));
         }
     }
-    let uploads_ok = all_ok(&out);
     let blocked = match &plan.delete_blocked {
         Some(why) => Some(why.to_string()),
-        None if cancel.is_cancelled() => Some(cancel.reason()),
-        None if !uploads_ok => Some("not deleted because an upload failed".to_string()),
+        None if run.cancel.is_cancelled() => Some(run.cancel.reason()),
+        None if !all_ok(&out) => Some("not deleted because an upload failed".to_string()),
         None => None,
     };
     match blocked {
         Some(why) => {
             for r in delete_records(plan, Outcome::NotRun(why)) {
-                on_record(&r);
-                out.push(r);
+                out.push(run.record(r));
             }
         }
-        None => out.extend(delete_all(store, plan, concurrency, cancel, on_record).await),
+        None => out.extend(delete_all(run, plan).await),
     }
     out
 }
@@ -85,35 +76,27 @@ fn all_ok(records: &[Record]) -> bool {
     records.iter().all(|r| r.outcome == Outcome::Ok)
 }
 
-async fn upload_all<S: ObjectStore>(
-    store: &S,
-    uploads: &[Upload],
-    concurrency: usize,
-    cancel: &Cancel,
-    on_record: &(dyn Fn(&Record) + Sync),
-) -> Vec<Record> {
+async fn upload_all<S: ObjectStore>(run: Runner<'_, S>, uploads: &[Upload]) -> Vec<Record> {
     // Largest first: a big file started last would leave the phase waiting on it alone.
     let mut order: Vec<&Upload> = uploads.iter().collect();
     order.sort_by_key(|u| std::cmp::Reverse(u.put.size));
     futures::stream::iter(order)
         .map(|u| async move {
-            let outcome = if cancel.is_cancelled() {
-                Outcome::NotRun(cancel.reason())
+            let outcome = if run.cancel.is_cancelled() {
+                run.not_run()
             } else {
-                match upload(store, &u.put).await {
+                match upload(run.store, u).await {
                     Ok(()) => Outcome::Ok,
                     Err(Failure::Store(e)) => {
-                        cancel.halt_on(&e, &format!("uploading {}", u.put.key));
+                        run.cancel.halt_on(&e, &format!("uploading {}", u.put.key));
                         Outcome::Failed(e.to_string())
                     }
                     Err(Failure::Local(e)) => Outcome::Failed(e),
                 }
             };
-            let r = upload_record(u, outcome);
-            on_record(&r);
-            r
+            run.record(upload_record(u, outcome))
         })
-        .buffer_unordered(concurrency.max(1))
+        .buffer_unordered(run.concurrency)
         .collect()
         .await
 }
@@ -123,18 +106,35 @@ static COMPRESSING: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::Laz
     tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
 });
 
-/// Stores one file; a compressed body is produced first into a temporary file (deterministic,
-/// so it must match the size and MD5 the plan was made with, which Content-MD5 then enforces).
 /// Why an upload failed: the store said no, or the local side could not produce the body.
 enum Failure {
     Store(StoreError),
     Local(String),
 }
 
-async fn upload<S: ObjectStore>(store: &S, put: &PutFile) -> Result<(), Failure> {
-    let Some(coding) = put.compress else {
-        return store.put_file(put).await.map_err(Failure::Store);
+/// Stores one file; a body the plan compresses is produced first into a temporary file.
+async fn upload<S: ObjectStore>(store: &S, u: &Upload) -> Result<(), Failure> {
+    let Some(coding) = u.compress else {
+        return store.put_file(&u.put).await.map_err(Failure::Store);
     };
+    let tmp = compressed_body(&u.put, coding).await?;
+    let body = PutFile {
+        path: tmp.path().to_path_buf(),
+        ..u.put.clone()
+    };
+    let result = store.put_file(&body).await.map_err(Failure::Store);
+    drop(tmp);
+    result
+}
+
+/// The body of `put` compressed with `coding`, in a temporary file. Compression is
+/// deterministic, so the body must have the size the plan was made with (and Content-MD5 then
+/// enforces its MD5): another size means the file changed since it was hashed, and nothing is
+/// sent.
+async fn compressed_body(
+    put: &PutFile,
+    coding: Coding,
+) -> Result<tempfile::NamedTempFile, Failure> {
     let src = put.path.clone();
     // One compression per core at a time: encoders are CPU-bound and brotli's take memory.
     let permit = COMPRESSING
@@ -153,60 +153,13 @@ async fn upload<S: ObjectStore>(store: &S, put: &PutFile) -> Result<(), Failure>
             len, put.size
         )));
     }
-    let body = PutFile {
-        path: tmp.path().to_path_buf(),
-        compress: None,
-        ..put.clone()
-    };
-    let result = store.put_file(&body).await.map_err(Failure::Store);
-    drop(tmp);
-    result
+    Ok(tmp)
 }
 
-async fn delete_all<S: ObjectStore>(
-    store: &S,
-    plan: &Plan,
-    concurrency: usize,
-    cancel: &Cancel,
-    on_record: &(dyn Fn(&Record) + Sync),
-) -> Vec<Record> {
-    // A stray with the bytes of a file this run uploaded as new may be that file under the
-    // name the store gave it: deleted only once the file lists back under its own key.
-    let held: HashMap<&str, Outcome> = futures::stream::iter(
-        plan.deletes
-            .iter()
-            .filter_map(|d| d.recheck.as_ref().map(|c| (d, c))),
-    )
-    .map(|(d, check)| async move {
-        let outcome = if cancel.is_cancelled() {
-            Some(Outcome::NotRun(cancel.reason()))
-        } else {
-            match store.list(&check.file).await {
-                Ok(listed) if listed.iter().any(|o| o.key == check.file) => None,
-                Ok(_) => {
-                    tracing::warn!(
-                        file = %check.file,
-                        "uploaded, but it does not list under its own key: the store renamed it"
-                    );
-                    Some(Outcome::Skipped(format!(
-                        "'{}' was uploaded but does not list under its own key: the store \
-                         probably keeps it under this name; not deleted",
-                        check.file
-                    )))
-                }
-                Err(e) => Some(Outcome::Skipped(format!(
-                    "could not check that it is not '{}' under another name ({e}); not \
-                     deleted",
-                    check.file
-                ))),
-            }
-        };
-        (d.key.as_str(), outcome)
-    })
-    .buffer_unordered(concurrency.max(1))
-    .filter_map(|(k, o)| async move { o.map(|o| (k, o)) })
-    .collect()
-    .await;
+/// Deletes the plan's strays: first the ones that wait for a re-check, then the rest in
+/// batches of `DELETE_BATCH`.
+async fn delete_all<S: ObjectStore>(run: Runner<'_, S>, plan: &Plan) -> Vec<Record> {
+    let held = recheck_strays(run, plan).await;
     let mut out = Vec::new();
     for d in plan
         .deletes
@@ -214,44 +167,19 @@ async fn delete_all<S: ObjectStore>(
         .filter(|d| held.contains_key(d.key.as_str()))
     {
         let r = delete_record(&d.key, d.size, held[d.key.as_str()].clone());
-        on_record(&r);
-        out.push(r);
+        out.push(run.record(r));
     }
     let go: Vec<&Delete> = plan
         .deletes
         .iter()
         .filter(|d| !held.contains_key(d.key.as_str()))
         .collect();
-    let batches = go.chunks(DELETE_BATCH).map(|batch| async move {
-        let keys: Vec<String> = batch.iter().map(|d| d.key.clone()).collect();
-        let result = if cancel.is_cancelled() {
-            Err(None)
-        } else {
-            store.delete_batch(&keys).await.map_err(|e| {
-                cancel.halt_on(&e, "deleting");
-                Some(e)
-            })
-        };
-        batch
-            .iter()
-            .map(|d| {
-                let outcome = match &result {
-                    Err(None) => Outcome::NotRun(cancel.reason()),
-                    Err(Some(e)) => Outcome::Failed(e.to_string()),
-                    Ok(failures) => match failures.iter().find(|f| f.key == d.key) {
-                        Some(f) => Outcome::Failed(f.message.clone()),
-                        None => Outcome::Ok,
-                    },
-                };
-                let r = delete_record(&d.key, d.size, outcome);
-                on_record(&r);
-                r
-            })
-            .collect::<Vec<_>>()
-    });
+    let batches = go
+        .chunks(DELETE_BATCH)
+        .map(|batch| delete_batch(run, batch));
     out.extend(
         futures::stream::iter(batches)
-            .buffer_unordered(concurrency.clamp(1, 4))
+            .buffer_unordered(run.concurrency.min(4))
             .collect::<Vec<_>>()
             .await
             .concat(),
@@ -259,32 +187,97 @@ async fn delete_all<S: ObjectStore>(
     out
 }
 
+/// The strays held back, and why. A stray with the bytes of a file this run uploaded as new may
+/// be that file under the name the store gave it: it is deleted only once the file lists back
+/// under its own key.
+async fn recheck_strays<'p, S: ObjectStore>(
+    run: Runner<'_, S>,
+    plan: &'p Plan,
+) -> HashMap<&'p str, Outcome> {
+    let checks = plan
+        .deletes
+        .iter()
+        .filter_map(|d| d.recheck.as_ref().map(|c| (d, c)));
+    futures::stream::iter(checks)
+        .map(|(d, check)| async move {
+            let outcome = if run.cancel.is_cancelled() {
+                Some(run.not_run())
+            } else {
+                match run.store.list(&check.file).await {
+                    Ok(listed) if listed.iter().any(|o| o.key == check.file) => None,
+                    Ok(_) => {
+                        tracing::warn!(
+                            file = %check.file,
+                            "uploaded, but it does not list under its own key: the store renamed it"
+                        );
+                        Some(Outcome::Skipped(format!(
+                            "'{}' was uploaded but does not list under its own key: the store \
+                             probably keeps it under this name; not deleted",
+                            check.file
+                        )))
+                    }
+                    Err(e) => Some(Outcome::Skipped(format!(
+                        "could not check that it is not '{}' under another name ({e}); not \
+                         deleted",
+                        check.file
+                    ))),
+                }
+            };
+            (d.key.as_str(), outcome)
+        })
+        .buffer_unordered(run.concurrency)
+        .filter_map(|(k, o)| async move { o.map(|o| (k, o)) })
+        .collect()
+        .await
+}
+
+/// One DeleteObjects request, and a record per key.
+async fn delete_batch<S: ObjectStore>(run: Runner<'_, S>, batch: &[&Delete]) -> Vec<Record> {
+    let keys: Vec<String> = batch.iter().map(|d| d.key.clone()).collect();
+    let result = if run.cancel.is_cancelled() {
+        Err(None)
+    } else {
+        run.store.delete_batch(&keys).await.map_err(|e| {
+            run.cancel.halt_on(&e, "deleting");
+            Some(e)
+        })
+    };
+    batch
+        .iter()
+        .map(|d| {
+            let outcome = match &result {
+                Err(None) => run.not_run(),
+                Err(Some(e)) => Outcome::Failed(e.to_string()),
+                Ok(failures) => match failures.iter().find(|f| f.key == d.key) {
+                    Some(f) => Outcome::Failed(f.message.clone()),
+                    None => Outcome::Ok,
+                },
+            };
+            run.record(delete_record(&d.key, d.size, outcome))
+        })
+        .collect()
+}
+
 fn unchanged_records(plan: &Plan) -> Vec<Record> {
     plan.unchanged
         .iter()
         .map(|u| Record {
-            key: u.key.clone(),
-            action: Action::Skip,
-            reason: "unchanged".into(),
             bytes: u.size,
-            content_type: None,
-            changes: Vec::new(),
-            outcome: Outcome::Ok,
-            remains: None,
+            ..Record::new(&u.key, Action::Unchanged, Reason::Unchanged, Outcome::Ok)
         })
         .collect()
 }
 
 fn upload_record(u: &Upload, outcome: Outcome) -> Record {
     Record {
-        key: u.put.key.clone(),
-        action: Action::Upload,
-        reason: u.reason.to_string(),
         bytes: u.put.size,
         content_type: u.put.headers.content_type().map(str::to_string),
-        changes: Vec::new(),
-        outcome,
-        remains: None,
+        ..Record::new(
+            &u.put.key,
+            Action::Upload,
+            Reason::Upload(u.reason),
+            outcome,
+        )
     }
 }
 
@@ -297,14 +290,8 @@ fn delete_records(plan: &Plan, outcome: Outcome) -> Vec<Record> {
 
 fn delete_record(key: &str, size: u64, outcome: Outcome) -> Record {
     Record {
-        key: key.to_string(),
-        action: Action::Delete,
-        reason: "not in source".into(),
         bytes: size,
-        content_type: None,
-        changes: Vec::new(),
-        outcome,
-        remains: None,
+        ..Record::new(key, Action::Delete, Reason::NotInSource, outcome)
     }
 }
 
@@ -314,6 +301,7 @@ mod tests {
     use crate::content::digest::md5_of;
     use crate::content::header::Header;
     use crate::plan::sync::{Delete, DeleteBlocked, UploadReason};
+    use crate::run::cancel::Cancel;
     use crate::store::PutFile;
     use crate::store::memory::MemoryStore;
 
@@ -331,9 +319,9 @@ mod tests {
                     crate::content::media::content_type(key, true),
                 ),
                 multipart: None,
-                compress: None,
             },
             reason: UploadReason::New,
+            compress: None,
         }
     }
 
@@ -387,7 +375,7 @@ mod tests {
     }
 
     async fn run(store: &MemoryStore, plan: &Plan) -> Vec<Record> {
-        execute(store, plan, 4, &Cancel::default(), &|_| {}).await
+        execute(Runner::new(store, 4, &Cancel::default(), &|_| {}), plan).await
     }
 
     #[tokio::test]
@@ -406,7 +394,7 @@ mod tests {
         };
         let cancel = Cancel::default();
         // Interrupted while the first upload is being recorded: one runs at a time here.
-        let records = execute(&store, &plan, 1, &cancel, &|_| cancel.cancel()).await;
+        let records = execute(Runner::new(&store, 1, &cancel, &|_| cancel.cancel()), &plan).await;
         let outcomes: Vec<(&str, &Outcome)> = records
             .iter()
             .map(|r| (r.key.as_str(), &r.outcome))

@@ -2,138 +2,91 @@
 //! first bytes when the verdict needs them, and rewrite the headers in place.
 //!
 //! Owns: the requests of a repair (one listing, a HEAD per object, a ranged GET only when
-//! `drift::needs_sniff` asks, one copy per object to fix) with bounded concurrency, and turning
-//! each result into a `Record`. Must not: decide what is wrong (that is `drift`) or print.
+//! `plan::repair::needs_sniff` asks, one copy per object to fix) with bounded concurrency, and
+//! turning each result into a `Record`. Must not: decide what is wrong (that is `plan::repair`)
+//! or print.
 
 use crate::error::Error;
-use crate::plan::repair::{self as drift, Expect, Sniff, Verdict};
-use crate::report::{Action, Outcome, Record, Report};
-use crate::run::cancel::Cancel;
-use crate::settings::filter::Filter;
-use crate::settings::rules::RuleSet;
-use crate::store::{ObjectStore, StoreError};
+use crate::plan::repair::{self as verdicts, Expect, Sniff, Verdict};
+use crate::report::{Action, Command, Outcome, Reason, Record, Report};
+use crate::run::{Runner, Scope};
+use crate::store::{ObjectHead, ObjectStore, StoreError};
 use futures::StreamExt;
 use std::time::Instant;
 
 /// A validated repair.
 #[derive(Clone, Debug)]
 pub struct RepairOptions {
-    /// The bucket (for the report).
-    pub bucket: String,
-    /// The key prefix: empty or ending with `/`.
-    pub prefix: String,
-    /// Report only; make no write request.
-    pub dry_run: bool,
+    /// Where, and how.
+    pub scope: Scope,
     /// `--fail-on-drift`: a dry run that finds something to repair exits 1.
     pub fail_on_drift: bool,
-    /// Keys to leave alone (matched on the key relative to the prefix).
-    pub filter: Filter,
-    /// Requests in flight.
-    pub concurrency: usize,
-    /// The header rules (empty without a rules file).
-    pub rules: RuleSet,
 }
 
 /// The note a report carries when the bucket keeps versions.
 pub const VERSIONS_NOTE: &str =
     "the bucket keeps versions: older versions of repaired objects keep their old headers";
 
-/// Repairs the headers of every object under the prefix. Fails as a whole only when the listing
-/// fails; per-object failures are in the report.
+/// Repairs the headers of every object under the prefix; `on_start` is told how many objects
+/// there are. Fails as a whole only when the listing fails; per-object failures are in the
+/// report.
 pub async fn run<S: ObjectStore>(
-    store: &S,
+    run: Runner<'_, S>,
     opts: &RepairOptions,
-    cancel: &Cancel,
     on_start: impl FnOnce(u64),
-    on_record: &(dyn Fn(&Record) + Sync),
 ) -> Result<Report, Error> {
     let started = Instant::now();
-    let listed = store
-        .list(&opts.prefix)
+    let scope = &opts.scope;
+    let listed = run
+        .store
+        .list(&scope.url.prefix)
         .await
-        .map_err(|source| Error::Store {
-            context: format!("listing s3://{}/{}", opts.bucket, opts.prefix),
-            source,
-        })?;
+        .map_err(|e| scope.listing_failed(e))?;
     let keys: Vec<String> = listed
         .into_iter()
         .map(|o| o.key)
-        .filter(|k| {
-            let rel = k.strip_prefix(&opts.prefix).unwrap_or(k);
-            !opts.filter.is_excluded(rel)
-        })
+        .filter(|k| !scope.filter.is_excluded(scope.url.rel(k)))
         .collect();
     on_start(keys.len() as u64);
-    let (records, versioned) = repair_all(
-        store,
-        keys,
-        opts.dry_run,
-        opts.concurrency,
-        |key| {
-            let rel = key.strip_prefix(&opts.prefix).unwrap_or(key);
-            (None, Expect::new(&opts.rules, rel))
-        },
-        cancel,
-        on_record,
-    )
-    .await;
-    Ok(Report {
-        command: "repair",
-        dry_run: opts.dry_run,
-        bucket: opts.bucket.clone(),
-        prefix: opts.prefix.clone(),
-        records,
-        notes: versioned
-            .then(|| VERSIONS_NOTE.to_string())
-            .into_iter()
-            .collect(),
-        fail_on_drift: opts.fail_on_drift,
-        interrupted: cancel.signal(),
-        halted: cancel.halted(),
-        elapsed: started.elapsed(),
-        ..Report::default()
+    let (records, versioned) = repair_all(run, keys, scope.dry_run, |key| {
+        (None, Expect::new(&scope.rules, scope.url.rel(key)))
     })
+    .await;
+    let mut report = scope.report(Command::Repair, records, run.cancel, started);
+    report.notes = versioned
+        .then(|| VERSIONS_NOTE.to_string())
+        .into_iter()
+        .collect();
+    report.fail_on_drift = opts.fail_on_drift;
+    Ok(report)
 }
 
-/// Repairs each of `keys` (at most `concurrency` at once). `judge` gives, per key, what the
-/// rules expect and the body's first bytes when they are already known (sync: the local file
-/// has the same bytes). Returns the records, sorted by key, and whether any object had a
-/// version id.
+/// Repairs each of `keys` (at most the runner's concurrency at once). `judge` gives, per key,
+/// what the rules expect and the body's first bytes when they are already known (sync: the
+/// local file has the same bytes). Returns the records, sorted by key, and whether any object
+/// had a version id.
 pub async fn repair_all<S: ObjectStore>(
-    store: &S,
+    run: Runner<'_, S>,
     keys: Vec<String>,
     dry_run: bool,
-    concurrency: usize,
     judge: impl Fn(&str) -> (Option<Sniff>, Expect),
-    cancel: &Cancel,
-    on_record: &(dyn Fn(&Record) + Sync),
 ) -> (Vec<Record>, bool) {
     let mut versioned = false;
     let mut records: Vec<Record> = futures::stream::iter(keys)
         .map(|key| {
             let (sniff, expect) = judge(&key);
             async move {
-                if cancel.is_cancelled() {
-                    let r = Record {
-                        key,
-                        action: Action::Repair,
-                        reason: "not checked".into(),
-                        bytes: 0,
-                        content_type: None,
-                        changes: Vec::new(),
-                        outcome: Outcome::NotRun(cancel.reason()),
-                        remains: None,
-                    };
+                if run.cancel.is_cancelled() {
+                    let r = Record::new(&key, Action::Repair, Reason::NotChecked, run.not_run());
                     return (r, false);
                 }
-                repair_one(store, key, sniff, expect, dry_run, cancel).await
+                repair_one(run, key, sniff, expect, dry_run).await
             }
         })
-        .buffer_unordered(concurrency.max(1))
+        .buffer_unordered(run.concurrency)
         .map(|(record, v)| {
-            on_record(&record);
             versioned |= v;
-            record
+            run.record(record)
         })
         .collect()
         .await;
@@ -143,118 +96,127 @@ pub async fn repair_all<S: ObjectStore>(
 
 /// HEAD, sniff if needed, copy if needed. Returns the record and whether the object is versioned.
 async fn repair_one<S: ObjectStore>(
-    store: &S,
+    run: Runner<'_, S>,
     key: String,
     known: Option<Sniff>,
     expect: Expect,
     dry_run: bool,
-    cancel: &Cancel,
 ) -> (Record, bool) {
-    let record = |action, reason: String, changes, outcome| Record {
-        key: key.clone(),
-        action,
-        reason,
-        bytes: 0,
-        content_type: None,
-        changes,
-        outcome,
-        remains: None,
-    };
-    let head = match store.head(&key, None).await {
+    let head = match read_head(run, &key).await {
         Ok(h) => h,
-        Err(StoreError::NotFound) => {
-            let why = "deleted since it was listed".to_string();
-            return (
-                record(Action::Skip, why.clone(), vec![], Outcome::Skipped(why)),
-                false,
-            );
-        }
-        Err(StoreError::BadRequest(m)) => {
-            let why = format!(
-                "the store refused to describe it ({m}); objects encrypted with a customer key \
-                 (SSE-C) cannot be read without it"
-            );
-            return (
-                record(Action::Skip, why.clone(), vec![], Outcome::Skipped(why)),
-                false,
-            );
-        }
-        Err(e) => {
-            // Expired credentials or a denied read: every further object would fail too.
-            cancel.halt_on(&e, &format!("reading the headers of {key}"));
-            return (
-                record(
-                    Action::Repair,
-                    "reading its headers".into(),
-                    vec![],
-                    Outcome::Failed(e.to_string()),
-                ),
-                false,
-            );
-        }
+        Err(r) => return (r, false),
     };
     let versioned = head.version_id.is_some();
     let sniff = match known {
         Some(s) => Some(s),
-        None if drift::needs_sniff(&key, &head, &expect) => {
-            let len = head.content_length.min(drift::SNIFF_BYTES);
-            match store.read_prefix(&key, len).await {
-                Ok(bytes) => Some(Sniff::from_prefix(bytes, head.content_length <= len)),
-                Err(e) => {
-                    cancel.halt_on(&e, &format!("reading the first bytes of {key}"));
-                    let outcome = Outcome::Failed(format!("reading its first bytes: {e}"));
-                    return (
-                        record(Action::Repair, "checking its body".into(), vec![], outcome),
-                        versioned,
-                    );
-                }
-            }
-        }
-        None => None,
+        None => match sniff_if_needed(run, &key, &head, &expect).await {
+            Ok(s) => s,
+            Err(r) => return (r, versioned),
+        },
     };
-    let mut r = match drift::assess(&key, &head, sniff.as_ref(), &expect) {
-        Verdict::Right => record(Action::Skip, "headers right".into(), vec![], Outcome::Ok),
-        Verdict::Unfixable { changes, reason } => {
-            let line = describe(&changes);
-            record(Action::Repair, line, changes, Outcome::Skipped(reason))
+    let verdict = verdicts::assess(&key, &head, sniff.as_ref(), &expect);
+    let mut r = carry_out(run, &key, verdict, dry_run).await;
+    r.bytes = head.content_length;
+    (r, versioned)
+}
+
+/// The object's HEAD, or the record of why there is none.
+async fn read_head<S: ObjectStore>(run: Runner<'_, S>, key: &str) -> Result<ObjectHead, Record> {
+    let left_alone = |reason: Reason| {
+        let why = reason.text(&[]);
+        Record::new(key, Action::Unchanged, reason, Outcome::Skipped(why))
+    };
+    match run.store.head(key, None).await {
+        Ok(h) => Ok(h),
+        Err(StoreError::NotFound) => Err(left_alone(Reason::Gone)),
+        Err(StoreError::BadRequest(m)) => Err(left_alone(Reason::Undescribable(m))),
+        Err(e) => {
+            // Expired credentials or a denied read: every further object would fail too.
+            run.cancel
+                .halt_on(&e, &format!("reading the headers of {key}"));
+            let outcome = Outcome::Failed(e.to_string());
+            Err(Record::new(
+                key,
+                Action::Repair,
+                Reason::ReadingHeaders,
+                outcome,
+            ))
         }
+    }
+}
+
+/// The first bytes of the object, when the verdict needs them; or the record of the failure.
+async fn sniff_if_needed<S: ObjectStore>(
+    run: Runner<'_, S>,
+    key: &str,
+    head: &ObjectHead,
+    expect: &Expect,
+) -> Result<Option<Sniff>, Record> {
+    if !verdicts::needs_sniff(key, head, expect) {
+        return Ok(None);
+    }
+    let len = head.content_length.min(verdicts::SNIFF_BYTES);
+    match run.store.read_prefix(key, len).await {
+        Ok(bytes) => Ok(Some(Sniff::from_prefix(bytes, head.content_length <= len))),
+        Err(e) => {
+            run.cancel
+                .halt_on(&e, &format!("reading the first bytes of {key}"));
+            let outcome = Outcome::Failed(format!("reading its first bytes: {e}"));
+            Err(Record::new(
+                key,
+                Action::Repair,
+                Reason::CheckingBody,
+                outcome,
+            ))
+        }
+    }
+}
+
+/// What the verdict asks: nothing, a skip with the reason, or the copy (unless a dry run).
+async fn carry_out<S: ObjectStore>(
+    run: Runner<'_, S>,
+    key: &str,
+    verdict: Verdict,
+    dry_run: bool,
+) -> Record {
+    match verdict {
+        Verdict::Right => Record::new(key, Action::Unchanged, Reason::HeadersRight, Outcome::Ok),
+        Verdict::Unfixable { changes, reason } => Record {
+            changes,
+            ..Record::new(
+                key,
+                Action::Repair,
+                Reason::HeadersWrong,
+                Outcome::Skipped(reason),
+            )
+        },
         Verdict::Fix {
             changes,
             copy,
             remains,
         } => {
-            let line = describe(&changes);
             let outcome = if dry_run {
                 Outcome::Planned
             } else {
-                match store.copy_in_place(&copy).await {
+                match run.store.copy_in_place(&copy).await {
                     Ok(()) => Outcome::Ok,
                     Err(StoreError::PreconditionFailed) => Outcome::Skipped(
                         "changed since it was read; left as it is (run repair again)".into(),
                     ),
                     Err(e) => {
-                        cancel.halt_on(&e, &format!("repairing {key}"));
+                        run.cancel.halt_on(&e, &format!("repairing {key}"));
                         Outcome::Failed(e.to_string())
                     }
                 }
             };
-            let mut r = record(Action::Repair, line, changes, outcome);
-            if matches!(r.outcome, Outcome::Ok | Outcome::Planned) {
-                r.remains = remains;
+            let done = matches!(outcome, Outcome::Ok | Outcome::Planned);
+            Record {
+                changes,
+                remains: remains.filter(|_| done),
+                ..Record::new(key, Action::Repair, Reason::HeadersWrong, outcome)
             }
-            r
         }
-    };
-    r.bytes = head.content_length;
-    (r, versioned)
-}
-
-fn describe(changes: &[drift::Change]) -> String {
-    changes
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("; ")
+    }
 }
 
 #[cfg(test)]
@@ -262,18 +224,22 @@ mod tests {
     use super::*;
     use crate::content::header::Header;
     use crate::report::ExitCode;
+    use crate::run::cancel::Cancel;
+    use crate::settings::filter::Filter;
+    use crate::settings::rules::RuleSet;
+    use crate::settings::url::S3Url;
     use crate::store::ObjectHeaders;
     use crate::store::memory::MemoryStore;
 
     fn opts(dry_run: bool) -> RepairOptions {
         RepairOptions {
-            bucket: "b".into(),
-            prefix: "site/".into(),
-            dry_run,
+            scope: Scope {
+                url: S3Url::parse("s3://b/site/").expect("url"),
+                dry_run,
+                filter: Filter::new(&["keep/**"]).expect("glob"),
+                rules: RuleSet::default(),
+            },
             fail_on_drift: true,
-            filter: Filter::new(&["keep/**"]).expect("glob"),
-            concurrency: 4,
-            rules: RuleSet::default(),
         }
     }
 
@@ -299,7 +265,7 @@ mod tests {
     }
 
     async fn run_on(s: &MemoryStore, o: &RepairOptions) -> Report {
-        run(s, o, &Cancel::default(), |_| {}, &|_| {})
+        run(Runner::new(s, 4, &Cancel::default(), &|_| {}), o, |_| {})
             .await
             .expect("run")
     }

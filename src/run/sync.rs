@@ -1,19 +1,20 @@
-//! `sync` from start to end: hash and list at once, gather multipart evidence, plan, execute.
+//! `sync` from start to end: hash and list at once, gather multipart evidence, plan, execute,
+//! and (with `--repair`) repair the headers of what was unchanged.
 //!
 //! Owns: the sequence of a sync run and the requests that feed the planner (the listing, and a
 //! HEAD for each object whose ETag cannot be compared from the listing). Must not: decide
-//! anything itself (that is `plan`) or print (it hands records to a callback).
+//! anything itself (that is `plan`) or print (records go to the runner's sink).
 
 use crate::content::etag::{self, ETag};
+use crate::content::meta;
 use crate::error::Error;
 use crate::plan::repair::{Expect, Sniff};
-use crate::plan::sync::{self as plan, Evidence, MULTIPART_THRESHOLD, PART_SIZE};
-use crate::report::{Action, Outcome, Record, Report};
-use crate::run::cancel::Cancel;
-use crate::run::execute;
-use crate::run::repair;
-use crate::settings::filter::Filter;
-use crate::settings::rules::RuleSet;
+use crate::plan::sync::UploadReason;
+use crate::plan::sync::{
+    self as planner, Evidence, MULTIPART_THRESHOLD, PART_SIZE, Plan, Unchanged,
+};
+use crate::report::{Action, Command, Outcome, Reason, Record, Report};
+use crate::run::{Runner, Scope, execute, repair};
 use crate::site::cache::HashCache;
 use crate::site::local::{self, FoundFile, LocalFile, NotCompressed};
 use crate::store::listing;
@@ -26,46 +27,110 @@ use std::time::Instant;
 /// A validated sync.
 #[derive(Clone, Debug)]
 pub struct SyncOptions {
-    /// The bucket (for the report).
-    pub bucket: String,
-    /// The key prefix: empty or ending with `/`.
-    pub prefix: String,
-    /// Plan only.
-    pub dry_run: bool,
+    /// Where, and how.
+    pub scope: Scope,
     /// Delete remote objects with no local file.
     pub delete: bool,
     /// Most deletes allowed.
     pub max_delete: Option<usize>,
-    /// Exclusions.
-    pub filter: Filter,
-    /// Requests in flight.
-    pub concurrency: usize,
     /// `--repair`: also fix the headers of unchanged objects in place.
     pub repair: bool,
-    /// The header rules (empty without a rules file).
-    pub rules: RuleSet,
     /// MD5s remembered from earlier runs (`HashCache::disabled()` with `--no-cache`).
     pub cache: Arc<HashCache>,
 }
 
-/// Runs a sync of `files` (from `local::walk`) to `store`. Fails as a whole only when the
-/// source cannot be read or the listing fails; per-object failures are in the report.
+/// Runs a sync of `files` (from `local::walk`); `on_start` is told how many actions the plan
+/// has. Fails as a whole only when the source cannot be read or the listing fails; per-object
+/// failures are in the report.
 pub async fn run<S: ObjectStore>(
+    run: Runner<'_, S>,
+    files: Vec<FoundFile>,
+    opts: &SyncOptions,
+    on_start: impl FnOnce(u64),
+) -> Result<Report, Error> {
+    let started = Instant::now();
+    let scope = &opts.scope;
+    let files = with_codings(files, scope);
+    let (local, remote) = hash_and_list(run.store, files, opts, started).await?;
+    let evidence = gather_evidence(run, &local, &remote).await;
+    let mut plan = planner::plan(
+        &local,
+        &remote,
+        &evidence,
+        &planner::Options {
+            prefix: &scope.url.prefix,
+            delete: opts.delete,
+            max_delete: opts.max_delete,
+            filter: &scope.filter,
+            rules: &scope.rules,
+        },
+    );
+    tracing::debug!(
+        assets = plan.assets.len(),
+        pages = plan.pages.len(),
+        unchanged = plan.unchanged.len(),
+        deletes = plan.deletes.len(),
+        decided_by_head = evidence.len(),
+        ms = started.elapsed().as_millis(),
+        "planned"
+    );
+    on_start(
+        (plan.unchanged.len() + plan.assets.len() + plan.pages.len() + plan.deletes.len()) as u64,
+    );
+    // With --repair, unchanged objects are repaired (or found right) instead of just skipped.
+    let unchanged = if opts.repair {
+        std::mem::take(&mut plan.unchanged)
+    } else {
+        Vec::new()
+    };
+    let mut records = if scope.dry_run {
+        execute::dry_run(&plan)
+            .into_iter()
+            .map(|r| run.record(r))
+            .collect()
+    } else {
+        execute::execute(run, &plan).await
+    };
+    records.extend(collisions(run, &plan));
+    let mut notes: Vec<String> = plain_note(&plan, &local)
+        .into_iter()
+        .chain(renamed_note(&plan.renamed))
+        .collect();
+    if !unchanged.is_empty() {
+        let (repairs, versioned) = repair_unchanged(run, unchanged, &local, scope).await;
+        records.extend(repairs);
+        if versioned {
+            notes.push(repair::VERSIONS_NOTE.to_string());
+        }
+    }
+    let mut report = scope.report(Command::Sync, records, run.cancel, started);
+    report.delete_blocked = plan.delete_blocked;
+    report.notes = notes;
+    Ok(report)
+}
+
+/// The files, each with the coding the rules compress it with.
+fn with_codings(mut files: Vec<FoundFile>, scope: &Scope) -> Vec<FoundFile> {
+    for f in &mut files {
+        f.compress = scope
+            .rules
+            .effective(scope.url.rel(&f.key))
+            .headers
+            .coding();
+    }
+    files
+}
+
+/// Hashes the files and lists the prefix at once (the local keys cut the listing into slices
+/// listed at once: see `listing`).
+async fn hash_and_list<S: ObjectStore>(
     store: &S,
     files: Vec<FoundFile>,
     opts: &SyncOptions,
-    cancel: &Cancel,
-    on_start: impl FnOnce(u64),
-    on_record: &(dyn Fn(&Record) + Sync),
-) -> Result<Report, Error> {
-    let started = Instant::now();
-    let mut files = files;
-    for f in &mut files {
-        let rel = f.key.strip_prefix(&opts.prefix).unwrap_or(&f.key);
-        f.compress = opts.rules.effective(rel).headers.coding();
-    }
+    started: Instant,
+) -> Result<(Vec<LocalFile>, Vec<RemoteObject>), Error> {
     let hashers = std::thread::available_parallelism().map_or(2, |n| n.get());
-    // The local keys cut the listing into slices listed at once (see `listing`).
+    let scope = &opts.scope;
     let list_plan = listing::ListPlan::new(
         files.iter().map(|f| f.key.as_str()).collect(),
         store.list_page(),
@@ -87,124 +152,64 @@ pub async fn run<S: ObjectStore>(
             r
         },
         async {
-            let r = listing::list(store, &opts.prefix, &list_plan).await;
+            let r = listing::list(store, &scope.url.prefix, &list_plan).await;
             tracing::debug!(ms = started.elapsed().as_millis(), "listed");
             r
         }
     );
     let local = local?;
-    let remote = remote.map_err(|source| Error::Store {
-        context: format!("listing s3://{}/{}", opts.bucket, opts.prefix),
-        source,
-    })?;
+    let remote = remote.map_err(|e| scope.listing_failed(e))?;
     tracing::debug!(
         files = local.len(),
         objects = remote.len(),
         ms = started.elapsed().as_millis(),
         "hashed and listed"
     );
-    let evidence = gather_evidence(store, &local, &remote, opts.concurrency).await;
-    let mut plan = plan::plan(
-        &local,
-        &remote,
-        &evidence,
-        &plan::Options {
-            prefix: &opts.prefix,
-            delete: opts.delete,
-            max_delete: opts.max_delete,
-            filter: &opts.filter,
-            rules: &opts.rules,
-        },
-    );
-    tracing::debug!(
-        assets = plan.assets.len(),
-        pages = plan.pages.len(),
-        unchanged = plan.unchanged.len(),
-        deletes = plan.deletes.len(),
-        decided_by_head = evidence.len(),
-        ms = started.elapsed().as_millis(),
-        "planned"
-    );
-    on_start(
-        (plan.unchanged.len() + plan.assets.len() + plan.pages.len() + plan.deletes.len()) as u64,
-    );
-    // With --repair, unchanged objects are repaired (or found right) instead of just skipped.
-    let unchanged = if opts.repair {
-        std::mem::take(&mut plan.unchanged)
-    } else {
-        Vec::new()
-    };
-    let mut records = if opts.dry_run {
-        let records = execute::dry_run(&plan);
-        records.iter().for_each(on_record);
-        records
-    } else {
-        execute::execute(store, &plan, opts.concurrency, cancel, on_record).await
-    };
-    let mut notes = Vec::new();
-    notes.extend(plain_note(&plan, &local));
-    notes.extend(renamed_note(&plan.renamed));
-    for (key, other) in &plan.collisions {
-        let r = Record {
-            key: key.clone(),
-            action: Action::Upload,
-            reason: "new".into(),
-            bytes: 0,
-            content_type: None,
-            changes: Vec::new(),
-            outcome: Outcome::Failed(format!(
+    Ok((local, remote))
+}
+
+/// A failed record for each file not uploaded because the store would keep it under another
+/// file's key.
+fn collisions<S>(run: Runner<'_, S>, plan: &Plan) -> Vec<Record> {
+    plan.collisions
+        .iter()
+        .map(|(key, other)| {
+            let outcome = Outcome::Failed(format!(
                 "the store keeps this key as '{other}', which is another file's key: not \
                  uploaded, so that file is not overwritten (rename one of the two)"
-            )),
-            remains: None,
-        };
-        on_record(&r);
-        records.push(r);
-    }
-    if !unchanged.is_empty() {
-        // The object has the local file's bytes, so the file tells what the body is.
-        let by_key: BTreeMap<&str, &LocalFile> =
-            local.iter().map(|l| (l.key.as_str(), l)).collect();
-        let keys = unchanged.into_iter().map(|u| u.key).collect();
-        let (repairs, versioned) = repair::repair_all(
-            store,
-            keys,
-            opts.dry_run,
-            opts.concurrency,
-            |key| {
-                let rel = key.strip_prefix(&opts.prefix).unwrap_or(key);
-                let sniff = by_key.get(key).map(|l| Sniff {
-                    prefix: match &l.compressed {
-                        Some(c) => c.first_bytes.clone(),
-                        None => l.first_bytes.clone(),
-                    },
-                    utf8: Some(l.is_utf8),
-                    decoded: true,
-                });
-                (sniff, Expect::new(&opts.rules, rel))
+            ));
+            run.record(Record::new(
+                key,
+                Action::Upload,
+                Reason::Upload(UploadReason::New),
+                outcome,
+            ))
+        })
+        .collect()
+}
+
+/// `--repair` on the objects the plan left unchanged: they have the local files' bytes, so the
+/// files tell what each body is (no GET needed).
+async fn repair_unchanged<S: ObjectStore>(
+    run: Runner<'_, S>,
+    unchanged: Vec<Unchanged>,
+    local: &[LocalFile],
+    scope: &Scope,
+) -> (Vec<Record>, bool) {
+    let by_key: BTreeMap<&str, &LocalFile> = local.iter().map(|l| (l.key.as_str(), l)).collect();
+    let keys = unchanged.into_iter().map(|u| u.key).collect();
+    repair::repair_all(run, keys, scope.dry_run, |key| {
+        let sniff = by_key.get(key).map(|l| Sniff {
+            prefix: match &l.compressed {
+                Some(c) => c.first_bytes.clone(),
+                None => l.first_bytes.clone(),
             },
-            cancel,
-            on_record,
-        )
-        .await;
-        records.extend(repairs);
-        if versioned {
-            notes.push(repair::VERSIONS_NOTE.to_string());
-        }
-    }
-    Ok(Report {
-        command: "sync",
-        dry_run: opts.dry_run,
-        bucket: opts.bucket.clone(),
-        prefix: opts.prefix.clone(),
-        records,
-        delete_blocked: plan.delete_blocked.map(|b| b.to_string()),
-        notes,
-        interrupted: cancel.signal(),
-        halted: cancel.halted(),
-        elapsed: started.elapsed(),
-        ..Report::default()
+            utf8: Some(l.is_utf8),
+            decoded: true,
+        });
+        (sniff, Expect::new(&scope.rules, scope.url.rel(key)))
     })
+    .await
 }
 
 /// The warning for files whose key the store keeps under another name, if any.
@@ -221,7 +226,7 @@ fn renamed_note(renamed: &[(String, String)]) -> Option<String> {
 }
 
 /// The warning for uploads the rules compress that went up plain, if any.
-fn plain_note(plan: &plan::Plan, local: &[LocalFile]) -> Option<String> {
+fn plain_note(plan: &Plan, local: &[LocalFile]) -> Option<String> {
     let uploaded: std::collections::HashSet<&str> = plan
         .assets
         .iter()
@@ -270,17 +275,16 @@ fn plain_note(plan: &plan::Plan, local: &[LocalFile]) -> Option<String> {
 /// `partNumber=1`) to read a stored MD5 or learn the part size, and a re-hash of the local file
 /// with that part size. A failed HEAD leaves the file undecided (it is uploaded).
 async fn gather_evidence<S: ObjectStore>(
-    store: &S,
+    run: Runner<'_, S>,
     local: &[LocalFile],
     remote: &[RemoteObject],
-    concurrency: usize,
 ) -> BTreeMap<String, Evidence> {
-    futures::stream::iter(plan::needing_evidence(local, remote))
+    futures::stream::iter(planner::needing_evidence(local, remote))
         .map(|(l, r)| async move {
-            let ev = evidence_for(store, l, &r).await;
+            let ev = evidence_for(run.store, l, &r).await;
             (l.key.clone(), ev)
         })
-        .buffer_unordered(concurrency.max(1))
+        .buffer_unordered(run.concurrency)
         .filter_map(|(k, ev)| async move { ev.map(|e| (k, e)) })
         .collect()
         .await
@@ -304,11 +308,11 @@ async fn evidence_for<S: ObjectStore>(
     let meta = &head.headers.metadata;
     let mut ev = Evidence {
         stored_md5: meta
-            .get(crate::content::meta::MD5_METADATA_KEY)
+            .get(meta::MD5_METADATA_KEY)
             .and_then(|v| etag::parse_stored_md5(v)),
         local_etag: None,
         source_md5: meta
-            .get(crate::content::meta::SOURCE_MD5_KEY)
+            .get(meta::SOURCE_MD5_KEY)
             .and_then(|v| etag::parse_stored_md5(v)),
         content_encoding: head.headers.content_encoding().map(str::to_string),
     };

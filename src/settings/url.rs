@@ -76,6 +76,14 @@ impl S3Url {
     }
 }
 
+impl S3Url {
+    /// `key` relative to the prefix (rules and exclusions match that); a key outside the prefix
+    /// as it is.
+    pub fn rel<'k>(&self, key: &'k str) -> &'k str {
+        crate::content::key::relative(&self.prefix, key)
+    }
+}
+
 impl fmt::Display for S3Url {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "s3://{}/{}", self.bucket, self.prefix)

@@ -176,8 +176,8 @@ pub struct CopyInPlace {
     pub tag_count: u32,
 }
 
-/// A file to store under a key. `size`, `md5` and `multipart` describe the bytes sent: with
-/// `compress`, those of the compressed body, which the executor produces from `path` first.
+/// A file to store under a key, streamed from `path`; `size`, `md5` and `multipart` describe
+/// its bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PutFile {
     /// The target key.
@@ -192,8 +192,6 @@ pub struct PutFile {
     pub headers: ObjectHeaders,
     /// `Some` for a multipart upload: the part size and the MD5 of every part, in order.
     pub multipart: Option<Multipart>,
-    /// Compress `path` with this coding before sending (the store gets a plain file).
-    pub compress: Option<crate::content::coding::Coding>,
 }
 
 /// The layout of a multipart upload.
@@ -221,7 +219,7 @@ pub enum StoreError {
     #[error("bucket '{0}' does not exist")]
     NoSuchBucket(String),
     /// The bucket lives in another region than the one the request was signed for.
-    #[error("bucket '{bucket}' is in another region{}: pass --region {}", region.as_deref().map(|r| format!(" ({r})")).unwrap_or_default(), region.as_deref().unwrap_or("REGION"))]
+    #[error("bucket '{bucket}' is in another region{}", region.as_deref().map(|r| format!(" ({r})")).unwrap_or_default())]
     WrongRegion {
         /// The bucket.
         bucket: String,
@@ -385,23 +383,17 @@ mod tests {
     }
 
     #[test]
-    fn wrong_region_says_which_and_what_to_pass() {
+    fn wrong_region_says_which() {
         let e = StoreError::WrongRegion {
             bucket: "b".into(),
             region: Some("eu-west-1".into()),
         };
-        assert_eq!(
-            e.to_string(),
-            "bucket 'b' is in another region (eu-west-1): pass --region eu-west-1"
-        );
+        assert_eq!(e.to_string(), "bucket 'b' is in another region (eu-west-1)");
         assert!(e.is_configuration());
         let unknown = StoreError::WrongRegion {
             bucket: "b".into(),
             region: None,
         };
-        assert_eq!(
-            unknown.to_string(),
-            "bucket 'b' is in another region: pass --region REGION"
-        );
+        assert_eq!(unknown.to_string(), "bucket 'b' is in another region");
     }
 }

@@ -97,7 +97,7 @@ fn upload_headers_come_from_the_table_and_never_encode() {
     assert!(
         p.assets
             .iter()
-            .all(|u| u.put.headers.content_encoding().is_none() && u.put.compress.is_none())
+            .all(|u| u.put.headers.content_encoding().is_none() && u.compress.is_none())
     );
 }
 
@@ -365,7 +365,7 @@ fn compressed_files_compare_their_compressed_bytes() {
     let p = plan(std::slice::from_ref(&l), &[plain], &ev, &opts(&f));
     assert_eq!(keys(&p.assets), [("a.css", UploadReason::SizeChanged)]);
     let put = &p.assets[0].put;
-    assert_eq!(put.compress, Some(Coding::Gzip));
+    assert_eq!(p.assets[0].compress, Some(Coding::Gzip));
     assert_eq!(put.size, 8);
     assert_eq!(put.md5, md5_of(b"\x1f\x8bZIPPED"));
     assert_eq!(put.headers.content_encoding(), Some("gzip"));

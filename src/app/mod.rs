@@ -1,0 +1,197 @@
+//! The command-line application: from parsed arguments to an exit code.
+//!
+//! Owns: the order of a run (validate the flags and the rules file, walk the source, connect,
+//! run, print) and the one place a fatal error is printed. Must not: hold logic that a library
+//! layer owns.
+
+mod signals;
+
+use crate::cli::{
+    Cli, Command, ConnectionArgs, ExplainArgs, OutputArgs, OutputFormat, RepairArgs, SyncArgs,
+};
+use crate::error::Error;
+use crate::report::{ExitCode, Format, Printer, output};
+use crate::run::repair::RepairOptions;
+use crate::run::sync::SyncOptions;
+use crate::run::{Runner, Scope, repair, sync};
+use crate::settings::rules::Config;
+use crate::settings::{self, Settings, SettingsError};
+use crate::site::cache::HashCache;
+use crate::site::local;
+use crate::store::StoreError;
+use crate::store::s3::{Connection, S3Store};
+use std::sync::Arc;
+
+/// Runs a parsed command line and returns the process exit code; fatal errors are printed here
+/// (as one line on stderr, or a JSON document with `--output json`).
+pub async fn run(cli: Cli) -> ExitCode {
+    let json = cli.command.output().output == OutputFormat::Json;
+    let result = match cli.command {
+        Command::Sync(args) => run_sync(args).await,
+        Command::Repair(args) => run_repair(args).await,
+        Command::Explain(args) => run_explain(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            let code = e.exit_code();
+            let message = one_line(&e);
+            if json {
+                let doc = serde_json::json!({ "error": message, "exit_code": code.code() });
+                output::line(&doc.to_string());
+            } else {
+                output::err_line(&format!("s3site: error: {message}"));
+            }
+            code
+        }
+    }
+}
+
+/// The error as printed: its message, and the flag that fixes it where there is one.
+fn one_line(e: &Error) -> String {
+    match e {
+        Error::Store {
+            source: StoreError::WrongRegion { region, .. },
+            ..
+        } => format!(
+            "{e}: pass --region {}",
+            region.as_deref().unwrap_or("REGION")
+        ),
+        _ => e.to_string(),
+    }
+}
+
+/// What sync and repair both get from the validated settings.
+fn scope(s: Settings, dry_run: bool) -> (Scope, usize) {
+    let scope = Scope {
+        url: s.url,
+        dry_run,
+        filter: s.filter,
+        rules: s.config.rules,
+    };
+    (scope, s.concurrency)
+}
+
+async fn run_sync(args: SyncArgs) -> Result<ExitCode, Error> {
+    // First of all: a signal during the walk or the hashing ends the run like one later.
+    let cancel = signals::on_signals();
+    let settings = settings::load(&args.run, args.url.as_deref(), &args.exclude)?;
+    // Everything local is checked before connecting: bad input never costs a request.
+    let walked = std::time::Instant::now();
+    let files = local::walk(
+        &args.dir,
+        &settings.url.prefix,
+        &settings.filter,
+        args.follow_outside,
+    )?;
+    tracing::debug!(
+        files = files.len(),
+        ms = walked.elapsed().as_millis(),
+        "walked"
+    );
+    let store = connect(args.connection, &settings.url.bucket, settings.concurrency).await?;
+    let (scope, concurrency) = scope(settings, args.dry_run);
+    let printer = printer(&args.output);
+    let opts = SyncOptions {
+        scope,
+        delete: args.delete,
+        max_delete: args.max_delete,
+        repair: args.repair,
+        cache: Arc::new(if args.no_cache {
+            HashCache::disabled()
+        } else {
+            HashCache::open(settings::state_dir().as_deref(), &args.dir)
+        }),
+    };
+    let sink = |r: &crate::report::Record| printer.record(r);
+    let runner = Runner::new(&store, concurrency, &cancel, &sink);
+    let report = sync::run(runner, files, &opts, |total| printer.start_progress(total)).await?;
+    printer.finish(&report);
+    Ok(report.exit_code())
+}
+
+async fn run_repair(args: RepairArgs) -> Result<ExitCode, Error> {
+    let cancel = signals::on_signals();
+    let settings = settings::load(&args.run, args.url.as_deref(), &args.exclude)?;
+    let store = connect(args.connection, &settings.url.bucket, settings.concurrency).await?;
+    let (scope, concurrency) = scope(settings, args.dry_run);
+    let printer = printer(&args.output);
+    let opts = RepairOptions {
+        scope,
+        fail_on_drift: args.fail_on_drift,
+    };
+    let sink = |r: &crate::report::Record| printer.record(r);
+    let runner = Runner::new(&store, concurrency, &cancel, &sink);
+    let report = repair::run(runner, &opts, |total| printer.start_progress(total)).await?;
+    printer.finish(&report);
+    Ok(report.exit_code())
+}
+
+fn run_explain(args: ExplainArgs) -> Result<ExitCode, Error> {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let config = Config::load(args.config.as_deref(), &cwd).map_err(SettingsError::from)?;
+    match &config.path {
+        Some(p) => output::line(&format!("rules from {}", p.display())),
+        None => output::line("no rules file (s3site.toml): the table's headers only"),
+    }
+    for key in &args.keys {
+        let rel = key.trim_start_matches('/');
+        output::out(&settings::explain::explain(&config.rules, rel));
+        if output::stdout_closed() {
+            // Nobody reads the rest (`explain … | head -1`): that is not an error.
+            break;
+        }
+    }
+    Ok(ExitCode::Ok)
+}
+
+/// The store for `bucket`, allowed `concurrency` requests in flight.
+async fn connect(c: ConnectionArgs, bucket: &str, concurrency: usize) -> Result<S3Store, Error> {
+    let tuning = settings::Tuning::from_env();
+    let conn = Connection {
+        endpoint_url: c.endpoint_url,
+        path_style: c.path_style,
+        region: c.region,
+        profile: c.profile,
+        list_page: tuning.list_page,
+        max_single_copy: tuning.max_single_copy,
+        state_dir: settings::state_dir(),
+    };
+    let store = S3Store::connect(&conn, bucket)
+        .await
+        .map_err(|source| Error::Store {
+            context: "connecting to S3".into(),
+            source,
+        })?;
+    // Listing slices run at once however low --concurrency is; SlowDown lowers it all.
+    store.set_concurrency(concurrency.max(crate::store::listing::MAX_SLICES));
+    Ok(store)
+}
+
+fn printer(o: &OutputArgs) -> Printer {
+    let format = match o.output {
+        OutputFormat::Text => Format::Text,
+        OutputFormat::Json => Format::Json,
+    };
+    Printer::new(format, o.quiet, o.verbose)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bucket_in_another_region_says_which_flag_fixes_it() {
+        let e = Error::Store {
+            context: "listing s3://b/".into(),
+            source: StoreError::WrongRegion {
+                bucket: "b".into(),
+                region: Some("eu-west-1".into()),
+            },
+        };
+        assert_eq!(
+            one_line(&e),
+            "listing s3://b/: bucket 'b' is in another region (eu-west-1): pass --region eu-west-1"
+        );
+    }
+}

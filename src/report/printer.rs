@@ -1,0 +1,125 @@
+//! Showing a run as it happens: a line per action (text mode), a progress bar on a terminal,
+//! and at the end the summary or the JSON document.
+//!
+//! Owns: the text lines and where each goes (stdout, or stderr for failures). Must not: decide
+//! anything; everything shown comes from records and the report.
+
+use super::{Action, Outcome, Record, Report};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+
+/// How the run talks to the user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Lines for people.
+    Text,
+    /// One JSON document at the end, nothing else on stdout.
+    Json,
+}
+
+/// Prints records as they happen (text mode), with a progress bar on a terminal.
+pub struct Printer {
+    format: Format,
+    quiet: bool,
+    verbose: bool,
+    bar: std::sync::OnceLock<ProgressBar>,
+}
+
+impl Printer {
+    /// A printer; the progress bar only appears on a terminal, in text mode, without `-q`.
+    pub fn new(format: Format, quiet: bool, verbose: bool) -> Printer {
+        Printer {
+            format,
+            quiet,
+            verbose,
+            bar: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Starts the progress bar for `total` actions, when one is wanted.
+    pub fn start_progress(&self, total: u64) {
+        if self.format != Format::Text
+            || self.quiet
+            || !std::io::stderr().is_terminal()
+            || total < 2
+        {
+            return;
+        }
+        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template("{bar:30} {pos}/{len} {wide_msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        let _ = self.bar.set(bar);
+    }
+
+    /// Shows one finished (or planned) action.
+    pub fn record(&self, r: &Record) {
+        if let Some(bar) = self.bar.get() {
+            bar.inc(1);
+        }
+        if self.format != Format::Text {
+            return;
+        }
+        let line = match r.action {
+            Action::Unchanged => format!("{} {}", r.action.verb(), r.key),
+            _ => format!("{} {} ({})", r.action.verb(), r.key, r.reason_text()),
+        };
+        match &r.outcome {
+            Outcome::Failed(e) => self.eprint(&format!("FAILED {line}: {e}")),
+            Outcome::NotRun(why) if !self.quiet => self.print(&format!("not run: {line}: {why}")),
+            // An object left as it is and skipped: the key and why ("unchanged" would mislead).
+            Outcome::Skipped(why) if !self.quiet && r.action == Action::Unchanged => {
+                self.print(&format!("skipped: {}: {why}", r.key))
+            }
+            Outcome::Skipped(why) if !self.quiet => self.print(&format!("skipped: {line}: {why}")),
+            _ if self.quiet => {}
+            _ if r.action == Action::Unchanged && !self.verbose => {}
+            _ => match &r.remains {
+                Some(still) => self.print(&format!("{line}; still to do: {still}")),
+                None => self.print(&line),
+            },
+        }
+    }
+
+    /// Ends the run: the summary line, or the JSON document.
+    pub fn finish(&self, report: &Report) {
+        if let Some(bar) = self.bar.get() {
+            bar.finish_and_clear();
+        }
+        match self.format {
+            Format::Json => {
+                let doc = serde_json::to_string_pretty(&report.to_json()).unwrap_or_default();
+                crate::report::output::line(&doc);
+            }
+            Format::Text => {
+                if let Some(why) = &report.delete_blocked {
+                    self.eprint(&format!("not deleting anything: {why}"));
+                }
+                if !self.quiet {
+                    self.print(&report.summary());
+                    for note in &report.notes {
+                        self.print(&format!("note: {note}"));
+                    }
+                }
+                if let Some(why) = &report.halted {
+                    self.eprint(&format!("s3site: error: stopped: {why}"));
+                }
+            }
+        }
+    }
+
+    fn print(&self, line: &str) {
+        match self.bar.get() {
+            Some(bar) => bar.suspend(|| crate::report::output::line(line)),
+            None => crate::report::output::line(line),
+        }
+    }
+
+    fn eprint(&self, line: &str) {
+        match self.bar.get() {
+            Some(bar) => bar.suspend(|| crate::report::output::err_line(line)),
+            None => crate::report::output::err_line(line),
+        }
+    }
+}
