@@ -505,6 +505,41 @@ mod tests {
         assert_eq!(store.object_count(), 1);
     }
 
+    /// A file the rules compress that changed after it was hashed compresses to another size:
+    /// nothing is sent, and the record says why (Content-MD5 would refuse it too, but the
+    /// store must not even see a request).
+    #[tokio::test]
+    async fn a_compressed_body_of_another_size_than_planned_is_never_sent() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "body { color: red }\n".repeat(50);
+        let mut u = upload(dir.path(), "s.css", text.as_bytes());
+        let path = u.put.path.clone();
+        let gz = compress::compress_to_temp(&path, Coding::Gzip).unwrap();
+        let planned = std::fs::read(gz.path()).unwrap();
+        u.put.size = planned.len() as u64;
+        u.put.md5 = md5_of(&planned);
+        u.compress = Some(Coding::Gzip);
+        // Compressed as planned: stored.
+        let store = MemoryStore::default();
+        let plan = Plan {
+            assets: vec![u.clone()],
+            ..Plan::default()
+        };
+        let records = run(&store, &plan).await;
+        assert_eq!(records[0].outcome, Outcome::Ok);
+        assert_eq!(store.body("s.css").unwrap(), planned);
+        // Rewritten since it was hashed: not sent.
+        std::fs::write(&path, text.replace("red", "a much longer colour name")).unwrap();
+        let store = MemoryStore::default();
+        let records = run(&store, &plan).await;
+        assert!(
+            matches!(&records[0].outcome, Outcome::Failed(e) if e.contains("changed since it was hashed")),
+            "{:?}",
+            records[0].outcome
+        );
+        assert!(store.write_log().is_empty(), "{:?}", store.write_log());
+    }
+
     #[test]
     fn dry_run_records_plan_without_a_store() {
         let plan = Plan {

@@ -334,3 +334,6 @@ async fn evidence_for<S: ObjectStore>(
     ev.local_etag = Some(ETag::multipart(&md5s));
     Some(ev)
 }
+
+#[cfg(test)]
+mod tests;

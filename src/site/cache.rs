@@ -351,6 +351,31 @@ mod tests {
         );
     }
 
+    /// The path a run takes: `open` the cache of a site, remember, `save`; the next run's
+    /// `open` finds every MD5 again.
+    #[test]
+    fn what_one_run_saves_the_next_run_opens() {
+        let site = tempfile::tempdir().unwrap();
+        let cache_dir = tempfile::tempdir().unwrap();
+        let p = old_file(site.path(), "a.css", b"body{}");
+        let mut s = stamp(&p);
+        s.ctime_ns -= 10_000_000_000;
+        let first = HashCache::open(Some(cache_dir.path()), site.path());
+        assert_eq!(first.get(&p, &s), None, "nothing saved yet");
+        first.put(&p, s, hashed(b"body{}"));
+        first.save().unwrap();
+        let next = HashCache::open(Some(cache_dir.path()), site.path());
+        assert_eq!(next.get(&p, &s), Some(hashed(b"body{}")));
+        let other_site = tempfile::tempdir().unwrap();
+        let other = HashCache::open(Some(cache_dir.path()), other_site.path());
+        assert_eq!(other.get(&p, &s), None, "each site has its own cache");
+        assert_eq!(
+            HashCache::open(None, site.path()).get(&p, &s),
+            None,
+            "no cache folder, no cache"
+        );
+    }
+
     #[test]
     fn rewriting_with_the_same_size_and_an_old_mtime_changes_the_stamp() {
         let site = tempfile::tempdir().unwrap();
