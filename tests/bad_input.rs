@@ -27,7 +27,7 @@
 //! | empty DIR with `--delete` | 1 | `sync::empty_source_with_delete_deletes_nothing` |
 
 use crate::util::proxy::Proxy;
-use crate::util::{assert_exit, each_server, s3site, stderr, stdout};
+use crate::util::{Capability, assert_exit, each_server, each_server_with, s3site, stderr, stdout};
 use std::ffi::OsStr;
 use std::path::Path;
 use std::process::Output;
@@ -47,9 +47,8 @@ fn offline(args: &[&OsStr]) -> Output {
     let home = tempfile::tempdir().unwrap();
     let out = s3site(home.path())
         .args(args)
-        .args(["--endpoint-url", &proxy.endpoint, "--path-style"])
-        .output()
-        .unwrap();
+        .endpoint(&proxy.endpoint)
+        .output();
     assert_eq!(proxy.requests(), [], "bad input must not cost a request");
     out
 }
@@ -239,9 +238,8 @@ fn no_credentials() {
         .arg("sync")
         .arg(tmp.path())
         .arg("s3://bucket")
-        .args(["--endpoint-url", &proxy.endpoint, "--path-style"])
-        .output()
-        .unwrap();
+        .endpoint(&proxy.endpoint)
+        .output();
     assert_eq!(proxy.requests(), []);
     assert_one_line_error(&out, 2, "no usable credentials: none found");
 }
@@ -255,15 +253,9 @@ fn unknown_profile() {
         .arg("sync")
         .arg(tmp.path())
         .arg("s3://bucket")
-        .args([
-            "--profile",
-            "nope",
-            "--endpoint-url",
-            &proxy.endpoint,
-            "--path-style",
-        ])
-        .output()
-        .unwrap();
+        .args(["--profile", "nope"])
+        .endpoint(&proxy.endpoint)
+        .output();
     assert_eq!(proxy.requests(), []);
     assert_one_line_error(&out, 2, "nope");
 }
@@ -277,14 +269,8 @@ fn unknown_bucket() {
             .arg("sync")
             .arg(t.site())
             .arg(format!("s3://{}-missing", t.bucket))
-            .args([
-                "--delete",
-                "--endpoint-url",
-                &t.proxy.endpoint,
-                "--path-style",
-            ])
-            .output()
-            .unwrap();
+            .arg("--delete")
+            .output();
         assert_one_line_error(
             &out,
             2,
@@ -311,24 +297,15 @@ fn named_profile_from_credentials_file() {
             ),
         )
         .unwrap();
-        let out = t
-            .cmd()
+        t.cmd()
             .env_remove("AWS_ACCESS_KEY_ID")
             .env_remove("AWS_SECRET_ACCESS_KEY")
             .env("AWS_SHARED_CREDENTIALS_FILE", &creds)
             .arg("sync")
             .arg(t.site())
             .arg(t.url(""))
-            .args([
-                "--profile",
-                "deploy",
-                "--endpoint-url",
-                &t.proxy.endpoint,
-                "--path-style",
-            ])
-            .output()
-            .unwrap();
-        assert_exit(&out, 0);
+            .args(["--profile", "deploy"])
+            .expect(0);
         assert!(t.head("index.html").is_some());
     });
 }
@@ -359,9 +336,7 @@ fn repair_unknown_bucket() {
         let out = t
             .cmd()
             .args(["repair", &format!("s3://{}-missing", t.bucket)])
-            .args(["--endpoint-url", &t.proxy.endpoint, "--path-style"])
-            .output()
-            .unwrap();
+            .output();
         assert_one_line_error(
             &out,
             2,
@@ -426,12 +401,9 @@ fn no_destination_anywhere() {
 
 #[test]
 fn access_denied_on_list_or_on_put() {
-    each_server("access-denied", |t| {
-        if t.server == "moto" {
-            // moto accepts any credentials; SeaweedFS has restricted identities (see
-            // scripts/s3-server.sh) to deny with.
-            return;
-        }
+    // moto accepts any credentials; SeaweedFS has restricted identities (see
+    // scripts/s3-server.sh) to deny with.
+    each_server_with(Capability::HasIdentities, "access-denied", |t| {
         for i in 0..40 {
             t.write(&format!("css/{i:02}.css"), "a{}");
         }
@@ -444,9 +416,7 @@ fn access_denied_on_list_or_on_put() {
                 .arg(t.site())
                 .arg(t.url(""))
                 .args(["--delete", "--concurrency", "4"])
-                .args(["--endpoint-url", &t.proxy.endpoint, "--path-style"])
                 .output()
-                .unwrap()
         };
         // No list permission: the listing fails, nothing is written.
         let out = run("s3site-nolist", "s3site-nolist-secret");
@@ -486,13 +456,18 @@ fn run_unprivileged(dir: &Path) -> Output {
     let proxy = Proxy::start("http://127.0.0.1:9");
     let home = tempfile::tempdir().unwrap();
     let root = std::process::Command::new("id").arg("-u").output().unwrap();
-    let mut c = s3site(home.path());
+    let mut c = s3site(home.path())
+        .arg("sync")
+        .arg(dir)
+        .arg("s3://bucket")
+        .endpoint(&proxy.endpoint)
+        .into_command();
     if String::from_utf8_lossy(&root.stdout).trim() == "0" {
-        let prog = c.get_program().to_owned();
         let mut wrapped = std::process::Command::new("setpriv");
         wrapped
             .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-            .arg(prog);
+            .arg(c.get_program())
+            .args(c.get_args());
         for (k, v) in c.get_envs() {
             match v {
                 Some(v) => wrapped.env(k, v),
@@ -505,13 +480,7 @@ fn run_unprivileged(dir: &Path) -> Output {
             .current_dir("/tmp");
         c = wrapped;
     }
-    let out = c
-        .arg("sync")
-        .arg(dir)
-        .arg("s3://bucket")
-        .args(["--endpoint-url", &proxy.endpoint, "--path-style"])
-        .output()
-        .unwrap();
+    let out = c.output().unwrap();
     // The listing may start while files are hashed; nothing is ever written.
     assert!(proxy.writes().is_empty(), "{:?}", proxy.writes());
     out

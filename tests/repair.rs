@@ -2,8 +2,7 @@
 //! left it, checked with HEAD, GET, tags and ACLs before and after.
 
 use crate::util::{
-    Guarantee, TestEnv, assert_exit, each_server, each_server_honouring, files_under, md5_hex,
-    stdout,
+    Capability, TestEnv, assert_exit, each_server, each_server_with, files_under, md5_hex, stdout,
 };
 use aws_sdk_s3::operation::head_object::HeadObjectOutput;
 use aws_sdk_s3::primitives::ByteStream;
@@ -110,7 +109,7 @@ fn repair_fixes_old_s3cmd_headers_in_place_and_keeps_everything_else() {
             .iter()
             .map(|(k, ..)| (k.to_string(), kept(&t.head_full(k)), t.get(k), t.tags(k)))
             .collect();
-        let acl_before = (t.server == "moto").then(|| t.acl("blog/index.html"));
+        let acl_before = t.has(Capability::HasAcls).then(|| t.acl("blog/index.html"));
         let neighbour = kept(&t.head_full("blog-old/site.css"));
 
         let out = t.repair("blog", &[]);
@@ -230,7 +229,7 @@ fn repair_dry_run_is_an_audit_that_writes_nothing() {
 
 #[test]
 fn repair_does_not_clobber_an_object_overwritten_after_it_was_read() {
-    each_server_honouring(Guarantee::CopySourceIfMatch, "repair-race", |t| {
+    each_server_with(Capability::HonoursCopyIfMatch, "repair-race", |t| {
         t.put_with("site.css", b"body{}", |r| {
             r.content_type("text/plain").content_encoding("UTF-8")
         });
@@ -367,49 +366,53 @@ fn repair_copies_large_objects_in_parts_and_keeps_their_tags() {
 /// newer object. The completion carries If-Match, so the writer's object stays.
 #[test]
 fn a_multipart_repair_never_overwrites_an_object_changed_during_the_copy() {
-    each_server_honouring(Guarantee::CompleteIfMatch, "repair-multipart-race", |t| {
-        let body = crate::util::body_13mib(251);
-        t.put_with("video.mp4", &body, |r| {
-            r.content_type("binary/octet-stream")
-                .content_encoding("UTF-8")
-        });
-        let writer = t.direct_client();
-        let bucket = t.bucket.clone();
-        t.proxy.before(
-            |s| s.method == "POST" && s.query.contains("uploadId"),
-            move |_| {
-                tokio::runtime::Handle::current()
-                    .block_on(
-                        writer
-                            .put_object()
-                            .bucket(&bucket)
-                            .key("video.mp4")
-                            .body(ByteStream::from_static(b"newer"))
-                            .content_type("video/webm")
-                            .send(),
-                    )
-                    .unwrap();
-            },
-        );
-        let out = t.repair_in_parts();
-        assert_exit(&out, 0);
-        let text = stdout(&out);
-        assert!(text.contains("skipped: repair video.mp4"), "{text}");
-        assert!(text.contains("changed since it was read"), "{text}");
-        assert!(text.contains("repaired 0"), "{text}");
-        assert_eq!(t.get("video.mp4"), b"newer");
-        assert_eq!(t.head_full("video.mp4").content_type(), Some("video/webm"));
-        let open = t.sdk(async |c, b| {
-            c.list_multipart_uploads()
-                .bucket(b)
-                .send()
-                .await
-                .unwrap()
-                .uploads()
-                .len()
-        });
-        assert_eq!(open, 0, "the copy's upload is aborted");
-    });
+    each_server_with(
+        Capability::HonoursCompleteIfMatch,
+        "repair-multipart-race",
+        |t| {
+            let body = crate::util::body_13mib(251);
+            t.put_with("video.mp4", &body, |r| {
+                r.content_type("binary/octet-stream")
+                    .content_encoding("UTF-8")
+            });
+            let writer = t.direct_client();
+            let bucket = t.bucket.clone();
+            t.proxy.before(
+                |s| s.method == "POST" && s.query.contains("uploadId"),
+                move |_| {
+                    tokio::runtime::Handle::current()
+                        .block_on(
+                            writer
+                                .put_object()
+                                .bucket(&bucket)
+                                .key("video.mp4")
+                                .body(ByteStream::from_static(b"newer"))
+                                .content_type("video/webm")
+                                .send(),
+                        )
+                        .unwrap();
+                },
+            );
+            let out = t.repair_in_parts();
+            assert_exit(&out, 0);
+            let text = stdout(&out);
+            assert!(text.contains("skipped: repair video.mp4"), "{text}");
+            assert!(text.contains("changed since it was read"), "{text}");
+            assert!(text.contains("repaired 0"), "{text}");
+            assert_eq!(t.get("video.mp4"), b"newer");
+            assert_eq!(t.head_full("video.mp4").content_type(), Some("video/webm"));
+            let open = t.sdk(async |c, b| {
+                c.list_multipart_uploads()
+                    .bucket(b)
+                    .send()
+                    .await
+                    .unwrap()
+                    .uploads()
+                    .len()
+            });
+            assert_eq!(open, 0, "the copy's upload is aborted");
+        },
+    );
 }
 
 #[test]
@@ -422,7 +425,7 @@ fn repair_keeps_encryption_and_leaves_archived_objects_alone() {
         });
         // SeaweedFS has no KMS configured here (it answers 500 to aws:kms), so SSE-KMS is
         // checked on moto only.
-        let kms = t.server == "moto";
+        let kms = t.has(Capability::HasKms);
         if kms {
             t.put_with("kms.css", b"a{}", |r| {
                 r.content_type("text/plain")

@@ -4,7 +4,10 @@
 //! The helpers start no server themselves: they read the endpoints that `scripts/s3-server.sh`
 //! started (via `S3SITE_TEST_SERVERS`, set by `scripts/test.sh`, or the script's `status`).
 
+pub mod command;
 pub mod proxy;
+
+pub use command::TestCommand;
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region, RequestChecksumCalculation};
@@ -171,9 +174,32 @@ impl TestEnv {
         format!("s3://{}/{prefix}", self.bucket)
     }
 
-    /// The s3site binary with test credentials (see `s3site`).
-    pub fn cmd(&self) -> Command {
-        s3site(&self.tmp.path().join("home"))
+    /// The s3site binary with test credentials, sending its requests through the proxy.
+    pub fn cmd(&self) -> TestCommand {
+        TestCommand::new(&self.home()).endpoint(&self.proxy.endpoint)
+    }
+
+    /// The home folder s3site runs in (its working directory, and `~`).
+    pub fn home(&self) -> PathBuf {
+        self.tmp.path().join("home")
+    }
+
+    /// `s3site sync SITE s3://BUCKET/PREFIX`, to add arguments to.
+    pub fn sync_cmd(&self, prefix: &str) -> TestCommand {
+        self.cmd()
+            .arg("sync")
+            .arg(self.site())
+            .arg(self.url(prefix))
+    }
+
+    /// `s3site repair s3://BUCKET/PREFIX`, to add arguments to.
+    pub fn repair_cmd(&self, prefix: &str) -> TestCommand {
+        self.cmd().arg("repair").arg(self.url(prefix))
+    }
+
+    /// Whether this test's server has `cap`.
+    pub fn has(&self, cap: Capability) -> bool {
+        has(&self.server, cap)
     }
 
     /// Runs `s3site sync SITE URL ARGS... --endpoint-url PROXY --path-style`.
@@ -183,14 +209,11 @@ impl TestEnv {
 
     /// `sync`, with these environment variables set (`S3SITE_LIST_PAGE`, `S3SITE_LOG`...).
     pub fn sync_env(&self, prefix: &str, env: &[(&str, &str)], args: &[&str]) -> Output {
-        let mut c = self.cmd();
-        c.envs(env.iter().copied())
-            .arg("sync")
-            .arg(self.site())
-            .arg(self.url(prefix))
-            .args(args)
-            .args(["--endpoint-url", &self.proxy.endpoint, "--path-style"]);
-        c.output().unwrap()
+        let mut c = self.sync_cmd(prefix);
+        for (k, v) in env {
+            c = c.env(k, v);
+        }
+        c.args(args).output()
     }
 
     /// HEAD of `key`, as the server answers it; `None` when it does not exist.
@@ -337,28 +360,15 @@ impl TestEnv {
 
     /// Runs `s3site repair URL ARGS... --endpoint-url PROXY --path-style`.
     pub fn repair(&self, prefix: &str, args: &[&str]) -> Output {
-        let mut c = self.cmd();
-        c.arg("repair").arg(self.url(prefix)).args(args).args([
-            "--endpoint-url",
-            &self.proxy.endpoint,
-            "--path-style",
-        ]);
-        c.output().unwrap()
+        self.repair_cmd(prefix).args(args).output()
     }
 
     /// Runs `s3site repair URL` with objects over 6 MiB copied in parts (a 13 MiB object in
     /// three), as objects over 5 GiB are.
     pub fn repair_in_parts(&self) -> Output {
-        let mut c = self.cmd();
-        c.env("S3SITE_MAX_SINGLE_COPY", (6 * 1024 * 1024).to_string())
-            .args([
-                "repair",
-                &self.url(""),
-                "--endpoint-url",
-                &self.proxy.endpoint,
-            ])
-            .arg("--path-style");
-        c.output().unwrap()
+        self.repair_cmd("")
+            .env("S3SITE_MAX_SINGLE_COPY", (6 * 1024 * 1024).to_string())
+            .output()
     }
 
     /// Runs `s3site ARGS... --endpoint-url PROXY --path-style`, waits until the proxy sees a
@@ -369,14 +379,7 @@ impl TestEnv {
         started: impl Fn(&proxy::Seen) -> bool,
         signal: &str,
     ) -> Output {
-        let child = self
-            .cmd()
-            .args(args)
-            .args(["--endpoint-url", &self.proxy.endpoint, "--path-style"])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
+        let child = self.cmd().args(args).spawn();
         let since = std::time::Instant::now();
         while !self.proxy.requests().iter().any(&started) {
             assert!(
@@ -454,23 +457,9 @@ impl TestEnv {
     }
 }
 
-/// The s3site binary with a clean environment: test credentials, HOME (and the working
-/// directory) at `home`, no AWS config files, no instance-metadata lookups (tests never leave
-/// loopback).
-pub fn s3site(home: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_s3site"));
-    // Run in HOME, so no s3site.toml of the working tree is ever picked up.
-    c.current_dir(home)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", home.join("no-config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("no-credentials"));
-    c
+/// The s3site binary with a clean environment (see `TestCommand::new`), running in `home`.
+pub fn s3site(home: &Path) -> TestCommand {
+    TestCommand::new(home)
 }
 
 fn client(endpoint: &str) -> Client {
@@ -487,15 +476,14 @@ fn client(endpoint: &str) -> Client {
     Client::from_conf(conf)
 }
 
-/// Asserts the exit code, showing the output when it differs.
+/// Asserts the exit code, showing stdout and stderr when it differs.
 #[track_caller]
 pub fn assert_exit(out: &Output, code: i32) {
     assert_eq!(
         out.status.code(),
         Some(code),
-        "exit code\n--- stdout\n{}\n--- stderr\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+        "exit code\n{}",
+        command::framed("(see the test)", out)
     );
 }
 
@@ -525,76 +513,90 @@ pub fn body_13mib(modulo: u32) -> Vec<u8> {
 /// Runs `f` against every server, naming the server when it fails.
 pub fn each_server(test: &str, f: impl Fn(&TestEnv)) {
     for s in servers() {
-        let env = TestEnv::new(&s, test);
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&env)));
-        if let Err(e) = result {
-            eprintln!("test {test} failed against {} ({})", s.name, s.endpoint);
-            std::panic::resume_unwind(e);
-        }
+        run_on(&s, test, &f);
     }
 }
 
-/// A promise s3site's safety rests on that a test server may or may not keep. A test of it runs
-/// only on the servers that keep it, and fails when no server in the run does: a guarantee
-/// that no server exercised was not tested.
+/// What a test server can do or promises, where servers differ. A test that needs one runs
+/// only on the servers that have it, says so for the others, and fails when no server in the
+/// run has it: a capability no server exercised was not tested.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Guarantee {
+pub enum Capability {
     /// `x-amz-copy-source-if-match` on CopyObject and UploadPartCopy: a copy of an object that
     /// changed since it was read fails with 412.
-    CopySourceIfMatch,
+    HonoursCopyIfMatch,
     /// `If-Match` on CompleteMultipartUpload: completing a copy over an object that changed
     /// since it was read fails with 412.
-    CompleteIfMatch,
+    HonoursCompleteIfMatch,
     /// ListMultipartUploads reports when each upload started (`Initiated`), so a live upload
     /// can be told from one an interrupted run left behind.
-    UploadStartTimes,
+    ReportsUploadStartTimes,
+    /// The store recomputes the body's MD5 and refuses a PUT whose `Content-MD5` differs.
+    VerifiesContentMd5,
+    /// Object ACLs are kept and can be read back (not BucketOwnerEnforced).
+    HasAcls,
+    /// Restricted identities (keys without list or write permission) to be denied with.
+    HasIdentities,
+    /// SSE-KMS on PutObject, reported back by HEAD.
+    HasKms,
+    /// Lists keys in S3's byte order (SeaweedFS lists a folder's keys before its siblings).
+    ListsInByteOrder,
+    /// Keeps every key as sent (SeaweedFS turns `\` into `/` and collapses `//`).
+    KeepsKeysAsSent,
 }
 
-/// Which server keeps which guarantee (each checked by hand against the server's version in
-/// scripts/s3-server.sh; see notes in the README's testing section).
-pub fn honours(server: &str, g: Guarantee) -> bool {
-    match (server, g) {
+/// Which server has which capability, each checked by hand against the server's version in
+/// scripts/s3-server.sh (see the table in the README's Development section).
+pub fn has(server: &str, cap: Capability) -> bool {
+    use Capability::*;
+    match server {
         // moto 5.2.5 implements only copy-source-if-none-match, no condition on
-        // CompleteMultipartUpload, and reports every upload as started on 2010-11-10.
-        ("moto", _) => false,
-        (
-            "seaweedfs",
-            Guarantee::CopySourceIfMatch | Guarantee::CompleteIfMatch | Guarantee::UploadStartTimes,
-        ) => true,
+        // CompleteMultipartUpload, reports every upload as started on 2010-11-10, accepts any
+        // credentials and does not check Content-MD5.
+        "moto" => matches!(cap, HasAcls | HasKms | ListsInByteOrder | KeepsKeysAsSent),
+        // SeaweedFS 4.48: conditional copies and completions, identities from its config;
+        // buckets are BucketOwnerEnforced and there is no KMS.
+        "seaweedfs" => matches!(
+            cap,
+            HonoursCopyIfMatch
+                | HonoursCompleteIfMatch
+                | ReportsUploadStartTimes
+                | VerifiesContentMd5
+                | HasIdentities
+        ),
         _ => false,
     }
 }
 
-/// Runs `f` against every server that keeps `g`; fails when none in this run does.
-pub fn each_server_honouring(g: Guarantee, test: &str, f: impl Fn(&TestEnv)) {
+/// Runs `f` against every server that has `cap`; says which servers it skipped, and fails when
+/// none in this run has it.
+pub fn each_server_with(cap: Capability, test: &str, f: impl Fn(&TestEnv)) {
     let all = servers();
-    let keeping: Vec<Server> = all
-        .iter()
-        .filter(|s| honours(&s.name, g))
-        .cloned()
-        .collect();
+    let with: Vec<Server> = all.iter().filter(|s| has(&s.name, cap)).cloned().collect();
     assert!(
-        !keeping.is_empty(),
-        "no server in this run ({}) honours {g:?}: the test of it would prove nothing; add one \
+        !with.is_empty(),
+        "no server in this run ({}) has {cap:?}: the test of it would prove nothing; add one \
          that does to S3SITE_TEST_SERVERS",
         all.iter()
             .map(|s| s.name.as_str())
             .collect::<Vec<_>>()
             .join(", ")
     );
-    for s in all.iter().filter(|s| !honours(&s.name, g)) {
-        eprintln!(
-            "{test}: not run against {}, which does not honour {g:?}",
-            s.name
-        );
+    for s in all.iter().filter(|s| !has(&s.name, cap)) {
+        eprintln!("{test}: skipped on {}, which lacks {cap:?}", s.name);
     }
-    for s in keeping {
-        let env = TestEnv::new(&s, test);
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&env)));
-        if let Err(e) = result {
-            eprintln!("test {test} failed against {} ({})", s.name, s.endpoint);
-            std::panic::resume_unwind(e);
-        }
+    for s in with {
+        run_on(&s, test, &f);
+    }
+}
+
+/// Runs `f` against a fresh bucket on `s`, naming the server when it fails.
+fn run_on(s: &Server, test: &str, f: &impl Fn(&TestEnv)) {
+    let env = TestEnv::new(s, test);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&env)));
+    if let Err(e) = result {
+        eprintln!("test {test} failed against {} ({})", s.name, s.endpoint);
+        std::panic::resume_unwind(e);
     }
 }
 
