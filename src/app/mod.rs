@@ -17,7 +17,7 @@ use crate::run::{Runner, Scope, repair, sync};
 use crate::settings::rules::Config;
 use crate::settings::{self, Settings, SettingsError};
 use crate::site::cache::HashCache;
-use crate::site::local;
+use crate::site::walk;
 use crate::store::StoreError;
 use crate::store::s3::{Connection, S3Store};
 use std::sync::Arc;
@@ -78,7 +78,7 @@ async fn run_sync(args: SyncArgs) -> Result<ExitCode, Error> {
     let settings = settings::load(&args.run, args.url.as_deref(), &args.exclude)?;
     // Everything local is checked before connecting: bad input never costs a request.
     let walked = std::time::Instant::now();
-    let files = local::walk(
+    let files = walk::walk(
         &args.dir,
         &settings.url.prefix,
         &settings.filter,

@@ -4,7 +4,7 @@
 //! Owns: the host-independent extension → media type table (mime_guess plus web overrides), which
 //! types take `; charset=utf-8`, and which `Content-Encoding` values are real content codings.
 //! Must not: read the host's `/etc/mime.types`, touch files, or talk to a store. Whether a file is
-//! valid UTF-8 is measured by `local`, and passed in.
+//! valid UTF-8 is measured by `site::hash`, and passed in.
 
 /// Media types for the web that mime_guess gets wrong or lacks, keyed by lower-case extension.
 /// Checked before mime_guess; everything here is deliberate and unit-tested.

@@ -14,9 +14,9 @@ use crate::content::media;
 use crate::content::meta;
 use crate::settings::filter::Filter;
 use crate::settings::rules::RuleSet;
-use crate::site::local::{LocalFile, NotCompressed};
+use crate::site::hash::{LocalFile, NotCompressed};
 use crate::store::{Multipart, ObjectHeaders, PutFile, RemoteObject};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
 /// Files of this size and more are uploaded in parts.
@@ -161,7 +161,7 @@ enum Match<'a> {
 fn find<'a>(
     local: &LocalFile,
     by_key: &HashMap<&str, &'a RemoteObject>,
-    local_keys: &std::collections::HashSet<&str>,
+    local_keys: &HashSet<&str>,
 ) -> Match<'a> {
     if let Some(r) = by_key.get(local.key.as_str()) {
         return Match::Own(r);
@@ -271,13 +271,12 @@ pub fn plan(
     opts: &Options<'_>,
 ) -> Plan {
     let by_key: HashMap<&str, &RemoteObject> = remote.iter().map(|r| (r.key.as_str(), r)).collect();
-    let local_keys: std::collections::HashSet<&str> =
-        local.iter().map(|l| l.key.as_str()).collect();
+    let local_keys: HashSet<&str> = local.iter().map(|l| l.key.as_str()).collect();
     let mut plan = Plan::default();
     let mut locals: Vec<&LocalFile> = local.iter().collect();
     locals.sort_by(|a, b| a.key.cmp(&b.key));
     // Objects that are a local file's under the store's name for it: never deleted.
-    let mut claimed: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let mut claimed: HashSet<&str> = HashSet::new();
     for l in locals {
         let found = match find(l, &by_key, &local_keys) {
             Match::Own(r) => Some(r),
@@ -292,18 +291,7 @@ pub fn plan(
             }
             Match::None => None,
         };
-        let reason = match found {
-            None => Some(UploadReason::New),
-            Some(r) => match compare(l, r) {
-                Compared::Same => None,
-                Compared::Differs(reason) => match evidence.get(&l.key) {
-                    Some(ev) if l.compressed.is_some() => decide_source(l, ev, reason),
-                    _ => Some(reason),
-                },
-                Compared::Undecided => decide(l, &r.etag, evidence.get(&l.key)),
-            },
-        };
-        match reason {
+        match upload_reason(l, found, evidence.get(&l.key)) {
             None => plan.unchanged.push(Unchanged {
                 key: l.key.clone(),
                 size: l.size,
@@ -323,54 +311,90 @@ pub fn plan(
         }
     }
     if opts.delete {
-        // The bytes of each file uploaded as new, as the object it makes would list them.
-        let new_etags: Vec<(u64, ETag, &str)> = plan
-            .assets
-            .iter()
-            .chain(&plan.pages)
-            .filter(|u| u.reason == UploadReason::New)
-            .map(|u| {
-                let etag = match &u.put.multipart {
-                    Some(m) => ETag::multipart(&m.part_md5s),
-                    None => ETag::Md5(u.put.md5),
-                };
-                (u.put.size, etag, u.put.key.as_str())
-            })
-            .collect();
-        let new_with_bytes: HashMap<(u64, &ETag), &str> =
-            new_etags.iter().map(|(s, e, k)| ((*s, e), *k)).collect();
-        let mut deletes: Vec<Delete> = remote
-            .iter()
-            .filter(|r| !local_keys.contains(r.key.as_str()) && !claimed.contains(r.key.as_str()))
-            .filter(|r| match r.key.strip_prefix(opts.prefix) {
-                // Never the prefix's own folder marker, never anything outside the prefix.
-                Some(rel) => !rel.is_empty() && !opts.filter.is_excluded(rel),
-                None => false,
-            })
-            .map(|r| Delete {
-                key: r.key.clone(),
-                size: r.size,
-                recheck: new_with_bytes.get(&(r.size, &r.etag)).map(|file| Recheck {
-                    file: (*file).to_string(),
-                }),
-            })
-            .collect();
-        deletes.sort_by(|a, b| a.key.cmp(&b.key));
-        if !deletes.is_empty() {
-            if local.is_empty() {
-                plan.delete_blocked = Some(DeleteBlocked::EmptySource);
-            } else if let Some(max) = opts.max_delete
-                && deletes.len() > max
-            {
-                plan.delete_blocked = Some(DeleteBlocked::TooMany {
-                    count: deletes.len(),
-                    max,
-                });
-            }
-        }
-        plan.deletes = deletes;
+        let keep = |k: &str| local_keys.contains(k) || claimed.contains(k);
+        plan.deletes = deletes(remote, &plan, keep, opts);
+        plan.delete_blocked = delete_blocked(local.is_empty(), plan.deletes.len(), opts);
     }
     plan
+}
+
+/// Why `l` is uploaded, given its object (if any) and what a HEAD taught; `None`: unchanged.
+fn upload_reason(
+    l: &LocalFile,
+    found: Option<&RemoteObject>,
+    evidence: Option<&Evidence>,
+) -> Option<UploadReason> {
+    let Some(r) = found else {
+        return Some(UploadReason::New);
+    };
+    match compare(l, r) {
+        Compared::Same => None,
+        Compared::Differs(reason) => match evidence {
+            Some(ev) if l.compressed.is_some() => decide_source(l, ev, reason),
+            _ => Some(reason),
+        },
+        Compared::Undecided => decide(l, &r.etag, evidence),
+    }
+}
+
+/// The strays: objects under the prefix that no file is (`keep` says which are), never the
+/// prefix's own folder marker or an excluded key, sorted. A stray with the very bytes of a
+/// file this run uploads as new is re-checked before it is deleted (`Delete::recheck`).
+fn deletes(
+    remote: &[RemoteObject],
+    plan: &Plan,
+    keep: impl Fn(&str) -> bool,
+    opts: &Options<'_>,
+) -> Vec<Delete> {
+    // The bytes of each file uploaded as new, as the object it makes would list them.
+    let new_etags: Vec<(u64, ETag, &str)> = plan
+        .assets
+        .iter()
+        .chain(&plan.pages)
+        .filter(|u| u.reason == UploadReason::New)
+        .map(|u| {
+            let etag = match &u.put.multipart {
+                Some(m) => ETag::multipart(&m.part_md5s),
+                None => ETag::Md5(u.put.md5),
+            };
+            (u.put.size, etag, u.put.key.as_str())
+        })
+        .collect();
+    let new_with_bytes: HashMap<(u64, &ETag), &str> =
+        new_etags.iter().map(|(s, e, k)| ((*s, e), *k)).collect();
+    let mut deletes: Vec<Delete> = remote
+        .iter()
+        .filter(|r| !keep(&r.key))
+        .filter(|r| match r.key.strip_prefix(opts.prefix) {
+            // Never the prefix's own folder marker, never anything outside the prefix.
+            Some(rel) => !rel.is_empty() && !opts.filter.is_excluded(rel),
+            None => false,
+        })
+        .map(|r| Delete {
+            key: r.key.clone(),
+            size: r.size,
+            recheck: new_with_bytes.get(&(r.size, &r.etag)).map(|file| Recheck {
+                file: (*file).to_string(),
+            }),
+        })
+        .collect();
+    deletes.sort_by(|a, b| a.key.cmp(&b.key));
+    deletes
+}
+
+/// Why `count` deletes must not run, if they must not: an empty source would empty the
+/// destination, and `--max-delete` caps them.
+fn delete_blocked(empty_source: bool, count: usize, opts: &Options<'_>) -> Option<DeleteBlocked> {
+    if count == 0 {
+        return None;
+    }
+    if empty_source {
+        return Some(DeleteBlocked::EmptySource);
+    }
+    match opts.max_delete {
+        Some(max) if count > max => Some(DeleteBlocked::TooMany { count, max }),
+        _ => None,
+    }
 }
 
 /// Decides an undecided comparison from evidence: a stored MD5 first, then the local multipart
@@ -447,7 +471,7 @@ pub fn upload_headers(l: &LocalFile, rel: &str, rules: &RuleSet) -> ObjectHeader
 /// The request that uploads `l`: its headers, and for large bodies the multipart layout (of
 /// the compressed body, when the rules compress it).
 fn put_file(l: &LocalFile, opts: &Options<'_>) -> PutFile {
-    let rel = l.key.strip_prefix(opts.prefix).unwrap_or(&l.key);
+    let rel = key::relative(opts.prefix, &l.key);
     let wire = l.wire();
     let multipart = match wire.parts {
         Some(p) if wire.size >= MULTIPART_THRESHOLD => Some(Multipart {

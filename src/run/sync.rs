@@ -16,7 +16,8 @@ use crate::plan::sync::{
 use crate::report::{Action, Command, Outcome, Reason, Record, Report};
 use crate::run::{Runner, Scope, execute, repair};
 use crate::site::cache::HashCache;
-use crate::site::local::{self, FoundFile, LocalFile, NotCompressed};
+use crate::site::hash::{self, LocalFile, NotCompressed};
+use crate::site::walk::FoundFile;
 use crate::store::listing;
 use crate::store::{ObjectStore, RemoteObject};
 use futures::StreamExt;
@@ -39,7 +40,7 @@ pub struct SyncOptions {
     pub cache: Arc<HashCache>,
 }
 
-/// Runs a sync of `files` (from `local::walk`); `on_start` is told how many actions the plan
+/// Runs a sync of `files` (from `site::walk`); `on_start` is told how many actions the plan
 /// has. Fails as a whole only when the source cannot be read or the listing fails; per-object
 /// failures are in the report.
 pub async fn run<S: ObjectStore>(
@@ -137,7 +138,7 @@ async fn hash_and_list<S: ObjectStore>(
     );
     let (local, remote) = tokio::join!(
         async {
-            let r = local::hash_all(
+            let r = hash::hash_all(
                 files,
                 hashers,
                 MULTIPART_THRESHOLD,
@@ -327,7 +328,7 @@ async fn evidence_for<S: ObjectStore>(
         return Some(ev);
     }
     let path = l.path.clone();
-    let md5s = tokio::task::spawn_blocking(move || local::part_md5s(&path, part_size))
+    let md5s = tokio::task::spawn_blocking(move || hash::part_md5s(&path, part_size))
         .await
         .ok()?
         .ok()?;

@@ -5,7 +5,8 @@
 
 pub mod cache;
 pub mod compress;
-pub mod local;
+pub mod hash;
+pub mod walk;
 
 use std::path::{Path, PathBuf};
 

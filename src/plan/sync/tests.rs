@@ -3,7 +3,7 @@
 use super::*;
 use crate::content::digest::md5_of;
 use crate::content::header::Header;
-use crate::site::local::Parts;
+use crate::site::hash::Parts;
 use std::path::PathBuf;
 
 fn file(key: &str, body: &[u8]) -> LocalFile {
@@ -15,7 +15,7 @@ fn file(key: &str, body: &[u8]) -> LocalFile {
         is_utf8: std::str::from_utf8(body).is_ok(),
         first_bytes: body
             .iter()
-            .take(crate::site::local::FIRST_BYTES)
+            .take(crate::site::hash::FIRST_BYTES)
             .copied()
             .collect(),
         parts: None,
@@ -330,7 +330,7 @@ fn size_change_wins_over_etag_kind() {
 }
 
 fn gz(l: &mut LocalFile, body: &[u8]) {
-    l.compressed = Some(crate::site::local::Compressed {
+    l.compressed = Some(crate::site::hash::Compressed {
         coding: Coding::Gzip,
         size: body.len() as u64,
         md5: md5_of(body),

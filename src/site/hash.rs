@@ -1,19 +1,18 @@
-//! The local side: walk the source folder into keys, and hash every file.
+//! Hashing the files a walk found.
 //!
-//! Owns: walking DIR (symlinks followed, loops and broken links reported by path, non-UTF-8 names
-//! refused), building keys, and streaming MD5s (whole file, and per part for multipart uploads)
-//! on the blocking pool with a bounded buffer; for files the rules compress, the MD5 of the
-//! compressed body too (compressed as a stream into the hasher, never stored). Must not: talk to a
-//! store or decide what to upload.
+//! Owns: streaming MD5s (whole file, and per part for multipart uploads) on the blocking pool
+//! with a bounded buffer; for files the rules compress, the MD5 of the compressed body too
+//! (compressed as a stream into the hasher, never stored); and the hash cache lookups. Must not:
+//! walk folders, talk to a store or decide what to upload.
 
 use crate::content::coding::{self, Coding};
 use crate::content::digest::Md5;
 use crate::content::digest::Md5Stream;
 use crate::content::media;
-use crate::settings::filter::Filter;
 use crate::site::SiteError as Error;
 use crate::site::cache::{Coded, CodedBody, HashCache, Hashed, Stamp};
 use crate::site::compress::Encoder;
+use crate::site::walk::FoundFile;
 use futures::{StreamExt, TryStreamExt};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -23,17 +22,6 @@ use std::sync::Arc;
 pub const FIRST_BYTES: usize = 8;
 /// Read buffer for hashing: large enough to keep MD5 busy, small enough to never matter.
 const READ_BUF: usize = 256 * 1024;
-
-/// A file found under DIR, not yet hashed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FoundFile {
-    /// The S3 key it maps to (prefix included).
-    pub key: String,
-    /// Where it is on disk.
-    pub path: PathBuf,
-    /// The coding the rules ask for, if any.
-    pub compress: Option<Coding>,
-}
 
 /// A hashed local file: everything the planner needs to know about it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -123,141 +111,6 @@ pub struct Parts {
     pub part_size: u64,
     /// MD5 of each part.
     pub md5s: Vec<Md5>,
-}
-
-/// Walks `root`, returning every file not excluded by `filter`, keyed under `prefix`
-/// (which is empty or ends with `/`), sorted by key. Symbolic links are followed; one that leads
-/// outside `root` is an error unless `follow_outside` allows it, so nothing outside the site
-/// folder is published by accident.
-pub fn walk(
-    root: &Path,
-    prefix: &str,
-    filter: &Filter,
-    follow_outside: bool,
-) -> Result<Vec<FoundFile>, Error> {
-    match std::fs::metadata(root) {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            return Err(Error::MissingDir(root.to_path_buf()));
-        }
-        Err(e) => {
-            return Err(Error::BadEntry {
-                path: root.to_path_buf(),
-                reason: e.to_string(),
-            });
-        }
-        Ok(m) if !m.is_dir() => return Err(Error::NotADir(root.to_path_buf())),
-        Ok(_) => {}
-    }
-    let mut found = Vec::new();
-    let real_root = std::fs::canonicalize(root).map_err(|e| Error::BadEntry {
-        path: root.to_path_buf(),
-        reason: e.to_string(),
-    })?;
-    let walker = walkdir::WalkDir::new(root)
-        .follow_links(true)
-        .into_iter()
-        .filter_entry(|e| {
-            // Prune excluded folders instead of walking them; a non-UTF-8 name is kept so
-            // that it is reported below.
-            e.depth() == 0
-                || relative(root, e.path())
-                    .and_then(|r| r.to_str().map(|s| !filter.is_excluded(&to_key(s))))
-                    .unwrap_or(true)
-        });
-    for entry in walker {
-        let entry = entry.map_err(|e| walk_error(root, e))?;
-        if entry.path_is_symlink() && entry.depth() > 0 && !follow_outside {
-            let target = std::fs::canonicalize(entry.path()).map_err(|e| Error::BadEntry {
-                path: entry.path().to_path_buf(),
-                reason: e.to_string(),
-            })?;
-            if !target.starts_with(&real_root) {
-                return Err(Error::BadEntry {
-                    path: entry.path().to_path_buf(),
-                    reason: format!(
-                        "symbolic link leads outside the source folder (to '{}'); pass \
-                         --follow-outside to publish it anyway",
-                        target.display()
-                    ),
-                });
-            }
-        }
-        if entry.file_type().is_dir() {
-            continue;
-        }
-        let path = entry.path();
-        let rel = relative(root, path).unwrap_or(path);
-        let Some(rel) = rel.to_str() else {
-            return Err(Error::BadEntry {
-                path: path.to_path_buf(),
-                reason: "the file name is not valid UTF-8, so it has no S3 key".into(),
-            });
-        };
-        if !entry.file_type().is_file() {
-            return Err(Error::BadEntry {
-                path: path.to_path_buf(),
-                reason: "not a regular file (socket, fifo or device)".into(),
-            });
-        }
-        if let Some(c) = rel.chars().find(|&c| crate::content::key::xml_unsafe(c)) {
-            return Err(Error::BadEntry {
-                path: path.to_path_buf(),
-                reason: format!(
-                    "the file name holds a control character or noncharacter ({}), which S3 \
-                     listings cannot carry as XML; rename the file or exclude it",
-                    c.escape_unicode()
-                ),
-            });
-        }
-        let key = format!("{prefix}{}", to_key(rel));
-        if key.len() > crate::content::key::MAX_KEY_LEN {
-            return Err(Error::KeyTooLong {
-                path: path.to_path_buf(),
-                len: key.len(),
-            });
-        }
-        found.push(FoundFile {
-            key,
-            path: path.to_path_buf(),
-            compress: None,
-        });
-    }
-    found.sort_by(|a, b| a.key.cmp(&b.key));
-    Ok(found)
-}
-
-fn relative<'a>(root: &Path, path: &'a Path) -> Option<&'a Path> {
-    path.strip_prefix(root).ok()
-}
-
-/// A relative path with the platform separator, as a key fragment with `/`.
-fn to_key(rel: &str) -> String {
-    if std::path::MAIN_SEPARATOR == '/' {
-        rel.to_string()
-    } else {
-        rel.replace(std::path::MAIN_SEPARATOR, "/")
-    }
-}
-
-fn walk_error(root: &Path, e: walkdir::Error) -> Error {
-    let path = e.path().unwrap_or(root).to_path_buf();
-    let reason = if let Some(ancestor) = e.loop_ancestor() {
-        format!(
-            "symbolic link loop (points back to '{}')",
-            ancestor.display()
-        )
-    } else if let Some(io) = e.io_error() {
-        let dangling = io.kind() == io::ErrorKind::NotFound
-            && std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
-        if dangling {
-            "broken symbolic link (its target does not exist)".to_string()
-        } else {
-            io.to_string()
-        }
-    } else {
-        e.to_string()
-    };
-    Error::BadEntry { path, reason }
 }
 
 /// Hashes `files` with up to `parallel` files at once on the blocking pool. Files of
@@ -362,7 +215,9 @@ const BATCH_BYTES: u64 = 1024 * 1024;
 /// Files hashed by one blocking task, at most.
 const BATCH_FILES: usize = 64;
 
-/// Hashes one file: size, MD5, UTF-8 validity for text types, part MD5s for large files.
+/// Hashes one file: size, MD5, UTF-8 validity for text types, part MD5s for large files, and
+/// the compressed body the rules ask for; from the cache when the file is unchanged since it
+/// was remembered.
 pub fn hash_file(
     f: FoundFile,
     multipart_threshold: u64,
@@ -399,14 +254,53 @@ pub fn hash_file(
         });
     }
     let check_utf8 = media::takes_charset(media::media_type(&f.key));
-    let want_parts = len_hint >= multipart_threshold && part_size > 0;
-    let mut h = Hasher::new(check_utf8, want_parts.then_some(part_size));
-    let mut encoder = coding.map(|c| {
-        (
-            c,
-            Encoder::new(c, HashSink::new(want_parts.then_some(part_size))),
-        )
-    });
+    let parts_of = (len_hint >= multipart_threshold && part_size > 0).then_some(part_size);
+    let mut read = read_file(file, check_utf8, parts_of, coding).map_err(read_err)?;
+    let (compressed, not_compressed) = match read.encoded.take() {
+        // Compressing must make it smaller, or it goes up plain.
+        Some(c) if c.size < read.size => (Some(c), None),
+        Some(_) => (None, Some(NotCompressed::NoGain)),
+        None => (None, precompressed.then_some(NotCompressed::Precompressed)),
+    };
+    if cacheable && read.size == len_hint {
+        remember(cache, &f.path, stamp, &read, coding, compressed.as_ref());
+    }
+    // A file that grew past the threshold while it was read still gets uploaded in one part:
+    // the planner only uses `parts` when they are there.
+    Ok(LocalFile {
+        key: f.key,
+        path: f.path,
+        size: read.size,
+        md5: read.md5,
+        is_utf8: read.is_utf8,
+        first_bytes: read.first_bytes,
+        parts: read.parts.map(|md5s| Parts { part_size, md5s }),
+        compressed,
+        not_compressed,
+    })
+}
+
+/// What one pass over a file measured.
+struct Measured {
+    size: u64,
+    md5: Md5,
+    is_utf8: bool,
+    first_bytes: Vec<u8>,
+    parts: Option<Vec<Md5>>,
+    /// The body compressed with the coding asked for (whether or not it is smaller).
+    encoded: Option<Compressed>,
+}
+
+/// Reads `file` once, hashing it (and its parts of `part_size`, when given) and, with a
+/// `coding`, compressing it as a stream into a second hasher.
+fn read_file(
+    file: std::fs::File,
+    check_utf8: bool,
+    part_size: Option<u64>,
+    coding: Option<Coding>,
+) -> io::Result<Measured> {
+    let mut h = Hasher::new(check_utf8, part_size);
+    let mut encoder = coding.map(|c| (c, Encoder::new(c, HashSink::new(part_size))));
     let mut first_bytes = Vec::new();
     let mut encode_err = None;
     read_all(file, |chunk| {
@@ -418,62 +312,65 @@ pub fn hash_file(
         {
             encode_err.get_or_insert(err);
         }
-    })
-    .map_err(read_err)?;
-    let (size, md5, is_utf8, parts) = h.finish();
+    })?;
     if let Some(e) = encode_err {
-        return Err(read_err(e));
+        return Err(e);
     }
-    let mut not_compressed = precompressed.then_some(NotCompressed::Precompressed);
-    let mut compressed = None;
-    if let Some((coding, e)) = encoder {
-        let sink = e.finish().map_err(read_err)?;
-        let (csize, cmd5, _, cparts) = sink.hasher.finish();
-        if csize < size {
-            compressed = Some(Compressed {
+    let (size, md5, is_utf8, parts) = h.finish();
+    let encoded = match encoder {
+        Some((coding, e)) => {
+            let sink = e.finish()?;
+            let (csize, cmd5, _, cparts) = sink.hasher.finish();
+            Some(Compressed {
                 coding,
                 size: csize,
                 md5: cmd5,
-                parts: cparts.map(|md5s| Parts { part_size, md5s }),
+                parts: cparts.map(|md5s| Parts {
+                    part_size: part_size.unwrap_or_default(),
+                    md5s,
+                }),
                 first_bytes: sink.first_bytes,
-            });
-        } else {
-            not_compressed = Some(NotCompressed::NoGain);
+            })
         }
-    }
-    if cacheable && size == len_hint {
-        let coded = coding.map(|coding| Coded {
-            coding,
-            body: compressed.as_ref().map(|c| CodedBody {
-                size: c.size,
-                md5: c.md5,
-                first_bytes: c.first_bytes.clone(),
-            }),
-        });
-        cache.put(
-            &f.path,
-            stamp,
-            Hashed {
-                md5,
-                is_utf8,
-                first_bytes: first_bytes.clone(),
-                coded,
-            },
-        );
-    }
-    // A file that grew past the threshold while it was read still gets uploaded in one part:
-    // the planner only uses `parts` when they are there.
-    Ok(LocalFile {
-        key: f.key,
-        path: f.path,
+        None => None,
+    };
+    Ok(Measured {
         size,
         md5,
         is_utf8,
         first_bytes,
-        parts: parts.map(|md5s| Parts { part_size, md5s }),
-        compressed,
-        not_compressed,
+        parts,
+        encoded,
     })
+}
+
+/// Remembers what `read` measured of the file at `path`, for the next run.
+fn remember(
+    cache: &HashCache,
+    path: &Path,
+    stamp: Stamp,
+    read: &Measured,
+    coding: Option<Coding>,
+    compressed: Option<&Compressed>,
+) {
+    let coded = coding.map(|coding| Coded {
+        coding,
+        body: compressed.map(|c| CodedBody {
+            size: c.size,
+            md5: c.md5,
+            first_bytes: c.first_bytes.clone(),
+        }),
+    });
+    cache.put(
+        path,
+        stamp,
+        Hashed {
+            md5: read.md5,
+            is_utf8: read.is_utf8,
+            first_bytes: read.first_bytes.clone(),
+            coded,
+        },
+    );
 }
 
 /// The compressed body and the reason for none that a cache hit gives for a file compressed

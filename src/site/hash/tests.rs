@@ -1,4 +1,4 @@
-//! Unit tests of walking and hashing: UTF-8 across reads, part MD5s, compressed bodies and
+//! Unit tests of hashing: UTF-8 across reads, part MD5s, compressed bodies and
 //! the hash cache.
 
 use super::*;

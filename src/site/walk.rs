@@ -1,0 +1,172 @@
+//! Walking the site folder into keys.
+//!
+//! Owns: walking DIR (symlinks followed, loops and broken links reported by path, links that
+//! lead outside DIR refused unless allowed, non-UTF-8 and control-character names refused) and
+//! building each file's key. Must not: read file contents or talk to a store.
+
+use crate::content::coding::Coding;
+use crate::content::key;
+use crate::settings::filter::Filter;
+use crate::site::SiteError as Error;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// A file found under DIR, not yet hashed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FoundFile {
+    /// The S3 key it maps to (prefix included).
+    pub key: String,
+    /// Where it is on disk.
+    pub path: PathBuf,
+    /// The coding the rules ask for, if any.
+    pub compress: Option<Coding>,
+}
+
+/// Walks `root`, returning every file not excluded by `filter`, keyed under `prefix`
+/// (which is empty or ends with `/`), sorted by key. Symbolic links are followed; one that leads
+/// outside `root` is an error unless `follow_outside` allows it, so nothing outside the site
+/// folder is published by accident.
+pub fn walk(
+    root: &Path,
+    prefix: &str,
+    filter: &Filter,
+    follow_outside: bool,
+) -> Result<Vec<FoundFile>, Error> {
+    let real_root = check_root(root)?;
+    let walker = walkdir::WalkDir::new(root)
+        .follow_links(true)
+        .into_iter()
+        .filter_entry(|e| {
+            // Prune excluded folders instead of walking them; a non-UTF-8 name is kept so
+            // that it is reported below.
+            e.depth() == 0
+                || relative(root, e.path())
+                    .and_then(|r| r.to_str().map(|s| !filter.is_excluded(&to_key(s))))
+                    .unwrap_or(true)
+        });
+    let mut found = Vec::new();
+    for entry in walker {
+        let entry = entry.map_err(|e| walk_error(root, e))?;
+        if entry.path_is_symlink() && entry.depth() > 0 && !follow_outside {
+            stays_inside(&entry, &real_root)?;
+        }
+        if !entry.file_type().is_dir() {
+            found.push(found_file(root, &entry, prefix)?);
+        }
+    }
+    found.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(found)
+}
+
+/// The source folder, resolved; an error if it is missing or not a folder.
+fn check_root(root: &Path) -> Result<PathBuf, Error> {
+    match std::fs::metadata(root) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Err(Error::MissingDir(root.to_path_buf()));
+        }
+        Err(e) => {
+            return Err(Error::BadEntry {
+                path: root.to_path_buf(),
+                reason: e.to_string(),
+            });
+        }
+        Ok(m) if !m.is_dir() => return Err(Error::NotADir(root.to_path_buf())),
+        Ok(_) => {}
+    }
+    std::fs::canonicalize(root).map_err(|e| Error::BadEntry {
+        path: root.to_path_buf(),
+        reason: e.to_string(),
+    })
+}
+
+/// An error unless the symbolic link `entry` leads inside `real_root`: nothing outside the
+/// site folder is published by accident.
+fn stays_inside(entry: &walkdir::DirEntry, real_root: &Path) -> Result<(), Error> {
+    let target = std::fs::canonicalize(entry.path()).map_err(|e| Error::BadEntry {
+        path: entry.path().to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    if target.starts_with(real_root) {
+        return Ok(());
+    }
+    Err(Error::BadEntry {
+        path: entry.path().to_path_buf(),
+        reason: format!(
+            "symbolic link leads outside the source folder (to '{}'); pass --follow-outside to \
+             publish it anyway",
+            target.display()
+        ),
+    })
+}
+
+/// The file `entry` with its key under `prefix`, or why it cannot be published: not a regular
+/// file, a name that is not UTF-8 or holds what S3's XML cannot carry, a key too long.
+fn found_file(root: &Path, entry: &walkdir::DirEntry, prefix: &str) -> Result<FoundFile, Error> {
+    let path = entry.path();
+    let bad = |reason: String| Error::BadEntry {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let rel = relative(root, path).unwrap_or(path);
+    let Some(rel) = rel.to_str() else {
+        return Err(bad(
+            "the file name is not valid UTF-8, so it has no S3 key".into()
+        ));
+    };
+    if !entry.file_type().is_file() {
+        return Err(bad("not a regular file (socket, fifo or device)".into()));
+    }
+    if let Some(c) = rel.chars().find(|&c| key::xml_unsafe(c)) {
+        return Err(bad(format!(
+            "the file name holds a control character or noncharacter ({}), which S3 listings \
+             cannot carry as XML; rename the file or exclude it",
+            c.escape_unicode()
+        )));
+    }
+    let s3_key = format!("{prefix}{}", to_key(rel));
+    if s3_key.len() > key::MAX_KEY_LEN {
+        return Err(Error::KeyTooLong {
+            path: path.to_path_buf(),
+            len: s3_key.len(),
+        });
+    }
+    Ok(FoundFile {
+        key: s3_key,
+        path: path.to_path_buf(),
+        compress: None,
+    })
+}
+
+fn relative<'a>(root: &Path, path: &'a Path) -> Option<&'a Path> {
+    path.strip_prefix(root).ok()
+}
+
+/// A relative path with the platform separator, as a key fragment with `/`.
+fn to_key(rel: &str) -> String {
+    if std::path::MAIN_SEPARATOR == '/' {
+        rel.to_string()
+    } else {
+        rel.replace(std::path::MAIN_SEPARATOR, "/")
+    }
+}
+
+fn walk_error(root: &Path, e: walkdir::Error) -> Error {
+    let path = e.path().unwrap_or(root).to_path_buf();
+    let reason = if let Some(ancestor) = e.loop_ancestor() {
+        format!(
+            "symbolic link loop (points back to '{}')",
+            ancestor.display()
+        )
+    } else if let Some(io) = e.io_error() {
+        let dangling = io.kind() == io::ErrorKind::NotFound
+            && std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
+        if dangling {
+            "broken symbolic link (its target does not exist)".to_string()
+        } else {
+            io.to_string()
+        }
+    } else {
+        e.to_string()
+    };
+    Error::BadEntry { path, reason }
+}
