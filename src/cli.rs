@@ -41,9 +41,9 @@ pub struct ExplainArgs {
     pub config: Option<PathBuf>,
 }
 
-/// Requests in flight by default. Measured (bench/RESULTS.md): with 20 ms per request, a first
-/// upload of the 2,000-file site takes 4.0 s at 16, 2.7 s at 64, 2.4 s at 128; on loopback the
-/// server is the limit either way.
+/// Requests in flight by default: with latency, requests in flight bound a first upload, and
+/// more than this gains little for the memory and connections it holds (bench/RESULTS.md, "What
+/// bounds each phase").
 pub const DEFAULT_CONCURRENCY: usize = 64;
 
 /// The output flags of a command that has none.

@@ -68,9 +68,9 @@ fn usage_error(e: &clap::Error) -> ExitCode {
 }
 
 /// Caps glibc's malloc arenas at one per core (its default is eight per core). Each thread that
-/// compresses gets an arena, and an arena keeps the encoders' freed buffers: uncapped, a first
-/// upload of a 10,000-file site with compress rules peaked at 330 MB, capped at 102 MB (no rules:
-/// 56 MB either way), at the same speed. `MALLOC_ARENA_MAX` in the environment still wins.
+/// compresses gets an arena, and an arena keeps the encoders' freed buffers, so uncapped a first
+/// upload with compress rules held three times the memory, at the same speed (bench/RESULTS.md,
+/// "Compress rules"). `MALLOC_ARENA_MAX` in the environment still wins.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]
 fn cap_malloc_arenas() {

@@ -2,9 +2,9 @@
 //! compressed bodies, cache ids.
 //!
 //! Owns: the choice of MD5 implementation. On x86_64 that is AWS-LC's assembly MD5, which the
-//! AWS SDK already links for TLS: 935 MB/s a core on the benchmark machine against 745 MB/s for
-//! the pure-Rust `md-5`, and MD5 is ~80% of a rebuild's CPU (profiled with `perf`). Elsewhere it
-//! is `md-5`. This is the crate's only `unsafe` code: three FFI calls on a context it owns.
+//! AWS SDK already links for TLS and which is faster than the pure-Rust `md-5`: MD5 is most of a
+//! rebuild's CPU (bench/RESULTS.md, "What bounds each phase"). Elsewhere it is `md-5`. This is
+//! the crate's only `unsafe` code: three FFI calls on a context it owns.
 //! Must not: read files or know what it hashes.
 
 /// A 16-byte MD5 digest.

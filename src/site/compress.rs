@@ -9,12 +9,11 @@ use crate::content::coding::Coding;
 use std::io::{self, Write};
 use std::path::Path;
 
-/// gzip level. Every run re-compresses the matching files to compare them with the bucket, so
-/// speed counts: on the 2,000-file bench site a no-op run takes 0.73 s at level 6 and 0.99 s at
-/// level 9, for output within a few percent.
+/// gzip level. A run without the hash cache compresses the matching files again to compare
+/// them with the bucket, so speed counts more than the last few percent of size (the levels
+/// measured are in bench/RESULTS.md, "Compress rules").
 const GZIP_LEVEL: u32 = 6;
-/// Brotli quality and window: quality 5 hashes and compresses the bench site in 0.67 s, quality
-/// 7 in 1.4 s, quality 9 in 2.9 s.
+/// Brotli quality and window, chosen the same way: higher qualities cost several times the CPU.
 const BROTLI_QUALITY: u32 = 5;
 const BROTLI_WINDOW: u32 = 22;
 

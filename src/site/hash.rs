@@ -176,8 +176,8 @@ pub async fn hash_all(
 
 /// Each file's size (0 if it cannot be read: hashing then reports why) and index. The stats
 /// run on the blocking pool, `STAT_CHUNK` files per task and `parallel` tasks at once: inline
-/// they held up the listing running beside them (100,000 stats take ~0.2 s, which delayed the
-/// first LIST request by as much).
+/// they held up the listing running beside them, and with it the first LIST request
+/// (bench/RESULTS.md, "Startup").
 async fn sizes(
     files: Vec<FoundFile>,
     parallel: usize,
