@@ -130,18 +130,14 @@ async fn read_head<S: ObjectStore>(run: Runner<'_, S>, key: &str) -> Result<Obje
         Ok(h) => Ok(h),
         Err(StoreError::NotFound) => Err(left_alone(Reason::Gone)),
         Err(StoreError::BadRequest(m)) => Err(left_alone(Reason::Undescribable(m))),
-        Err(e) => {
-            // Expired credentials or a denied read: every further object would fail too.
-            run.cancel
-                .halt_on(&e, &format!("reading the headers of {key}"));
-            let outcome = Outcome::Failed(e.to_string());
-            Err(Record::new(
-                key,
-                Action::Repair,
-                Reason::ReadingHeaders,
-                outcome,
-            ))
-        }
+        Err(e) => Err(failed(
+            run,
+            key,
+            Reason::ReadingHeaders,
+            &format!("reading the headers of {key}"),
+            e.to_string(),
+            &e,
+        )),
     }
 }
 
@@ -158,18 +154,29 @@ async fn sniff_if_needed<S: ObjectStore>(
     let len = head.content_length.min(verdicts::SNIFF_BYTES);
     match run.store.read_prefix(key, len).await {
         Ok(bytes) => Ok(Some(Sniff::from_prefix(bytes, head.content_length <= len))),
-        Err(e) => {
-            run.cancel
-                .halt_on(&e, &format!("reading the first bytes of {key}"));
-            let outcome = Outcome::Failed(format!("reading its first bytes: {e}"));
-            Err(Record::new(
-                key,
-                Action::Repair,
-                Reason::CheckingBody,
-                outcome,
-            ))
-        }
+        Err(e) => Err(failed(
+            run,
+            key,
+            Reason::CheckingBody,
+            &format!("reading the first bytes of {key}"),
+            format!("reading its first bytes: {e}"),
+            &e,
+        )),
     }
+}
+
+/// The record of a request about `key` that failed with `e` while `doing`. Expired credentials
+/// or a denied read stop the run: every further object would fail too.
+fn failed<S>(
+    run: Runner<'_, S>,
+    key: &str,
+    reason: Reason,
+    doing: &str,
+    message: String,
+    e: &StoreError,
+) -> Record {
+    run.cancel.halt_on(e, doing);
+    Record::new(key, Action::Repair, reason, Outcome::Failed(message))
 }
 
 /// What the verdict asks: nothing, a skip with the reason, or the copy (unless a dry run).
