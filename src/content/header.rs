@@ -1,10 +1,10 @@
 //! The headers s3site sets on an object or compares on one (user metadata aside): one table
 //! that says, for each, its HTTP name, the rules-file key that sets it (if a rule may), how a
 //! value is checked and how two values compare. Rules, the repair planner, `explain`, the
-//! uploads and the S3 adapter all read it, so a new header is a new row here (and, in the S3
-//! adapter, the SDK setter and getter the compiler then asks for).
+//! uploads and the S3 adapter all read it, so a new header is a new variant and its row here (the
+//! compiler asks for each, and, in the S3 adapter, for its SDK setter and getter).
 //!
-//! Owns: the table and `ObjectHeaders`, the headers an object is served with. Must not: know
+//! Owns: the table (`Header::spec`) and `ObjectHeaders`, the headers an object is served with. Must not: know
 //! which value a header should have for a given file (that is `plan`) or speak to a store.
 
 use std::collections::BTreeMap;
@@ -49,7 +49,7 @@ pub enum Compare {
 }
 
 /// One row of the table.
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Spec {
     /// The header.
     pub header: Header,
@@ -63,65 +63,55 @@ pub struct Spec {
     pub compare: Compare,
 }
 
-/// The table, in the order s3site shows headers.
-pub const TABLE: &[Spec] = &[
-    Spec {
-        header: Header::ContentType,
-        name: "Content-Type",
-        rule_key: Some("content_type"),
-        check: Check::MediaType,
-        compare: Compare::MediaType,
-    },
-    Spec {
-        header: Header::ContentEncoding,
-        name: "Content-Encoding",
-        // Set by `compress`, which also changes the body.
-        rule_key: None,
-        check: Check::Plain,
-        compare: Compare::Exact,
-    },
-    Spec {
-        header: Header::CacheControl,
-        name: "Cache-Control",
-        rule_key: Some("cache_control"),
-        check: Check::Plain,
-        compare: Compare::Exact,
-    },
-    Spec {
-        header: Header::ContentDisposition,
-        name: "Content-Disposition",
-        rule_key: Some("content_disposition"),
-        check: Check::Plain,
-        compare: Compare::Exact,
-    },
-    Spec {
-        header: Header::ContentLanguage,
-        name: "Content-Language",
-        rule_key: Some("content_language"),
-        check: Check::Plain,
-        compare: Compare::Exact,
-    },
-    Spec {
-        header: Header::Expires,
-        name: "Expires",
-        rule_key: None,
-        check: Check::Plain,
-        compare: Compare::Exact,
-    },
-    Spec {
-        header: Header::WebsiteRedirect,
-        name: "x-amz-website-redirect-location",
-        rule_key: Some("redirect"),
-        check: Check::Redirect,
-        compare: Compare::Exact,
-    },
-];
-
 impl Header {
-    /// Its row of the table.
-    pub fn spec(self) -> &'static Spec {
-        // Every header has a row: `every_header_has_one_row` checks it.
-        TABLE.iter().find(|s| s.header == self).unwrap_or(&TABLE[0])
+    /// Every header, in the order s3site shows them (`every_header_is_listed_once` keeps this in
+    /// step with the enum).
+    pub const ALL: [Header; 7] = [
+        Header::ContentType,
+        Header::ContentEncoding,
+        Header::CacheControl,
+        Header::ContentDisposition,
+        Header::ContentLanguage,
+        Header::Expires,
+        Header::WebsiteRedirect,
+    ];
+
+    /// Its row of the table: an exhaustive match, so a new header does not compile without one.
+    pub const fn spec(self) -> Spec {
+        use Check::{MediaType as IsMediaType, Plain, Redirect};
+        use Compare::{Exact, MediaType as AsMediaType};
+        let (name, rule_key, check, compare) = match self {
+            Header::ContentType => (
+                "Content-Type",
+                Some("content_type"),
+                IsMediaType,
+                AsMediaType,
+            ),
+            // Set by `compress`, which also changes the body.
+            Header::ContentEncoding => ("Content-Encoding", None, Plain, Exact),
+            Header::CacheControl => ("Cache-Control", Some("cache_control"), Plain, Exact),
+            Header::ContentDisposition => (
+                "Content-Disposition",
+                Some("content_disposition"),
+                Plain,
+                Exact,
+            ),
+            Header::ContentLanguage => ("Content-Language", Some("content_language"), Plain, Exact),
+            Header::Expires => ("Expires", None, Plain, Exact),
+            Header::WebsiteRedirect => (
+                "x-amz-website-redirect-location",
+                Some("redirect"),
+                Redirect,
+                Exact,
+            ),
+        };
+        Spec {
+            header: self,
+            name,
+            rule_key,
+            check,
+            compare,
+        }
     }
 
     /// Its HTTP name.
@@ -130,8 +120,11 @@ impl Header {
     }
 
     /// The headers a rule may set, in table order.
-    pub fn rule_settable() -> impl Iterator<Item = &'static Spec> {
-        TABLE.iter().filter(|s| s.rule_key.is_some())
+    pub fn rule_settable() -> impl Iterator<Item = Spec> {
+        Header::ALL
+            .into_iter()
+            .map(Header::spec)
+            .filter(|s| s.rule_key.is_some())
     }
 
     /// The header a rules-file key sets.
@@ -303,17 +296,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_header_has_one_row() {
-        for h in [
-            Header::ContentType,
-            Header::ContentEncoding,
-            Header::CacheControl,
-            Header::ContentDisposition,
-            Header::ContentLanguage,
-            Header::Expires,
-            Header::WebsiteRedirect,
-        ] {
-            assert_eq!(TABLE.iter().filter(|s| s.header == h).count(), 1, "{h:?}");
+    fn every_header_is_listed_once() {
+        // Exhaustive: a new header does not compile here until it has a place in `ALL`.
+        fn place(h: Header) -> usize {
+            match h {
+                Header::ContentType => 0,
+                Header::ContentEncoding => 1,
+                Header::CacheControl => 2,
+                Header::ContentDisposition => 3,
+                Header::ContentLanguage => 4,
+                Header::Expires => 5,
+                Header::WebsiteRedirect => 6,
+            }
+        }
+        for (i, h) in Header::ALL.into_iter().enumerate() {
+            assert_eq!(place(h), i, "{h:?}");
             assert_eq!(h.spec().header, h);
         }
         let keys: Vec<_> = Header::rule_settable().map(|s| s.rule_key).collect();

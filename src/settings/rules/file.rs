@@ -107,75 +107,28 @@ impl Config {
 
     /// Parses and validates the text of a rules file (`path` names it in errors).
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        let invalid = |offset: usize, message: String| ConfigError::Invalid {
+        let invalid = |(offset, message): (usize, String)| ConfigError::Invalid {
             path: path.to_path_buf(),
             line: line_of(text, offset),
             message,
         };
-        let raw: RawConfig = toml::from_str(text).map_err(|e| {
-            let offset = e.span().map_or(0, |s| s.start);
-            invalid(offset, e.message().to_string())
-        })?;
-        let bucket = match raw.bucket {
-            Some(b) => {
-                let at = b.span().start;
-                let url = b.into_inner();
-                crate::settings::url::S3Url::parse(&url).map_err(|e| invalid(at, e.to_string()))?;
-                Some(url)
-            }
-            None => None,
-        };
+        let raw: RawConfig = toml::from_str(text)
+            .map_err(|e| invalid((e.span().map_or(0, |s| s.start), e.message().to_string())))?;
+        let bucket = checked(raw.bucket, |url| {
+            crate::settings::url::S3Url::parse(url)
+                .map(drop)
+                .map_err(|e| e.to_string())
+        })
+        .map_err(invalid)?;
         let mut exclude = Vec::new();
         for g in raw.exclude {
-            let at = g.span().start;
-            let g = g.into_inner();
-            Glob::new(&g).map_err(|e| invalid(at, format!("invalid glob '{g}': {}", e.kind())))?;
-            exclude.push(g);
+            exclude.extend(checked(Some(g), check_glob).map_err(invalid)?);
         }
-        let default_content_type = match raw.default_content_type {
-            Some(t) => {
-                let at = t.span().start;
-                let t = t.into_inner();
-                header::check_media_type(&t).map_err(|m| invalid(at, m))?;
-                Some(t)
-            }
-            None => None,
-        };
-        if raw.rules.len() > MAX_RULES {
-            let at = raw.rules[MAX_RULES].span().start;
-            return Err(invalid(
-                at,
-                format!(
-                    "{} rules; s3site takes at most {MAX_RULES} (one rule can match many \
-                     paths: match = [\"a/**\", \"b/**\"])",
-                    raw.rules.len()
-                ),
-            ));
-        }
-        let lines = Lines::of(text);
-        let mut rules = Vec::new();
-        let mut globs = 0;
-        for (n, r) in raw.rules.into_iter().enumerate() {
-            let at = r.span().start;
-            let rule = build_rule(r.into_inner(), lines.line(at)).map_err(|e| match e.at {
-                Some(key_at) => invalid(key_at, e.message),
-                None => invalid(at, format!("rule {}: {}", n + 1, e.message)),
-            })?;
-            globs += rule.patterns.len();
-            if globs > MAX_GLOBS {
-                return Err(invalid(
-                    at,
-                    format!(
-                        "rule {}: more than {MAX_GLOBS} globs in all; s3site takes at most \
-                         {MAX_GLOBS} (a '**' glob matches whole folders)",
-                        n + 1
-                    ),
-                ));
-            }
-            rules.push(rule);
-        }
+        let default_content_type =
+            checked(raw.default_content_type, header::check_media_type).map_err(invalid)?;
+        let rules = read_rules(raw.rules, &Lines::of(text)).map_err(invalid)?;
         let rules = RuleSet::new(rules, default_content_type)
-            .map_err(|e| invalid(0, format!("the rules' globs: {e}")))?;
+            .map_err(|e| invalid((0, format!("the rules' globs: {e}"))))?;
         Ok(Config {
             path: Some(path.to_path_buf()),
             bucket,
@@ -183,6 +136,63 @@ impl Config {
             rules,
         })
     }
+}
+
+/// A top-level string of the file, checked; an error is the value's offset and why.
+fn checked(
+    value: Option<Spanned<String>>,
+    check: impl Fn(&str) -> Result<(), String>,
+) -> Result<Option<String>, (usize, String)> {
+    let Some(v) = value else {
+        return Ok(None);
+    };
+    let at = v.span().start;
+    let v = v.into_inner();
+    check(&v).map_err(|m| (at, m))?;
+    Ok(Some(v))
+}
+
+fn check_glob(g: &str) -> Result<(), String> {
+    Glob::new(g)
+        .map(drop)
+        .map_err(|e| format!("invalid glob '{g}': {}", e.kind()))
+}
+
+/// Every `[[rule]]`, checked, within `MAX_RULES` and `MAX_GLOBS`; an error is the offset it
+/// names and why.
+fn read_rules(raw: Vec<Spanned<RawRule>>, lines: &Lines) -> Result<Vec<Rule>, (usize, String)> {
+    if raw.len() > MAX_RULES {
+        return Err((
+            raw[MAX_RULES].span().start,
+            format!(
+                "{} rules; s3site takes at most {MAX_RULES} (one rule can match many paths: \
+                 match = [\"a/**\", \"b/**\"])",
+                raw.len()
+            ),
+        ));
+    }
+    let mut rules = Vec::new();
+    let mut globs = 0;
+    for (n, r) in raw.into_iter().enumerate() {
+        let at = r.span().start;
+        let rule = build_rule(r.into_inner(), lines.line(at)).map_err(|e| match e.at {
+            Some(key_at) => (key_at, e.message),
+            None => (at, format!("rule {}: {}", n + 1, e.message)),
+        })?;
+        globs += rule.patterns.len();
+        if globs > MAX_GLOBS {
+            return Err((
+                at,
+                format!(
+                    "rule {}: more than {MAX_GLOBS} globs in all; s3site takes at most \
+                     {MAX_GLOBS} (a '**' glob matches whole folders)",
+                    n + 1
+                ),
+            ));
+        }
+        rules.push(rule);
+    }
+    Ok(rules)
 }
 
 fn build_rule(raw: RawRule, line: usize) -> Result<Rule, RuleError> {
@@ -252,7 +262,7 @@ fn build_rule(raw: RawRule, line: usize) -> Result<Rule, RuleError> {
         return Err("'match' needs at least one glob".to_string().into());
     }
     for p in &patterns {
-        Glob::new(p).map_err(|e| format!("invalid glob '{p}': {}", e.kind()))?;
+        check_glob(p)?;
     }
     Ok(Rule {
         line,

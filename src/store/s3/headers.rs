@@ -4,7 +4,7 @@
 //! Owns: the two places a new header must be spelled in SDK calls; both are exhaustive matches,
 //! so the compiler names them. Must not: decide which headers an object gets.
 
-use crate::content::header::{Header, ObjectHeaders, TABLE};
+use crate::content::header::{Header, ObjectHeaders};
 use aws_sdk_s3::operation::head_object::HeadObjectOutput;
 
 /// Sets every header of an `ObjectHeaders` (with `Expires` already parsed into the SDK's date)
@@ -37,8 +37,8 @@ macro_rules! set_headers {
 /// The headers a HEAD response shows, user metadata with lower-case keys.
 pub(super) fn headers_of(out: &HeadObjectOutput) -> ObjectHeaders {
     let mut h = ObjectHeaders::default();
-    for spec in TABLE {
-        let value = match spec.header {
+    for header in Header::ALL {
+        let value = match header {
             Header::ContentType => out.content_type(),
             Header::ContentEncoding => out.content_encoding(),
             Header::CacheControl => out.cache_control(),
@@ -47,7 +47,7 @@ pub(super) fn headers_of(out: &HeadObjectOutput) -> ObjectHeaders {
             Header::Expires => out.expires_string(),
             Header::WebsiteRedirect => out.website_redirect_location(),
         };
-        h.set(spec.header, value.map(str::to_string));
+        h.set(header, value.map(str::to_string));
     }
     h.metadata = out
         .metadata()
