@@ -1,4 +1,4 @@
-//! The command line as clap parses it ("low" arguments; `config` validates them).
+//! The command line as clap parses it ("low" arguments; `settings` validates them).
 //!
 //! Owns: flag names, help texts and defaults. Must not: validate values beyond their types, or
 //! do any work.

@@ -3,7 +3,7 @@
 //! Owns: the exact encoder settings (gzip: no file name, mtime 0, level 6; brotli: quality 5,
 //! window 22; input always fed in the same pieces), so an unchanged file always compresses to
 //! the same bytes and the same ETag, and the list of formats that are compressed already. Must not: decide which files a rule
-//! compresses (that is `rules`) or talk to a store.
+//! compresses (that is `settings::rules`) or talk to a store.
 
 use crate::content::coding::Coding;
 use std::io::{self, Write};

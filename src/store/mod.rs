@@ -1,8 +1,9 @@
 //! The object-storage boundary: a small trait and the crate-owned types that cross it.
 //!
 //! Owns: what s3site asks of a store (list, head, read the first bytes, put a file, rewrite an
-//! object's headers in place, delete a batch) and the errors it branches on. Must not: know about AWS SDK types (those stay in `s3`), or decide anything about
-//! what to upload (that is `plan`).
+//! object's headers in place, delete a batch) and the errors it branches on; the in-memory
+//! store of the unit tests; listing in slices. Must not: know about AWS SDK types (those stay in
+//! `s3`), or decide anything about what to upload (that is `plan`).
 
 use crate::content::digest::Md5;
 use crate::content::etag::ETag;

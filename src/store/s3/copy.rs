@@ -5,7 +5,7 @@
 //! the website redirect, the storage class, SSE-S3/SSE-KMS settings, the ACL where the bucket
 //! uses ACLs, tags on a multipart copy), and the `if-match` that makes a copy of an object that
 //! changed since it was read fail instead of clobbering it. Must not: decide which headers are
-//! right (that is `drift`).
+//! right (that is `plan::repair`).
 
 use super::S3Store;
 use crate::store::{CopyInPlace, Encryption, StoreError};
