@@ -8,6 +8,8 @@
 //! for) → `app` (the command line, where an error is printed once).
 
 pub mod app;
+mod aws;
+pub mod cdn;
 pub mod cli;
 pub mod content;
 pub mod error;

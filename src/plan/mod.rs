@@ -4,5 +4,6 @@
 //! the rules) so that each is unit-tested without I/O. Must not: do I/O, read the clock, or
 //! know about the S3 SDK.
 
+pub mod cdn;
 pub mod repair;
 pub mod sync;

@@ -2,12 +2,11 @@
 //! line for people (the SDK's whole chain goes to the debug log).
 //!
 //! Owns: which S3 error code means what (throttled, expired, denied, precondition...), and the
-//! one-line texts of request and credentials errors. Must not: decide what a run does about
+//! one-line texts of request errors. Must not: decide what a run does about
 //! an error (that is the caller's, through `StoreError`).
 
 use super::S3Store;
 use crate::store::StoreError;
-use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
 impl S3Store {
@@ -114,42 +113,6 @@ where
             .unwrap_or(0);
         msg.truncate(cut);
         msg.push_str("...");
-    }
-    msg
-}
-
-/// One line saying why no credentials could be loaded (the SDK's own text spans many lines).
-pub(super) fn credentials_error(e: &CredentialsError, profile: Option<&str>) -> String {
-    match (e, profile) {
-        (CredentialsError::CredentialsNotLoaded(_), Some(p)) => format!(
-            "profile '{p}' was not found or holds no credentials (see ~/.aws/config and \
-             ~/.aws/credentials, or AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE)"
-        ),
-        (CredentialsError::CredentialsNotLoaded(_), None) => NONE_FOUND.to_string(),
-        // The chain ends with the instance-metadata provider: its error ("IMDS is disabled",
-        // "forbidden", a timeout) is what is left when no source had credentials.
-        (_, None) if chain(e).contains("IMDS") => format!(
-            "{NONE_FOUND}; the last source tried, instance metadata, said: {}",
-            chain(e)
-        ),
-        (_, _) => chain(e),
-    }
-}
-
-/// What to say when no source had credentials.
-const NONE_FOUND: &str = "none found in the environment, AWS config files, SSO, web \
-    identity, container or instance metadata (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, \
-    or use --profile)";
-
-/// An error and its sources on one line (the first line of each).
-fn chain(e: &CredentialsError) -> String {
-    let mut msg = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        let text = s.to_string();
-        msg.push_str(": ");
-        msg.push_str(text.lines().next().unwrap_or_default());
-        source = s.source();
     }
     msg
 }

@@ -20,10 +20,7 @@ use crate::store::{
 };
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::retry::{RetryConfig, RetryPartition, TokenBucket};
-use aws_sdk_s3::config::{
-    BehaviorVersion, ProvideCredentials, Region, RequestChecksumCalculation,
-    ResponseChecksumValidation,
-};
+use aws_sdk_s3::config::{Region, RequestChecksumCalculation, ResponseChecksumValidation};
 use aws_sdk_s3::error::DisplayErrorContext;
 use aws_sdk_s3::operation::head_object::HeadObjectOutput;
 use aws_sdk_s3::primitives::{ByteStream, Length};
@@ -100,25 +97,9 @@ impl S3Store {
     /// Builds a client for `bucket` and checks that credentials can be found, so a missing or
     /// unknown profile fails before any request.
     pub async fn connect(conn: &Connection, bucket: &str) -> Result<S3Store, StoreError> {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
-        if let Some(p) = &conn.profile {
-            // An explicit profile is the only source of credentials: environment keys must not
-            // silently win over it, and an unknown profile is an error.
-            let creds = aws_config::profile::ProfileFileCredentialsProvider::builder()
-                .profile_name(p)
-                .build();
-            loader = loader.profile_name(p).credentials_provider(creds);
-        }
-        if let Some(r) = &conn.region {
-            loader = loader.region(Region::new(r.clone()));
-        }
-        let sdk = loader.load().await;
-        let provider = sdk
-            .credentials_provider()
-            .ok_or_else(|| StoreError::Credentials("no credentials provider configured".into()))?;
-        provider.provide_credentials().await.map_err(|e| {
-            StoreError::Credentials(error::credentials_error(&e, conn.profile.as_deref()))
-        })?;
+        let sdk = crate::aws::load(conn.profile.as_deref(), conn.region.as_deref())
+            .await
+            .map_err(StoreError::Credentials)?;
         let mut b = aws_sdk_s3::config::Builder::from(&sdk)
             // The SDK's adaptive retry: exponential backoff with jitter on 5xx, SlowDown,
             // timeouts and connection errors, and a client-side rate limit that slows every
