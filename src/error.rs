@@ -25,6 +25,14 @@ pub enum Error {
         /// The store's error.
         source: StoreError,
     },
+    /// A CDN request that failed before any write (an unknown distribution, no permission).
+    #[error("{context}: {source}")]
+    Cdn {
+        /// What s3site was doing.
+        context: String,
+        /// The CDN's error.
+        source: crate::cdn::CdnError,
+    },
     /// A task that panicked or could not start: a bug in s3site, not bad input.
     #[error("internal error: {0}")]
     Internal(String),
@@ -38,7 +46,10 @@ impl Error {
             Error::Settings(_) => ExitCode::Usage,
             Error::Site(e) if e.is_input() => ExitCode::Usage,
             Error::Store { source, .. } if source.is_configuration() => ExitCode::Usage,
-            Error::Site(_) | Error::Store { .. } | Error::Internal(_) => ExitCode::Failed,
+            Error::Cdn { source, .. } if !source.is_transient() => ExitCode::Usage,
+            Error::Site(_) | Error::Store { .. } | Error::Cdn { .. } | Error::Internal(_) => {
+                ExitCode::Failed
+            }
         }
     }
 }

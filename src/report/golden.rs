@@ -66,6 +66,13 @@ pub(super) fn every_kind() -> Report {
         interrupted: Some(Signal::Term),
         halted: None,
         elapsed: Duration::from_millis(250),
+        invalidations: vec![Invalidation {
+            distribution: "E2QWRUHAPOMQZL".into(),
+            id: None,
+            paths: vec!["/".into(), "/index.html".into()],
+            status: "planned".into(),
+            error: None,
+        }],
     }
 }
 
@@ -157,6 +164,18 @@ const GOLDEN: &str = r#"{
   "error": null,
   "exit_code": 143,
   "interrupted": true,
+  "invalidations": [
+    {
+      "distribution": "E2QWRUHAPOMQZL",
+      "error": null,
+      "id": null,
+      "paths": [
+        "/",
+        "/index.html"
+      ],
+      "status": "planned"
+    }
+  ],
   "notes": [
     "a note"
   ],

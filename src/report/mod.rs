@@ -222,6 +222,23 @@ pub struct Report {
     pub halted: Option<String>,
     /// Wall time.
     pub elapsed: Duration,
+    /// The CDN invalidations of what the run changed (one per distribution, when anything did).
+    pub invalidations: Vec<Invalidation>,
+}
+
+/// One CDN invalidation a run made (or, in a dry run, would make).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Invalidation {
+    /// The distribution.
+    pub distribution: String,
+    /// The invalidation's id (`None` in a dry run or when it failed).
+    pub id: Option<String>,
+    /// The paths, encoded as sent.
+    pub paths: Vec<String>,
+    /// `planned`, the CDN's status (`InProgress`, `Completed`), or `failed`.
+    pub status: String,
+    /// Why it failed, if it did: the content is live, these paths are not invalidated.
+    pub error: Option<String>,
 }
 
 impl Report {
@@ -258,7 +275,12 @@ impl Report {
     pub fn exit_code(&self) -> ExitCode {
         let t = self.totals();
         let drift = self.fail_on_drift && self.dry_run && t.repaired > 0;
-        let failed = t.failed > 0 || t.not_run > 0 || self.delete_blocked.is_some() || drift;
+        let invalidation_failed = self.invalidations.iter().any(|i| i.error.is_some());
+        let failed = t.failed > 0
+            || t.not_run > 0
+            || self.delete_blocked.is_some()
+            || drift
+            || invalidation_failed;
         let mut code = ExitCode::Ok;
         if failed {
             code = code.merge(ExitCode::Failed);
@@ -356,6 +378,7 @@ impl Report {
             "signal": self.interrupted.map(Signal::name),
             "error": self.halted,
             "totals": self.totals(),
+            "invalidations": self.invalidations,
             "exit_code": self.exit_code(),
         })
     }

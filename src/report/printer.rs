@@ -4,7 +4,7 @@
 //! Owns: the text lines and where each goes (stdout, or stderr for failures). Must not: decide
 //! anything; everything shown comes from records and the report.
 
-use super::{Action, Outcome, Record, Report};
+use super::{Action, Invalidation, Outcome, Record, Report};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 
@@ -96,6 +96,9 @@ impl Printer {
                 if let Some(why) = &report.delete_blocked {
                     self.eprint(&format!("not deleting anything: {why}"));
                 }
+                for inv in &report.invalidations {
+                    self.invalidation(inv);
+                }
                 if !self.quiet {
                     self.print(&report.summary());
                     for note in &report.notes {
@@ -106,6 +109,32 @@ impl Printer {
                     self.eprint(&format!("s3site: error: stopped: {why}"));
                 }
             }
+        }
+    }
+
+    /// The lines of one invalidation: each path in a dry run (or with `-v`), then what became
+    /// of it; a failure on stderr, with the paths left cached.
+    fn invalidation(&self, inv: &Invalidation) {
+        if inv.error.is_none() && (inv.id.is_none() || self.verbose) && !self.quiet {
+            for p in &inv.paths {
+                self.print(&format!("invalidate {p}"));
+            }
+        }
+        match (&inv.error, &inv.id) {
+            (Some(e), _) => self.eprint(&format!(
+                "FAILED invalidating {} path(s) on CloudFront distribution {}: {e}; the content is \
+                 live, but the edge may serve the old version of: {}",
+                inv.paths.len(),
+                inv.distribution,
+                inv.paths.join(" ")
+            )),
+            (None, Some(id)) if !self.quiet => self.print(&format!(
+                "invalidated {} path(s) on CloudFront distribution {} ({id}): {}",
+                inv.paths.len(),
+                inv.distribution,
+                inv.status
+            )),
+            _ => {}
         }
     }
 

@@ -6,6 +6,7 @@
 //! go to the runner's sink).
 
 pub mod cancel;
+pub mod cdn;
 pub mod execute;
 pub mod repair;
 pub mod sync;
