@@ -151,6 +151,20 @@ pub struct RunArgs {
     /// The rules file (default: s3site.toml in the current directory, if there is one).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// After the writes, invalidate the paths of what changed on this CloudFront distribution
+    /// (repeatable; also `cloudfront = [...]` in the rules file).
+    #[arg(long = "cloudfront", value_name = "DIST_ID")]
+    pub cloudfront: Vec<String>,
+    /// Wait until each invalidation has completed.
+    #[arg(long)]
+    pub cloudfront_wait: bool,
+    /// With --cloudfront-wait: give up waiting after SECS seconds (exit 1).
+    #[arg(long, value_name = "SECS", default_value_t = 900)]
+    pub cloudfront_wait_timeout: u64,
+    /// Exact paths per invalidation before they are collapsed into folder wildcards (default
+    /// 300, or `cloudfront_max_paths` in the rules file).
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub cloudfront_max_paths: Option<i64>,
 }
 
 /// How to reach the store.

@@ -8,6 +8,7 @@ mod util;
 
 mod architecture;
 mod bad_input;
+mod cloudfront;
 mod faults;
 mod reliability;
 mod repair;

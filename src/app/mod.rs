@@ -6,14 +6,17 @@
 
 mod signals;
 
+use crate::cdn::cloudfront::CloudFront;
 use crate::cli::{
     Cli, Command, ConnectionArgs, ExplainArgs, OutputArgs, OutputFormat, RepairArgs, SyncArgs,
 };
 use crate::error::Error;
+use crate::plan::cdn::Mapping;
 use crate::report::{ExitCode, Format, Printer, output};
+use crate::run::cdn::CdnOptions;
 use crate::run::repair::RepairOptions;
 use crate::run::sync::SyncOptions;
-use crate::run::{Runner, Scope, repair, sync};
+use crate::run::{self, Runner, Scope, repair, sync};
 use crate::settings::rules::Config;
 use crate::settings::{self, Settings, SettingsError};
 use crate::site::cache::HashCache;
@@ -89,7 +92,9 @@ async fn run_sync(args: SyncArgs) -> Result<ExitCode, Error> {
         ms = walked.elapsed().as_millis(),
         "walked"
     );
+    let profile = args.connection.profile.clone();
     let store = connect(args.connection, &settings.url.bucket, settings.concurrency).await?;
+    let cdn = Invalidator::prepare(&settings, profile.as_deref(), args.dry_run).await?;
     let (scope, concurrency) = scope(settings, args.dry_run);
     let printer = printer(&args.output);
     let opts = SyncOptions {
@@ -105,7 +110,10 @@ async fn run_sync(args: SyncArgs) -> Result<ExitCode, Error> {
     };
     let sink = |r: &crate::report::Record| printer.record(r);
     let runner = Runner::new(&store, concurrency, &cancel, &sink);
-    let report = sync::run(runner, files, &opts, |total| printer.start_progress(total)).await?;
+    let mut report = sync::run(runner, files, &opts, |total| printer.start_progress(total)).await?;
+    if let Some(cdn) = &cdn {
+        report.invalidations = cdn.invalidate(&report.records).await;
+    }
     printer.finish(&report);
     Ok(report.exit_code())
 }
@@ -113,7 +121,9 @@ async fn run_sync(args: SyncArgs) -> Result<ExitCode, Error> {
 async fn run_repair(args: RepairArgs) -> Result<ExitCode, Error> {
     let cancel = signals::on_signals();
     let settings = settings::load(&args.run, args.url.as_deref(), &args.exclude)?;
+    let profile = args.connection.profile.clone();
     let store = connect(args.connection, &settings.url.bucket, settings.concurrency).await?;
+    let cdn = Invalidator::prepare(&settings, profile.as_deref(), args.dry_run).await?;
     let (scope, concurrency) = scope(settings, args.dry_run);
     let printer = printer(&args.output);
     let opts = RepairOptions {
@@ -122,9 +132,71 @@ async fn run_repair(args: RepairArgs) -> Result<ExitCode, Error> {
     };
     let sink = |r: &crate::report::Record| printer.record(r);
     let runner = Runner::new(&store, concurrency, &cancel, &sink);
-    let report = repair::run(runner, &opts, |total| printer.start_progress(total)).await?;
+    let mut report = repair::run(runner, &opts, |total| printer.start_progress(total)).await?;
+    if let Some(cdn) = &cdn {
+        report.invalidations = cdn.invalidate(&report.records).await;
+    }
     printer.finish(&report);
     Ok(report.exit_code())
+}
+
+/// The CloudFront step of a run: the distributions, read before any write, and how to
+/// invalidate.
+struct Invalidator {
+    cloudfront: CloudFront,
+    targets: Vec<Mapping>,
+    opts: CdnOptions,
+}
+
+impl Invalidator {
+    /// `None` without a distribution; otherwise each distribution is read and its origin for
+    /// the destination found now, so a wrong id stops the run before any write.
+    async fn prepare(
+        s: &Settings,
+        profile: Option<&str>,
+        dry_run: bool,
+    ) -> Result<Option<Invalidator>, Error> {
+        if s.cdn.distributions.is_empty() {
+            return Ok(None);
+        }
+        let cloudfront = CloudFront::connect(profile)
+            .await
+            .map_err(|source| Error::Cdn {
+                context: "connecting to CloudFront".into(),
+                source,
+            })?;
+        let targets = run::cdn::prepare(
+            &cloudfront,
+            &s.cdn.distributions,
+            &s.url,
+            s.cdn.origin_path.as_deref(),
+        )
+        .await?;
+        let run_id = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+            .to_string();
+        Ok(Some(Invalidator {
+            cloudfront,
+            targets,
+            opts: CdnOptions {
+                max_paths: s.cdn.max_paths,
+                wait: s.cdn.wait,
+                dry_run,
+                run_id,
+                first_pause: settings::Tuning::from_env()
+                    .cdn_retry_ms
+                    .map_or(run::cdn::FIRST_PAUSE, std::time::Duration::from_millis),
+            },
+        }))
+    }
+
+    async fn invalidate(
+        &self,
+        records: &[crate::report::Record],
+    ) -> Vec<crate::report::Invalidation> {
+        run::cdn::invalidate(&self.cloudfront, &self.targets, records, &self.opts).await
+    }
 }
 
 fn run_explain(args: ExplainArgs) -> Result<ExitCode, Error> {

@@ -10,12 +10,6 @@ use crate::cdn::Distribution;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-/// Exact paths a run sends before it collapses them into folder wildcards. CloudFront charges
-/// per path beyond 1,000 a month, and a wildcard counts as one path but makes the edge fetch
-/// every object under it again: 300 keeps a deploy that changes a few pages exact (within the
-/// free paths for three such deploys a month) while a rebuild that touches everything becomes a
-/// few wildcards.
-pub const DEFAULT_MAX_PATHS: usize = 300;
 /// Wildcard paths CloudFront allows in progress on one distribution.
 pub const MAX_WILDCARDS: usize = 15;
 /// Paths one CreateInvalidation request may carry.

@@ -27,12 +27,14 @@ pub struct CdnOptions {
     pub dry_run: bool,
     /// What makes this run's caller references its own (the run's start time).
     pub run_id: String,
+    /// The first pause before asking a busy CDN again; it doubles up to `MAX_PAUSE`.
+    pub first_pause: Duration,
 }
 
 /// Attempts of one CreateInvalidation while CloudFront is busy or throttling.
 const ATTEMPTS: u32 = 8;
-/// The first pause between them; it doubles up to `MAX_PAUSE`.
-const PAUSE: Duration = Duration::from_secs(1);
+/// The first pause between them (`CdnOptions::first_pause`); it doubles up to `MAX_PAUSE`.
+pub const FIRST_PAUSE: Duration = Duration::from_secs(1);
 const MAX_PAUSE: Duration = Duration::from_secs(30);
 /// How often `--cloudfront-wait` asks for the status.
 const POLL: Duration = Duration::from_secs(5);
@@ -132,7 +134,7 @@ async fn send<C: Cdn>(
         return inv;
     }
     let reference = paths::reference(distribution, paths_, &opts.run_id);
-    let mut pause = PAUSE;
+    let mut pause = opts.first_pause;
     let mut attempt = 1;
     let created = loop {
         match cdn.invalidate(distribution, paths_, &reference).await {
@@ -219,6 +221,7 @@ mod tests {
             wait: Some(Duration::from_secs(1)),
             dry_run,
             run_id: "run".into(),
+            first_pause: FIRST_PAUSE,
         }
     }
 

@@ -25,6 +25,8 @@ pub struct Settings {
     pub filter: Filter,
     /// Requests in flight.
     pub concurrency: usize,
+    /// CDN invalidation.
+    pub cdn: CdnSettings,
 }
 
 /// The rules file, the destination (the command line's, else the file's `bucket`), the
@@ -50,12 +52,67 @@ pub fn load(
     globs.extend(exclude.iter().cloned());
     let filter = Filter::new(&globs)?;
     let concurrency = url::concurrency(run.concurrency)?;
+    let cdn = cdn_settings(run, &config)?;
     Ok(Settings {
         config,
         url,
         filter,
         concurrency,
+        cdn,
     })
+}
+
+/// The CDN settings: the command line's distributions and the file's, the path budget, the
+/// origin path of a custom origin, and how long to wait.
+fn cdn_settings(run: &RunArgs, config: &Config) -> Result<CdnSettings, SettingsError> {
+    let mut distributions = Vec::new();
+    for d in run.cloudfront.iter().chain(&config.cloudfront) {
+        rules::check_distribution(d)
+            .map_err(|m| SettingsError::Usage(format!("--cloudfront: {m}")))?;
+        if !distributions.contains(d) {
+            distributions.push(d.clone());
+        }
+    }
+    let max_paths = match run.cloudfront_max_paths {
+        Some(n) => rules::check_max_paths(n).map_err(|m| {
+            SettingsError::Usage(m.replace("cloudfront_max_paths", "--cloudfront-max-paths"))
+        })?,
+        None => config.cloudfront_max_paths.unwrap_or(DEFAULT_MAX_PATHS),
+    };
+    if distributions.is_empty() && (run.cloudfront_wait || run.cloudfront_max_paths.is_some()) {
+        return Err(SettingsError::Usage(
+            "--cloudfront-wait and --cloudfront-max-paths need a distribution: --cloudfront \
+             DIST_ID, or cloudfront = [\"DIST_ID\"] in s3site.toml"
+                .into(),
+        ));
+    }
+    Ok(CdnSettings {
+        distributions,
+        max_paths,
+        origin_path: config.cloudfront_origin_path.clone(),
+        wait: run
+            .cloudfront_wait
+            .then(|| std::time::Duration::from_secs(run.cloudfront_wait_timeout)),
+    })
+}
+
+/// Exact paths a run sends before it collapses them into folder wildcards. CloudFront charges
+/// per path beyond 1,000 a month, and a wildcard counts as one path but makes the edge fetch
+/// every object under it again: 300 keeps a deploy that changes a few pages exact (within the
+/// free paths for three such deploys a month) while a rebuild that touches everything becomes a
+/// few wildcards.
+pub const DEFAULT_MAX_PATHS: usize = 300;
+/// What a run invalidates on the CDN, and how.
+#[derive(Clone, Debug, Default)]
+pub struct CdnSettings {
+    /// CloudFront distributions (none: no invalidation).
+    pub distributions: Vec<String>,
+    /// Exact paths per invalidation before folder wildcards.
+    pub max_paths: usize,
+    /// The origin path of a custom origin (`None`: found from the distribution's origins).
+    pub origin_path: Option<String>,
+    /// With `--cloudfront-wait`: how long to wait for completion.
+    pub wait: Option<std::time::Duration>,
 }
 
 /// Where s3site keeps what it remembers between runs (the hash cache, the journal of multipart
@@ -73,14 +130,18 @@ pub fn state_dir() -> Option<PathBuf> {
 }
 
 /// Limits the tests lower through the environment, so a few dozen keys list in several pages
-/// and a 13 MiB object is copied in parts: `S3SITE_LIST_PAGE` (keys per listing request) and
-/// `S3SITE_MAX_SINGLE_COPY` (bytes). Read here, at the edge, and handed to the store.
+/// a 13 MiB object is copied in parts and a busy CDN is asked again soon:
+/// `S3SITE_LIST_PAGE` (keys per listing request), `S3SITE_MAX_SINGLE_COPY` (bytes) and
+/// `S3SITE_CDN_RETRY_MS`. Read here, at the edge, and handed to the store.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Tuning {
     /// Keys per listing request, when lowered.
     pub list_page: Option<usize>,
     /// The largest object copied in one request, when lowered.
     pub max_single_copy: Option<u64>,
+    /// The first pause (ms) before asking a busy CDN again, when lowered
+    /// (`S3SITE_CDN_RETRY_MS`).
+    pub cdn_retry_ms: Option<u64>,
 }
 
 impl Tuning {
@@ -95,6 +156,7 @@ impl Tuning {
         Tuning {
             list_page: positive("S3SITE_LIST_PAGE"),
             max_single_copy: positive("S3SITE_MAX_SINGLE_COPY"),
+            cdn_retry_ms: positive("S3SITE_CDN_RETRY_MS"),
         }
     }
 }

@@ -396,6 +396,115 @@ impl TestEnv {
         child.wait_with_output().unwrap()
     }
 
+    /// A CloudFront distribution on the test server with one S3 origin for this test's bucket
+    /// (`BUCKET.s3.amazonaws.com` and `origin_path`), after another origin that is not the
+    /// bucket; returns its id.
+    pub fn create_distribution(&self, origin_path: &str) -> String {
+        use aws_sdk_cloudfront::types::{
+            CustomOriginConfig, DefaultCacheBehavior, DistributionConfig, Origin,
+            OriginProtocolPolicy, Origins, S3OriginConfig, ViewerProtocolPolicy,
+        };
+        let site_origin = |domain: &str, path: &str| {
+            Origin::builder()
+                .id("site")
+                .domain_name(domain)
+                .origin_path(path)
+                .s3_origin_config(S3OriginConfig::builder().origin_access_identity("").build())
+                .build()
+                .unwrap()
+        };
+        let api_origin = Origin::builder()
+            .id("api")
+            .domain_name("api.example.com")
+            .custom_origin_config(
+                CustomOriginConfig::builder()
+                    .http_port(80)
+                    .https_port(443)
+                    .origin_protocol_policy(OriginProtocolPolicy::HttpsOnly)
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+            .unwrap();
+        let site_domain = format!("{}.s3.amazonaws.com", self.bucket);
+        let behavior = DefaultCacheBehavior::builder()
+            .target_origin_id("site")
+            .viewer_protocol_policy(ViewerProtocolPolicy::AllowAll)
+            .build()
+            .unwrap();
+        let config = DistributionConfig::builder()
+            .caller_reference(format!("{}-{origin_path}", self.bucket))
+            .comment("s3site test")
+            .enabled(true)
+            .origins(
+                Origins::builder()
+                    .quantity(2)
+                    .items(api_origin)
+                    .items(site_origin(&site_domain, origin_path))
+                    .build()
+                    .unwrap(),
+            )
+            .default_cache_behavior(behavior)
+            .build()
+            .unwrap();
+        let out = self
+            .rt
+            .block_on(
+                self.cloudfront()
+                    .create_distribution()
+                    .distribution_config(config)
+                    .send(),
+            )
+            .unwrap_or_else(|e| panic!("create distribution: {e:?}"));
+        out.distribution().unwrap().id().to_string()
+    }
+
+    /// The paths of every invalidation of `distribution` (each sorted), oldest first.
+    pub fn invalidations(&self, distribution: &str) -> Vec<Vec<String>> {
+        self.rt.block_on(async {
+            let cf = self.cloudfront();
+            let list = cf
+                .list_invalidations()
+                .distribution_id(distribution)
+                .send()
+                .await
+                .unwrap();
+            let mut out = Vec::new();
+            let items = list
+                .invalidation_list()
+                .map(|l| l.items())
+                .unwrap_or_default();
+            for i in items {
+                let inv = cf
+                    .get_invalidation()
+                    .distribution_id(distribution)
+                    .id(i.id())
+                    .send()
+                    .await
+                    .unwrap();
+                let batch = inv.invalidation().unwrap().invalidation_batch().unwrap();
+                let mut paths = batch.paths().unwrap().items().to_vec();
+                paths.sort();
+                out.push((i.create_time().as_nanos(), paths));
+            }
+            out.sort();
+            out.into_iter().map(|(_, p)| p).collect()
+        })
+    }
+
+    fn cloudfront(&self) -> aws_sdk_cloudfront::Client {
+        use aws_sdk_cloudfront::config::{BehaviorVersion, Builder, Credentials, Region};
+        let conf = Builder::new()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new(
+                ACCESS_KEY, SECRET_KEY, None, None, "tests",
+            ))
+            .endpoint_url(&self.endpoint)
+            .build();
+        aws_sdk_cloudfront::Client::from_conf(conf)
+    }
+
     /// The test's own client (direct to the server) and a way to run its futures, for checks
     /// the helpers do not cover.
     pub fn sdk<T>(&self, f: impl AsyncFnOnce(&Client, &str) -> T) -> T {
@@ -543,6 +652,8 @@ pub enum Capability {
     ListsInByteOrder,
     /// Keeps every key as sent (SeaweedFS turns `\` into `/` and collapses `//`).
     KeepsKeysAsSent,
+    /// A CloudFront API beside S3 (moto's: distributions and invalidations, no limits).
+    HasCloudFront,
 }
 
 /// Which server has which capability, each checked by hand against the server's version in
@@ -553,7 +664,10 @@ pub fn has(server: &str, cap: Capability) -> bool {
         // moto 5.2.5 implements only copy-source-if-none-match, no condition on
         // CompleteMultipartUpload, reports every upload as started on 2010-11-10, accepts any
         // credentials and does not check Content-MD5.
-        "moto" => matches!(cap, HasAcls | HasKms | ListsInByteOrder | KeepsKeysAsSent),
+        "moto" => matches!(
+            cap,
+            HasAcls | HasKms | ListsInByteOrder | KeepsKeysAsSent | HasCloudFront
+        ),
         // SeaweedFS 4.48: conditional copies and completions, identities from its config;
         // buckets are BucketOwnerEnforced and there is no KMS.
         "seaweedfs" => matches!(

@@ -69,6 +69,9 @@ pub enum FaultKind {
     /// Answer with this status and an S3 error document with this code (`ExpiredToken`...),
     /// without forwarding.
     Error(u16, &'static str),
+    /// Answer with this status and a CloudFront error document (wrapped in `ErrorResponse`)
+    /// with this code (`TooManyInvalidationsInProgress`...), without forwarding.
+    CloudFrontError(u16, &'static str),
     /// Close the connection without answering, without forwarding.
     Reset,
     /// Wait this many milliseconds, then forward.
@@ -229,6 +232,17 @@ fn s3_error_coded(status: u16, code: &str) -> Response<Body> {
     )
 }
 
+fn cloudfront_error(status: u16, code: &str) -> Response<Body> {
+    full(
+        status,
+        format!(
+            "<?xml version=\"1.0\"?><ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>\
+             <Message>injected by the test proxy</Message></Error><RequestId>test</RequestId>\
+             </ErrorResponse>"
+        ),
+    )
+}
+
 async fn handle(
     req: Request<Incoming>,
     client: Client<HttpConnector, Incoming>,
@@ -252,6 +266,10 @@ async fn handle(
         Some(FaultKind::Error(status, code)) => {
             let _ = req.into_body().collect().await;
             return Ok(s3_error_coded(status, code));
+        }
+        Some(FaultKind::CloudFrontError(status, code)) => {
+            let _ = req.into_body().collect().await;
+            return Ok(cloudfront_error(status, code));
         }
         Some(FaultKind::Reset) => return Err("injected connection reset".into()),
         Some(FaultKind::Delay(ms)) => {

@@ -28,6 +28,12 @@ pub struct Config {
     pub exclude: Vec<String>,
     /// The rules.
     pub rules: RuleSet,
+    /// `cloudfront`: distributions to invalidate, added to `--cloudfront`.
+    pub cloudfront: Vec<String>,
+    /// `cloudfront_max_paths`: exact paths per invalidation before folder wildcards.
+    pub cloudfront_max_paths: Option<usize>,
+    /// `cloudfront_origin_path`: the origin path of a custom origin that reaches the bucket.
+    pub cloudfront_origin_path: Option<String>,
 }
 
 /// A rules file that cannot be used.
@@ -60,6 +66,10 @@ struct RawConfig {
     #[serde(default)]
     exclude: Vec<Spanned<String>>,
     default_content_type: Option<Spanned<String>>,
+    #[serde(default)]
+    cloudfront: Vec<Spanned<String>>,
+    cloudfront_max_paths: Option<Spanned<i64>>,
+    cloudfront_origin_path: Option<Spanned<String>>,
     #[serde(default, rename = "rule")]
     rules: Vec<Spanned<RawRule>>,
 }
@@ -126,6 +136,20 @@ impl Config {
         }
         let default_content_type =
             checked(raw.default_content_type, header::check_media_type).map_err(invalid)?;
+        let mut cloudfront = Vec::new();
+        for d in raw.cloudfront {
+            cloudfront.extend(checked(Some(d), check_distribution).map_err(invalid)?);
+        }
+        let cloudfront_max_paths = match raw.cloudfront_max_paths {
+            Some(n) => {
+                let at = n.span().start;
+                let n = n.into_inner();
+                Some(check_max_paths(n).map_err(|m| invalid((at, m)))?)
+            }
+            None => None,
+        };
+        let cloudfront_origin_path =
+            checked(raw.cloudfront_origin_path, check_origin_path).map_err(invalid)?;
         let rules = read_rules(raw.rules, &Lines::of(text)).map_err(invalid)?;
         let rules = RuleSet::new(rules, default_content_type)
             .map_err(|e| invalid((0, format!("the rules' globs: {e}"))))?;
@@ -134,6 +158,9 @@ impl Config {
             bucket,
             exclude,
             rules,
+            cloudfront,
+            cloudfront_max_paths,
+            cloudfront_origin_path,
         })
     }
 }
@@ -150,6 +177,34 @@ fn checked(
     let v = v.into_inner();
     check(&v).map_err(|m| (at, m))?;
     Ok(Some(v))
+}
+
+/// A CloudFront distribution id: letters and digits (`E2QWRUHAPOMQZL`).
+pub(crate) fn check_distribution(id: &str) -> Result<(), String> {
+    if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(format!(
+            "'{id}' is not a CloudFront distribution id (letters and digits, like E2QWRUHAPOMQZL)"
+        ));
+    }
+    Ok(())
+}
+
+/// `cloudfront_max_paths`: at least 1.
+pub(crate) fn check_max_paths(n: i64) -> Result<usize, String> {
+    usize::try_from(n)
+        .ok()
+        .filter(|&n| n >= 1)
+        .ok_or_else(|| format!("cloudfront_max_paths must be at least 1, not {n}"))
+}
+
+/// `cloudfront_origin_path`: `/` and a folder, as CloudFront's OriginPath is written.
+fn check_origin_path(p: &str) -> Result<(), String> {
+    if !p.starts_with('/') || p.contains("//") || p.chars().any(char::is_control) {
+        return Err(format!(
+            "cloudfront_origin_path '{p}' must be a folder starting with '/', like /live"
+        ));
+    }
+    Ok(())
 }
 
 fn check_glob(g: &str) -> Result<(), String> {

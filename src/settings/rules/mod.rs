@@ -8,6 +8,7 @@
 mod file;
 
 pub use file::{Config, ConfigError, DEFAULT_FILE, MAX_GLOBS, MAX_RULES};
+pub(crate) use file::{check_distribution, check_max_paths};
 
 use crate::content::coding::Coding;
 use crate::content::header::Header;
