@@ -76,9 +76,9 @@ pub struct RepairArgs {
     /// With --dry-run: exit 1 when any object would be repaired (to guard a pipeline).
     #[arg(long, requires = "dry_run")]
     pub fail_on_drift: bool,
-    /// Leave keys matching GLOB alone (relative to PREFIX; repeatable).
-    #[arg(long, value_name = "GLOB")]
-    pub exclude: Vec<String>,
+    /// Which keys to leave alone (relative to PREFIX).
+    #[command(flatten)]
+    pub filters: FilterArgs,
     /// Concurrency and the rules file.
     #[command(flatten)]
     pub run: RunArgs,
@@ -123,9 +123,12 @@ pub struct SyncArgs {
     /// per unchanged object).
     #[arg(long)]
     pub repair: bool,
-    /// Skip paths matching GLOB (relative to DIR; repeatable). Excluded keys are never deleted.
-    #[arg(long, value_name = "GLOB")]
-    pub exclude: Vec<String>,
+    /// Which paths to skip (relative to DIR). Skipped keys are never deleted.
+    #[command(flatten)]
+    pub filters: FilterArgs,
+    /// ACL, storage class and encryption of the uploads.
+    #[command(flatten)]
+    pub placement: PlacementArgs,
     /// Concurrency and the rules file.
     #[command(flatten)]
     pub run: RunArgs,
@@ -135,6 +138,49 @@ pub struct SyncArgs {
     /// How results are shown.
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// Exclusions and inclusions, as s3cmd takes them.
+#[derive(Debug, Args)]
+pub struct FilterArgs {
+    /// Skip paths matching GLOB (repeatable); a path is skipped when GLOB matches it or a parent
+    /// folder.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Keep paths matching GLOB although an --exclude matches them (repeatable), as in s3cmd.
+    #[arg(long, value_name = "GLOB")]
+    pub include: Vec<String>,
+    /// Read --exclude globs from FILE, one a line (# comments and blank lines ignored).
+    #[arg(long, value_name = "FILE")]
+    pub exclude_from: Vec<PathBuf>,
+    /// Read --include globs from FILE, one a line.
+    #[arg(long, value_name = "FILE")]
+    pub include_from: Vec<PathBuf>,
+}
+
+/// What an upload sets besides its headers.
+#[derive(Debug, Args)]
+pub struct PlacementArgs {
+    /// Canned ACL of every upload: private, public-read, authenticated-read,
+    /// bucket-owner-full-control... (default: none sent, the bucket decides).
+    #[arg(long, value_name = "CANNED")]
+    pub acl: Option<String>,
+    /// The same as --acl public-read (s3cmd's -P).
+    #[arg(short = 'P', long = "acl-public", conflicts_with = "acl")]
+    pub acl_public: bool,
+    /// Storage class of every upload (STANDARD_IA, INTELLIGENT_TIERING...).
+    #[arg(long, value_name = "CLASS")]
+    pub storage_class: Option<String>,
+    /// Server-side encryption of every upload: AES256 or aws:kms.
+    #[arg(long, value_name = "ALG")]
+    pub sse: Option<String>,
+    /// The KMS key of --sse aws:kms.
+    #[arg(long, value_name = "ID")]
+    pub sse_kms_key_id: Option<String>,
+    /// Do not carry the ACL, storage class, encryption, tags and website redirect of an object
+    /// over to the upload that replaces it (kept by default, at one HEAD per replaced object).
+    #[arg(long)]
+    pub no_keep: bool,
 }
 
 /// What sync and repair share besides the connection and the output.

@@ -10,6 +10,7 @@ mod architecture;
 mod bad_input;
 mod cloudfront;
 mod faults;
+mod placement;
 mod reliability;
 mod repair;
 mod rules;

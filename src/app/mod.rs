@@ -78,7 +78,8 @@ fn scope(s: Settings, dry_run: bool) -> (Scope, usize) {
 async fn run_sync(args: SyncArgs) -> Result<ExitCode, Error> {
     // First of all: a signal during the walk or the hashing ends the run like one later.
     let cancel = signals::on_signals();
-    let settings = settings::load(&args.run, args.url.as_deref(), &args.exclude)?;
+    let settings = settings::load(&args.run, args.url.as_deref(), &args.filters)?;
+    let placement = settings::placement(&args.placement)?;
     // Everything local is checked before connecting: bad input never costs a request.
     let walked = std::time::Instant::now();
     let files = walk::walk(
@@ -107,6 +108,8 @@ async fn run_sync(args: SyncArgs) -> Result<ExitCode, Error> {
         } else {
             HashCache::open(settings::state_dir().as_deref(), &args.dir)
         }),
+        placement,
+        keep: !args.placement.no_keep,
     };
     let sink = |r: &crate::report::Record| printer.record(r);
     let runner = Runner::new(&store, concurrency, &cancel, &sink);
@@ -120,7 +123,7 @@ async fn run_sync(args: SyncArgs) -> Result<ExitCode, Error> {
 
 async fn run_repair(args: RepairArgs) -> Result<ExitCode, Error> {
     let cancel = signals::on_signals();
-    let settings = settings::load(&args.run, args.url.as_deref(), &args.exclude)?;
+    let settings = settings::load(&args.run, args.url.as_deref(), &args.filters)?;
     let profile = args.connection.profile.clone();
     let store = connect(args.connection, &settings.url.bucket, settings.concurrency).await?;
     let cdn = Invalidator::prepare(&settings, profile.as_deref(), args.dry_run).await?;

@@ -37,6 +37,8 @@ pub enum Check {
     MediaType,
     /// A path on the site (`/...`) or an absolute http(s) URL.
     Redirect,
+    /// An HTTP date (`Wed, 21 Oct 2026 07:28:00 GMT`).
+    HttpDate,
 }
 
 /// How two values of a header are the same.
@@ -78,7 +80,7 @@ impl Header {
 
     /// Its row of the table: an exhaustive match, so a new header does not compile without one.
     pub const fn spec(self) -> Spec {
-        use Check::{MediaType as IsMediaType, Plain, Redirect};
+        use Check::{HttpDate, MediaType as IsMediaType, Plain, Redirect};
         use Compare::{Exact, MediaType as AsMediaType};
         let (name, rule_key, check, compare) = match self {
             Header::ContentType => (
@@ -97,7 +99,7 @@ impl Header {
                 Exact,
             ),
             Header::ContentLanguage => ("Content-Language", Some("content_language"), Plain, Exact),
-            Header::Expires => ("Expires", None, Plain, Exact),
+            Header::Expires => ("Expires", Some("expires"), HttpDate, Exact),
             Header::WebsiteRedirect => (
                 "x-amz-website-redirect-location",
                 Some("redirect"),
@@ -148,6 +150,16 @@ impl Header {
             Check::Plain => check_value(v)
                 .map_err(|m| format!("{}: {m}", self.spec().rule_key.unwrap_or(self.name()))),
             Check::MediaType => check_media_type(v),
+            Check::HttpDate => {
+                if is_http_date(v) {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "{}: '{v}' is not an HTTP date (like Wed, 21 Oct 2026 07:28:00 GMT)",
+                        self.spec().rule_key.unwrap_or(self.name())
+                    ))
+                }
+            }
             Check::Redirect => {
                 if v.starts_with('/') || v.starts_with("http://") || v.starts_with("https://") {
                     check_value(v)
@@ -260,6 +272,26 @@ impl MediaType {
     }
 }
 
+/// Whether `v` is an IMF-fixdate (RFC 9110): `Wed, 21 Oct 2026 07:28:00 GMT`.
+pub fn is_http_date(v: &str) -> bool {
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let parts: Vec<&str> = v.split(' ').collect();
+    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+    let time = |s: &str| {
+        let t: Vec<&str> = s.split(':').collect();
+        t.len() == 3 && t.iter().all(|p| digits(p, 2))
+    };
+    matches!(parts.as_slice(), [day, dd, mon, yyyy, hms, "GMT"]
+        if day.strip_suffix(',').is_some_and(|d| DAYS.contains(&d))
+            && digits(dd, 2)
+            && MONTHS.contains(mon)
+            && digits(yyyy, 4)
+            && time(hms))
+}
+
 /// An HTTP token (RFC 9110): what a header name may be made of.
 pub fn is_token(s: &str) -> bool {
     !s.is_empty()
@@ -321,6 +353,7 @@ mod tests {
                 Some("cache_control"),
                 Some("content_disposition"),
                 Some("content_language"),
+                Some("expires"),
                 Some("redirect")
             ]
         );
@@ -328,7 +361,8 @@ mod tests {
             Header::from_rule_key("redirect"),
             Some(Header::WebsiteRedirect)
         );
-        assert_eq!(Header::from_rule_key("expires"), None);
+        assert_eq!(Header::from_rule_key("expires"), Some(Header::Expires));
+        assert_eq!(Header::from_rule_key("content_encoding"), None);
     }
 
     #[test]
@@ -348,5 +382,16 @@ mod tests {
         assert!(Header::ContentType.check("html").is_err());
         assert!(Header::WebsiteRedirect.check("new").is_err());
         assert!(Header::WebsiteRedirect.check("/new/").is_ok());
+        assert!(
+            Header::Expires
+                .check("Wed, 21 Oct 2026 07:28:00 GMT")
+                .is_ok()
+        );
+        assert!(Header::Expires.check("2026-10-21").is_err());
+        assert!(
+            Header::Expires
+                .check("Wed, 21 Oct 2026 7:28:00 GMT")
+                .is_err()
+        );
     }
 }

@@ -11,3 +11,4 @@ pub mod header;
 pub mod key;
 pub mod media;
 pub mod meta;
+pub mod placement;

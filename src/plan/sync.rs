@@ -15,7 +15,9 @@ use crate::content::meta;
 use crate::settings::filter::Filter;
 use crate::settings::rules::RuleSet;
 use crate::site::hash::{LocalFile, NotCompressed};
-use crate::store::{Multipart, ObjectHeaders, PutFile, RemoteObject};
+use crate::store::{
+    Acl, Encryption, Grants, Multipart, ObjectHeaders, Placement, PutFile, RemoteObject,
+};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
@@ -203,6 +205,8 @@ pub struct Options<'a> {
     pub filter: &'a Filter,
     /// The header rules.
     pub rules: &'a RuleSet,
+    /// What every upload sets (`--acl`, `--storage-class`, `--sse`); rules set more per path.
+    pub placement: &'a Placement,
 }
 
 /// How a local file compares with its object, from the listing alone.
@@ -468,6 +472,59 @@ pub fn upload_headers(l: &LocalFile, rel: &str, rules: &RuleSet) -> ObjectHeader
     headers
 }
 
+/// What an upload sets besides its headers: the flags' placement, with a matching rule's `acl`
+/// and `storage_class` over it.
+fn placement(rel: &str, opts: &Options<'_>) -> Placement {
+    let eff = opts.rules.effective(rel).headers;
+    let mut p = opts.placement.clone();
+    if let Some(a) = eff.acl {
+        p.acl = Some(Acl::Canned(a));
+    }
+    if let Some(c) = eff.storage_class {
+        p.storage_class = Some(c);
+    }
+    p
+}
+
+/// What an object an upload replaces had, that the upload keeps unless a flag or rule says
+/// otherwise (read by the caller: a HEAD, and the ACL and tags where there are any).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Kept {
+    /// Its ACL, when more than the owner's.
+    pub acl: Option<Grants>,
+    /// Its storage class (`None`: STANDARD).
+    pub storage_class: Option<String>,
+    /// Its encryption.
+    pub encryption: Encryption,
+    /// Its tags, as an `x-amz-tagging` value.
+    pub tagging: Option<String>,
+    /// Its website redirect.
+    pub website_redirect: Option<String>,
+}
+
+/// Carries what the replaced object had over to its upload, where the flags and rules leave it
+/// unset. An SSE-C object's encryption cannot be kept (s3site has no key): the upload gets the
+/// bucket's default.
+pub fn keep(put: &mut PutFile, kept: Kept) {
+    let p = &mut put.placement;
+    if p.acl.is_none() {
+        p.acl = kept.acl.map(Acl::Grants);
+    }
+    if p.storage_class.is_none() {
+        p.storage_class = kept.storage_class;
+    }
+    if p.encryption == Encryption::None && kept.encryption != Encryption::Customer {
+        p.encryption = kept.encryption;
+    }
+    if p.tagging.is_none() {
+        p.tagging = kept.tagging;
+    }
+    if put.headers.get(Header::WebsiteRedirect).is_none() {
+        put.headers
+            .set(Header::WebsiteRedirect, kept.website_redirect);
+    }
+}
+
 /// The request that uploads `l`: its headers, and for large bodies the multipart layout (of
 /// the compressed body, when the rules compress it).
 fn put_file(l: &LocalFile, opts: &Options<'_>) -> PutFile {
@@ -487,6 +544,7 @@ fn put_file(l: &LocalFile, opts: &Options<'_>) -> PutFile {
         md5: wire.md5,
         headers: upload_headers(l, rel, opts.rules),
         multipart,
+        placement: placement(rel, opts),
     }
 }
 

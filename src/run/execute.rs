@@ -319,6 +319,7 @@ mod tests {
                     crate::content::media::content_type(key, true),
                 ),
                 multipart: None,
+                placement: Default::default(),
             },
             reason: UploadReason::New,
             compress: None,

@@ -19,7 +19,7 @@ use crate::site::cache::HashCache;
 use crate::site::hash::{self, LocalFile, NotCompressed};
 use crate::site::walk::FoundFile;
 use crate::store::listing;
-use crate::store::{ObjectStore, RemoteObject};
+use crate::store::{ObjectStore, Placement, RemoteObject};
 use futures::StreamExt;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -38,6 +38,11 @@ pub struct SyncOptions {
     pub repair: bool,
     /// MD5s remembered from earlier runs (`HashCache::disabled()` with `--no-cache`).
     pub cache: Arc<HashCache>,
+    /// What every upload sets (`--acl`, `--storage-class`, `--sse`).
+    pub placement: Placement,
+    /// Keep the ACL, storage class, encryption, tags and redirect of each object an upload
+    /// replaces (unless `--no-keep`).
+    pub keep: bool,
 }
 
 /// Runs a sync of `files` (from `site::walk`); `on_start` is told how many actions the plan
@@ -64,8 +69,12 @@ pub async fn run<S: ObjectStore>(
             max_delete: opts.max_delete,
             filter: &scope.filter,
             rules: &scope.rules,
+            placement: &opts.placement,
         },
     );
+    if opts.keep && !scope.dry_run {
+        keep_existing(run, &mut plan).await;
+    }
     tracing::debug!(
         assets = plan.assets.len(),
         pages = plan.pages.len(),
@@ -167,6 +176,53 @@ async fn hash_and_list<S: ObjectStore>(
         "hashed and listed"
     );
     Ok((local, remote))
+}
+
+/// For every upload that replaces an object, what that object had and the upload keeps: one
+/// HEAD, and its ACL and tags where the store has any (nothing for new files or unchanged ones).
+/// An object whose properties cannot be read is replaced with the flags' and rules' alone, and
+/// the log says so.
+async fn keep_existing<S: ObjectStore>(run: Runner<'_, S>, plan: &mut Plan) {
+    let replaced = plan
+        .assets
+        .iter_mut()
+        .chain(plan.pages.iter_mut())
+        .filter(|u| u.reason != UploadReason::New);
+    futures::stream::iter(replaced)
+        .for_each_concurrent(run.concurrency, |u| async move {
+            match kept(run.store, &u.put.key).await {
+                Ok(k) => planner::keep(&mut u.put, k),
+                Err(e) => tracing::warn!(
+                    key = %u.put.key,
+                    error = %e,
+                    "cannot read what the object it replaces has; uploading without keeping it"
+                ),
+            }
+        })
+        .await;
+}
+
+/// What the object at `key` has that an upload replacing it keeps.
+async fn kept<S: ObjectStore>(
+    store: &S,
+    key: &str,
+) -> Result<planner::Kept, crate::store::StoreError> {
+    let head = store.head(key, None).await?;
+    let tagging = if head.tag_count > 0 {
+        store.tagging(key).await?
+    } else {
+        None
+    };
+    Ok(planner::Kept {
+        acl: store.acl(key).await?,
+        storage_class: head.storage_class,
+        encryption: head.encryption,
+        tagging,
+        website_redirect: head
+            .headers
+            .get(crate::content::header::Header::WebsiteRedirect)
+            .map(str::to_string),
+    })
 }
 
 /// A failed record for each file not uploaded because the store would keep it under another

@@ -12,16 +12,19 @@ const IGNORED_NAMES: &[&str] = &[".DS_Store", "Thumbs.db"];
 /// Directory names never descended into (and never deleted remotely).
 const IGNORED_DIRS: &[&str] = &[".git"];
 
-/// A compiled set of exclusions.
+/// A compiled set of exclusions, and the inclusions that override them.
 #[derive(Clone, Debug)]
 pub struct Filter {
     globs: GlobSet,
+    includes: GlobSet,
 }
 
 /// A glob that does not compile.
 #[derive(Debug, thiserror::Error)]
-#[error("invalid --exclude glob '{glob}': {reason}")]
+#[error("invalid {flag} glob '{glob}': {reason}")]
 pub struct BadGlob {
+    /// `--exclude` or `--include`.
+    pub flag: &'static str,
     /// The glob as given.
     pub glob: String,
     /// What is wrong with it.
@@ -33,24 +36,24 @@ impl Filter {
     /// `/` separators (`*` also matches `/`), and a path is excluded when the glob matches it or
     /// any of its parent directories (`--exclude drafts` excludes `drafts/a.html`).
     pub fn new<S: AsRef<str>>(excludes: &[S]) -> Result<Filter, BadGlob> {
-        let mut b = GlobSetBuilder::new();
-        for g in excludes {
-            let g = g.as_ref();
-            let glob = Glob::new(g).map_err(|e| BadGlob {
-                glob: g.to_string(),
-                reason: e.kind().to_string(),
-            })?;
-            b.add(glob);
-        }
-        let globs = b.build().map_err(|e| BadGlob {
-            glob: excludes
-                .iter()
-                .map(|s| s.as_ref())
-                .collect::<Vec<_>>()
-                .join(" "),
-            reason: e.to_string(),
-        })?;
-        Ok(Filter { globs })
+        Ok(Filter {
+            globs: set("--exclude", excludes)?,
+            includes: GlobSet::empty(),
+        })
+    }
+
+    /// These exclusions with `--include` globs: a path an include matches is kept even when an
+    /// exclude matches it or a parent folder, as in s3cmd (`--exclude '*' --include '*.html'`
+    /// keeps only the pages). The built-in ignores (`.git/`, `.DS_Store`) stay ignored.
+    pub fn including<S: AsRef<str>>(mut self, includes: &[S]) -> Result<Filter, BadGlob> {
+        self.includes = set("--include", includes)?;
+        Ok(self)
+    }
+
+    /// Whether a walk may skip the folder `rel` without looking inside: it is excluded and no
+    /// include could bring a file in it back.
+    pub fn prunes(&self, rel: &str) -> bool {
+        self.includes.is_empty() && self.is_excluded(rel)
     }
 
     /// Whether the DIR-relative path `rel` (`/`-separated, no leading slash) is excluded.
@@ -60,6 +63,9 @@ impl Filter {
             return true;
         }
         if self.globs.is_empty() {
+            return false;
+        }
+        if self.includes.is_match(rel) {
             return false;
         }
         // The path itself, then each parent directory.
@@ -74,6 +80,28 @@ impl Filter {
             }
         }
     }
+}
+
+fn set<S: AsRef<str>>(flag: &'static str, globs: &[S]) -> Result<GlobSet, BadGlob> {
+    let mut b = GlobSetBuilder::new();
+    for g in globs {
+        let g = g.as_ref();
+        let glob = Glob::new(g).map_err(|e| BadGlob {
+            flag,
+            glob: g.to_string(),
+            reason: e.kind().to_string(),
+        })?;
+        b.add(glob);
+    }
+    b.build().map_err(|e| BadGlob {
+        flag,
+        glob: globs
+            .iter()
+            .map(|s| s.as_ref())
+            .collect::<Vec<_>>()
+            .join(" "),
+        reason: e.to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -105,6 +133,26 @@ mod tests {
         assert!(f.is_excluded("tmp/a"));
         assert!(f.is_excluded("tmp/a/b"));
         assert!(!f.is_excluded("tmpfile"));
+    }
+
+    #[test]
+    fn an_include_overrides_an_exclude_as_in_s3cmd() {
+        let f = Filter::new(&["*"]).unwrap().including(&["*.html"]).unwrap();
+        assert!(!f.is_excluded("index.html"));
+        assert!(!f.is_excluded("blog/a.html"));
+        assert!(f.is_excluded("a.css"));
+        assert!(f.is_excluded(".git/x.html"), "the built-in ignores stay");
+        assert!(!f.prunes("blog"), "a folder may hold an included file");
+        let f = Filter::new(&["drafts"]).unwrap();
+        assert!(f.prunes("drafts"));
+        let e = Filter::new::<&str>(&[])
+            .unwrap()
+            .including(&["a["])
+            .unwrap_err();
+        assert!(
+            e.to_string().starts_with("invalid --include glob 'a['"),
+            "{e}"
+        );
     }
 
     #[test]

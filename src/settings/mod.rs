@@ -9,7 +9,7 @@ pub mod filter;
 pub mod rules;
 pub mod url;
 
-use crate::cli::RunArgs;
+use crate::cli::{FilterArgs, PlacementArgs, RunArgs};
 use filter::Filter;
 use rules::Config;
 use std::path::PathBuf;
@@ -34,7 +34,7 @@ pub struct Settings {
 pub fn load(
     run: &RunArgs,
     url: Option<&str>,
-    exclude: &[String],
+    filters: &FilterArgs,
 ) -> Result<Settings, SettingsError> {
     let cwd = std::env::current_dir().unwrap_or_default();
     let config = Config::load(run.config.as_deref(), &cwd)?;
@@ -49,8 +49,15 @@ pub fn load(
         }
     };
     let mut globs = config.exclude.clone();
-    globs.extend(exclude.iter().cloned());
-    let filter = Filter::new(&globs)?;
+    globs.extend(filters.exclude.iter().cloned());
+    let mut includes = filters.include.clone();
+    for f in &filters.exclude_from {
+        globs.extend(patterns_from(f, "--exclude-from")?);
+    }
+    for f in &filters.include_from {
+        includes.extend(patterns_from(f, "--include-from")?);
+    }
+    let filter = Filter::new(&globs)?.including(&includes)?;
     let concurrency = url::concurrency(run.concurrency)?;
     let cdn = cdn_settings(run, &config)?;
     Ok(Settings {
@@ -59,6 +66,67 @@ pub fn load(
         filter,
         concurrency,
         cdn,
+    })
+}
+
+/// The globs of a `--exclude-from` or `--include-from` file: one a line, `#` comments and blank
+/// lines ignored.
+fn patterns_from(file: &std::path::Path, flag: &str) -> Result<Vec<String>, SettingsError> {
+    let text = std::fs::read_to_string(file).map_err(|e| {
+        SettingsError::Usage(format!("{flag}: cannot read '{}': {e}", file.display()))
+    })?;
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_string)
+        .collect())
+}
+
+/// What the uploads set, from `--acl`/`-P`, `--storage-class`, `--sse` and `--sse-kms-key-id`,
+/// checked.
+pub fn placement(p: &PlacementArgs) -> Result<crate::content::placement::Placement, SettingsError> {
+    use crate::content::placement::{Acl, Encryption, Placement};
+    use crate::content::placement::{check_acl, check_sse, check_storage_class};
+    let usage = |flag: &'static str| move |m: String| SettingsError::Usage(format!("{flag}: {m}"));
+    let acl = match (&p.acl, p.acl_public) {
+        (Some(a), _) => {
+            check_acl(a).map_err(usage("--acl"))?;
+            Some(Acl::Canned(a.clone()))
+        }
+        (None, true) => Some(Acl::Canned("public-read".into())),
+        (None, false) => None,
+    };
+    if let Some(c) = &p.storage_class {
+        check_storage_class(c).map_err(usage("--storage-class"))?;
+    }
+    let encryption = match (p.sse.as_deref(), &p.sse_kms_key_id) {
+        (None, None) => Encryption::None,
+        (None, Some(_)) => {
+            return Err(SettingsError::Usage(
+                "--sse-kms-key-id needs --sse aws:kms".into(),
+            ));
+        }
+        (Some("AES256"), Some(_)) => {
+            return Err(SettingsError::Usage(
+                "--sse-kms-key-id needs --sse aws:kms, not AES256".into(),
+            ));
+        }
+        (Some("AES256"), None) => Encryption::S3,
+        (Some(alg), key) => {
+            check_sse(alg).map_err(usage("--sse"))?;
+            Encryption::Kms {
+                algorithm: alg.to_string(),
+                key_id: key.clone(),
+                bucket_key: false,
+            }
+        }
+    };
+    Ok(Placement {
+        acl,
+        storage_class: p.storage_class.clone(),
+        encryption,
+        tagging: None,
     })
 }
 

@@ -41,7 +41,7 @@ pub fn walk(
             // that it is reported below.
             e.depth() == 0
                 || relative(root, e.path())
-                    .and_then(|r| r.to_str().map(|s| !filter.is_excluded(&to_key(s))))
+                    .and_then(|r| r.to_str().map(|s| !filter.prunes(&to_key(s))))
                     .unwrap_or(true)
         });
     let mut found = Vec::new();
@@ -50,7 +50,14 @@ pub fn walk(
         if entry.path_is_symlink() && entry.depth() > 0 && !follow_outside {
             stays_inside(&entry, &real_root)?;
         }
-        if !entry.file_type().is_dir() {
+        if entry.file_type().is_dir() {
+            continue;
+        }
+        // A file in a folder kept only for the includes: excluded unless one matches it.
+        let excluded = relative(root, entry.path())
+            .and_then(|r| r.to_str())
+            .is_some_and(|r| filter.is_excluded(&to_key(r)));
+        if !excluded {
             found.push(found_file(root, &entry, prefix)?);
         }
     }

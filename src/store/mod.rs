@@ -11,6 +11,7 @@ use std::future::Future;
 use std::path::PathBuf;
 
 pub use crate::content::header::ObjectHeaders;
+pub use crate::content::placement::{Acl, Encryption, Grants, Placement};
 
 pub mod listing;
 #[cfg(test)]
@@ -110,27 +111,6 @@ impl RangeListing {
     }
 }
 
-/// How an object is encrypted at rest, as far as a copy must reproduce it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub enum Encryption {
-    /// No server-side encryption reported (or the bucket default applies).
-    #[default]
-    None,
-    /// SSE-S3 (`AES256`).
-    S3,
-    /// SSE-KMS (`aws:kms`, or `aws:kms:dsse`), with its key and the bucket-key flag.
-    Kms {
-        /// `aws:kms` or `aws:kms:dsse`.
-        algorithm: String,
-        /// The KMS key id, when reported.
-        key_id: Option<String>,
-        /// Whether an S3 Bucket Key is used.
-        bucket_key: bool,
-    },
-    /// SSE-C: the customer's key is needed to read or copy the object.
-    Customer,
-}
-
 /// What a HEAD request tells about an object.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ObjectHead {
@@ -193,6 +173,8 @@ pub struct PutFile {
     pub headers: ObjectHeaders,
     /// `Some` for a multipart upload: the part size and the MD5 of every part, in order.
     pub multipart: Option<Multipart>,
+    /// The ACL, storage class, encryption and tags the object is stored with.
+    pub placement: Placement,
 }
 
 /// The layout of a multipart upload.
@@ -332,6 +314,20 @@ pub trait ObjectStore: Send + Sync {
 
     /// Stores a local file under its key with the given headers, streaming it from disk.
     fn put_file(&self, put: &PutFile) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The object's ACL as grants, when the bucket uses ACLs and the ACL is more than the
+    /// owner's full control (`None` otherwise; a store without ACLs says `None`).
+    fn acl(&self, _key: &str) -> impl Future<Output = Result<Option<Grants>, StoreError>> + Send {
+        async { Ok(None) }
+    }
+
+    /// The object's tags as an `x-amz-tagging` value (`None`: no tags).
+    fn tagging(
+        &self,
+        _key: &str,
+    ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send {
+        async { Ok(None) }
+    }
 
     /// Deletes up to 1,000 keys in one request; returns the keys that could not be deleted.
     fn delete_batch(

@@ -25,6 +25,7 @@ fn file(key: &str, body: &[u8]) -> LocalFile {
 }
 
 static NO_RULES: std::sync::LazyLock<RuleSet> = std::sync::LazyLock::new(RuleSet::default);
+static NO_PLACEMENT: std::sync::LazyLock<Placement> = std::sync::LazyLock::new(Placement::default);
 
 fn obj(key: &str, body: &[u8]) -> RemoteObject {
     RemoteObject {
@@ -41,6 +42,7 @@ fn opts(filter: &Filter) -> Options<'_> {
         max_delete: None,
         filter,
         rules: &NO_RULES,
+        placement: &NO_PLACEMENT,
     }
 }
 

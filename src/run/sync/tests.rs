@@ -47,6 +47,8 @@ fn options(dry_run: bool) -> SyncOptions {
         max_delete: None,
         repair: false,
         cache: Arc::new(HashCache::disabled()),
+        placement: Placement::default(),
+        keep: true,
     }
 }
 

@@ -79,7 +79,7 @@ struct RawConfig {
 type RawRule = BTreeMap<String, Spanned<toml::Value>>;
 
 /// The keys a rule takes besides the headers of the table.
-const RULE_KEYS: &[&str] = &["match", "compress", "headers"];
+const RULE_KEYS: &[&str] = &["match", "compress", "headers", "acl", "storage_class"];
 
 /// Why a rule cannot be used: at a key of it (`Some`: the byte offset of its value), or as a
 /// whole (`None`: named by the line where the rule starts).
@@ -280,6 +280,18 @@ fn build_rule(raw: RawRule, line: usize) -> Result<Rule, RuleError> {
                     return Err(wrong("\"gzip\", \"br\" or \"none\""));
                 };
                 headers.compress = Some(compress(&c)?);
+            }
+            "acl" | "storage_class" => {
+                let toml::Value::String(v) = value else {
+                    return Err(wrong("a string"));
+                };
+                if key == "acl" {
+                    crate::content::placement::check_acl(&v)?;
+                    headers.acl = Some(v);
+                } else {
+                    crate::content::placement::check_storage_class(&v)?;
+                    headers.storage_class = Some(v);
+                }
             }
             "headers" => {
                 let toml::Value::Table(t) = value else {

@@ -34,6 +34,10 @@ pub struct RuleHeaders {
     pub metadata: BTreeMap<String, String>,
     /// Compression.
     pub compress: Option<Compress>,
+    /// A canned ACL for the upload (`acl`).
+    pub acl: Option<String>,
+    /// A storage class for the upload (`storage_class`).
+    pub storage_class: Option<String>,
 }
 
 impl RuleHeaders {
@@ -62,6 +66,12 @@ impl RuleHeaders {
         }
         if later.compress.is_some() {
             self.compress = later.compress;
+        }
+        if later.acl.is_some() {
+            self.acl.clone_from(&later.acl);
+        }
+        if later.storage_class.is_some() {
+            self.storage_class.clone_from(&later.storage_class);
         }
     }
 

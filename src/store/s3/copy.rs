@@ -8,7 +8,7 @@
 //! right (that is `plan::repair`).
 
 use super::S3Store;
-use crate::store::{CopyInPlace, Encryption, StoreError};
+use crate::store::{CopyInPlace, Encryption, Grants, StoreError};
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::primitives::{DateTime, DateTimeFormat};
 use aws_sdk_s3::types::{
@@ -33,16 +33,7 @@ const MAX_PARTS: u64 = 10_000;
 /// Parts copied at once.
 const COPY_PART_CONCURRENCY: usize = 4;
 
-/// An object ACL as the `x-amz-grant-*` headers of a copy carry it.
-#[derive(Debug, Default)]
-struct Grants {
-    read: Vec<String>,
-    read_acp: Vec<String>,
-    write_acp: Vec<String>,
-    full_control: Vec<String>,
-}
-
-fn joined(v: &[String]) -> Option<String> {
+pub(super) fn joined(v: &[String]) -> Option<String> {
     (!v.is_empty()).then(|| v.join(", "))
 }
 
@@ -150,7 +141,7 @@ impl S3Store {
 
     /// The object's ACL as grant headers, or `None` when a copy keeps it without them (ACLs
     /// disabled, not supported, or the ACL is the default: the owner's full control only).
-    async fn grants(&self, key: &str) -> Result<Option<Grants>, StoreError> {
+    pub(super) async fn grants(&self, key: &str) -> Result<Option<Grants>, StoreError> {
         if !self.uses_acls().await {
             return Ok(None);
         }
@@ -212,7 +203,7 @@ impl S3Store {
     }
 
     /// The object's tags as a `x-amz-tagging` value (a multipart copy does not copy them).
-    async fn tagging(&self, key: &str) -> Result<Option<String>, StoreError> {
+    pub(super) async fn tags(&self, key: &str) -> Result<Option<String>, StoreError> {
         let out = self
             .client
             .get_object_tagging()
@@ -242,7 +233,7 @@ impl S3Store {
     ) -> Result<(), StoreError> {
         self.abort_stale_uploads(&copy.key).await;
         let tagging = if copy.tag_count > 0 {
-            self.tagging(&copy.key).await?
+            self.tags(&copy.key).await?
         } else {
             None
         };

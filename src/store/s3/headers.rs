@@ -34,6 +34,40 @@ macro_rules! set_headers {
     }};
 }
 
+/// Sets a `Placement` (ACL, storage class, encryption, tags) on a PutObject or
+/// CreateMultipartUpload builder.
+macro_rules! set_placement {
+    ($builder:expr, $placement:expr) => {{
+        use crate::store::{Acl, Encryption};
+        use aws_sdk_s3::types::{ObjectCannedAcl, ServerSideEncryption, StorageClass};
+        let p: &crate::store::Placement = $placement;
+        let mut b = $builder
+            .set_storage_class(p.storage_class.as_deref().map(StorageClass::from))
+            .set_tagging(p.tagging.clone());
+        b = match &p.encryption {
+            Encryption::None | Encryption::Customer => b,
+            Encryption::S3 => b.server_side_encryption(ServerSideEncryption::Aes256),
+            Encryption::Kms {
+                algorithm,
+                key_id,
+                bucket_key,
+            } => b
+                .server_side_encryption(ServerSideEncryption::from(algorithm.as_str()))
+                .set_ssekms_key_id(key_id.clone())
+                .set_bucket_key_enabled(bucket_key.then_some(true)),
+        };
+        match &p.acl {
+            None => b,
+            Some(Acl::Canned(a)) => b.acl(ObjectCannedAcl::from(a.as_str())),
+            Some(Acl::Grants(g)) => b
+                .set_grant_read(crate::store::s3::copy::joined(&g.read))
+                .set_grant_read_acp(crate::store::s3::copy::joined(&g.read_acp))
+                .set_grant_write_acp(crate::store::s3::copy::joined(&g.write_acp))
+                .set_grant_full_control(crate::store::s3::copy::joined(&g.full_control)),
+        }
+    }};
+}
+
 /// The headers a HEAD response shows, user metadata with lower-case keys.
 pub(super) fn headers_of(out: &HeadObjectOutput) -> ObjectHeaders {
     let mut h = ObjectHeaders::default();

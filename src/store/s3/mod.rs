@@ -213,7 +213,8 @@ impl S3Store {
             .body(body)
             .content_length(put.size as i64)
             .content_md5(etag::to_base64(&put.md5));
-        set_headers!(req, &put.headers, None)
+        let req = set_placement!(req, &put.placement);
+        set_headers!(req, &put.headers, expires_of(put)?)
             .send()
             .await
             .map_err(|e| self.map_err(e))?;
@@ -231,7 +232,8 @@ impl S3Store {
             .create_multipart_upload()
             .bucket(&self.bucket)
             .key(&put.key);
-        let created = set_headers!(req, &put.headers, None)
+        let req = set_placement!(req, &put.placement);
+        let created = set_headers!(req, &put.headers, expires_of(put)?)
             .send()
             .await
             .map_err(|e| self.map_err(e))?;
@@ -380,6 +382,19 @@ fn decode_key(raw: &str) -> Result<String, StoreError> {
         .decode_utf8()
         .map(|k| k.into_owned())
         .map_err(|_| StoreError::Other(format!("the store listed a key that is not UTF-8: {raw}")))
+}
+
+/// The `Expires` header of an upload as the SDK's date (a rule's value was checked to be an
+/// HTTP date).
+fn expires_of(put: &PutFile) -> Result<Option<aws_sdk_s3::primitives::DateTime>, StoreError> {
+    use aws_sdk_s3::primitives::{DateTime, DateTimeFormat};
+    put.headers
+        .get(crate::content::header::Header::Expires)
+        .map(|raw| {
+            DateTime::from_str(raw, DateTimeFormat::HttpDate)
+                .map_err(|_| StoreError::Other(format!("Expires '{raw}' is not an HTTP date")))
+        })
+        .transpose()
 }
 
 /// The upload id a CreateMultipartUpload answered with.
@@ -644,6 +659,14 @@ impl ObjectStore for S3Store {
     async fn delete_batch(&self, keys: &[String]) -> Result<Vec<DeleteFailure>, StoreError> {
         self.patiently("deleting", || self.delete_batch_once(keys))
             .await
+    }
+
+    async fn acl(&self, key: &str) -> Result<Option<crate::store::Grants>, StoreError> {
+        self.patiently(key, || self.grants(key)).await
+    }
+
+    async fn tagging(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.patiently(key, || self.tags(key)).await
     }
 }
 
