@@ -252,3 +252,93 @@ pub enum OutputFormat {
     /// One JSON document.
     Json,
 }
+
+/// What to use instead of an `s3cmd sync` flag s3site does not take, so a migrated pipeline
+/// fails with the replacement, not clap's generic message.
+const S3CMD_FLAGS: &[(&str, &str)] = &[
+    (
+        "--delete-removed",
+        "use --delete (deletes happen after every upload succeeded)",
+    ),
+    (
+        "--delete-after",
+        "use --delete: s3site always deletes after the uploads",
+    ),
+    (
+        "--cf-invalidate",
+        "use --cloudfront DIST_ID (the distribution is not guessed)",
+    ),
+    (
+        "--cf-invalidate-default-index",
+        "use --cloudfront DIST_ID: index.html is invalidated as its folder too",
+    ),
+    (
+        "--rexclude",
+        "s3site takes globs, not regular expressions: use --exclude GLOB",
+    ),
+    (
+        "--rinclude",
+        "s3site takes globs, not regular expressions: use --include GLOB",
+    ),
+    (
+        "--add-header",
+        "set headers per path in s3site.toml ([[rule]] cache_control, content_type, expires, headers = {...})",
+    ),
+    (
+        "--no-mime-magic",
+        "not needed: s3site's Content-Type comes from a fixed table, never from file contents",
+    ),
+    (
+        "-m",
+        "use content_type in an s3site.toml rule (or default_content_type for files with no extension)",
+    ),
+    ("--mime-type", "use content_type in an s3site.toml rule"),
+    (
+        "--default-mime-type",
+        "use default_content_type in s3site.toml",
+    ),
+    (
+        "--guess-mime-type",
+        "not needed: s3site always types files from its table",
+    ),
+    ("--server-side-encryption", "use --sse AES256"),
+    (
+        "--server-side-encryption-kms-id",
+        "use --sse aws:kms --sse-kms-key-id ID",
+    ),
+    (
+        "--no-check-md5",
+        "not available: s3site always compares MD5s (the hash cache makes it cheap)",
+    ),
+    (
+        "--skip-existing",
+        "not available: s3site uploads only what changed, by MD5",
+    ),
+    (
+        "--cache-file",
+        "not needed: s3site keeps its hash cache in ~/.cache/s3site (--no-cache to skip it)",
+    ),
+    (
+        "--preserve",
+        "not available: S3 has no file modes; s3site compares by MD5",
+    ),
+    (
+        "--no-preserve",
+        "not needed: s3site stores no file attributes",
+    ),
+    ("--recursive", "not needed: sync is always recursive"),
+    ("-r", "not needed: sync is always recursive"),
+    (
+        "--acl-private",
+        "use --acl private (or nothing: no ACL header is sent by default)",
+    ),
+];
+
+/// The replacement for `arg` when it is an `s3cmd sync` flag s3site does not take.
+pub fn s3cmd_hint(arg: &str) -> Option<String> {
+    let flag = arg.split_once('=').map_or(arg, |(f, _)| f);
+    S3CMD_FLAGS
+        .iter()
+        .find(|(f, _)| *f == flag)
+        .map(|(f, hint)| format!("{f} is an s3cmd flag s3site does not take: {hint}"))
+}

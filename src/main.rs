@@ -63,6 +63,12 @@ fn usage_error(e: &clap::Error) -> ExitCode {
         s3site::report::output::line(&doc.to_string());
         return Exit::Usage.into();
     }
+    if e.kind() == clap::error::ErrorKind::UnknownArgument
+        && let Some(hint) = std::env::args().find_map(|a| s3site::cli::s3cmd_hint(&a))
+    {
+        eprintln!("s3site: error: {hint}");
+        return Exit::Usage.into();
+    }
     let _ = e.print();
     ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(Exit::Usage.code()))
 }

@@ -7,44 +7,65 @@ use aws_sdk_s3::types::{ObjectCannedAcl, ServerSideEncryption as Sse, StorageCla
 
 #[test]
 fn a_replaced_object_keeps_its_acl_storage_class_encryption_tags_and_redirect() {
-    // moto keeps object ACLs and SSE-KMS; SeaweedFS has neither (see the README's table).
-    each_server_with(Capability::HasAcls, "keep-on-reupload", |t| {
+    // Storage class, SSE-S3 and tags on both servers; the ACL, SSE-KMS and the redirect where
+    // the server has them (moto; see the README's table).
+    each_server("keep-on-reupload", |t| {
+        let (acls, kms) = (t.has(Capability::HasAcls), t.has(Capability::HasKms));
+        let redirect = t.has(Capability::StoresWebsiteRedirect);
         t.put_with("index.html", b"<p>old</p>", |r| {
-            r.content_type("text/html")
-                .acl(ObjectCannedAcl::PublicRead)
+            let r = r
+                .content_type("text/html")
                 .storage_class(StorageClass::StandardIa)
                 .tagging("team=web&env=prod")
-                .server_side_encryption(Sse::AwsKms)
-                .ssekms_key_id("site-key")
-                .website_redirect_location("/elsewhere/")
+                .website_redirect_location("/elsewhere/");
+            let r = if acls {
+                r.acl(ObjectCannedAcl::PublicRead)
+            } else {
+                r
+            };
+            if kms {
+                r.server_side_encryption(Sse::AwsKms)
+                    .ssekms_key_id("site-key")
+            } else {
+                r.server_side_encryption(Sse::Aes256)
+            }
         });
-        let acl_before = t.acl("index.html");
-        assert!(
-            acl_before.iter().any(|g| g.contains("AllUsers")),
-            "{acl_before:?}"
-        );
+        let acl_before = acls.then(|| t.acl("index.html"));
+        if let Some(acl) = &acl_before {
+            assert!(acl.iter().any(|g| g.contains("AllUsers")), "{acl:?}");
+        }
         t.write("index.html", "<p>new</p>");
         t.write("new.html", "<p>brand new</p>");
         t.proxy.clear();
         assert_exit(&t.sync("", &[]), 0);
         assert_eq!(t.get("index.html"), b"<p>new</p>");
-        assert_eq!(t.acl("index.html"), acl_before, "still public");
+        if let Some(acl) = acl_before {
+            assert_eq!(t.acl("index.html"), acl, "still public");
+            assert!(!t.acl("new.html").iter().any(|g| g.contains("AllUsers")));
+        }
         let h = t.head_full("index.html");
         assert_eq!(h.storage_class(), Some(&StorageClass::StandardIa));
-        assert_eq!(h.server_side_encryption(), Some(&Sse::AwsKms));
-        assert_eq!(h.ssekms_key_id(), Some("site-key"));
-        assert_eq!(h.website_redirect_location(), Some("/elsewhere/"));
+        if kms {
+            assert_eq!(h.server_side_encryption(), Some(&Sse::AwsKms));
+            assert_eq!(h.ssekms_key_id(), Some("site-key"));
+        } else {
+            assert_eq!(h.server_side_encryption(), Some(&Sse::Aes256));
+        }
+        if redirect {
+            assert_eq!(h.website_redirect_location(), Some("/elsewhere/"));
+        }
         assert_eq!(t.tags("index.html"), ["env=prod", "team=web"]);
-        // A new file keeps nothing: no ACL header, no extra request.
-        assert!(!t.acl("new.html").iter().any(|g| g.contains("AllUsers")));
+        // One HEAD, for the replaced object only: the new file costs nothing.
         let heads = t.proxy.requests().iter().filter(|s| s.is_head()).count();
-        assert_eq!(heads, 1, "one HEAD, for the replaced object only");
+        assert_eq!(heads, 1);
 
         // --no-keep: the upload gets the bucket's defaults.
         t.write("index.html", "<p>newer</p>");
         assert_exit(&t.sync("", &["--no-keep"]), 0);
-        assert!(!t.acl("index.html").iter().any(|g| g.contains("AllUsers")));
         assert_eq!(t.head_full("index.html").storage_class(), None);
+        if acls {
+            assert!(!t.acl("index.html").iter().any(|g| g.contains("AllUsers")));
+        }
     });
 }
 
@@ -212,6 +233,51 @@ fn bad_placement_and_filter_input_is_refused_before_any_request() {
                 "{args:?}: {:?}",
                 t.proxy.requests()
             );
+        }
+    });
+}
+
+#[test]
+fn the_site_s_s3siteignore_excludes_in_gitignore_syntax_and_is_never_deleted() {
+    each_server("s3siteignore", |t| {
+        t.write(
+            ".s3siteignore",
+            "# not for the web\n/notes/\n*.log\n!public.log\n",
+        );
+        t.write("index.html", "<p>hi</p>");
+        t.write("notes/todo.html", "<p>todo</p>");
+        t.write("blog/notes/ok.html", "<p>ok</p>");
+        t.write("debug.log", "x");
+        t.write("public.log", "y");
+        t.put("notes/remote.html", b"kept remotely");
+        t.sync_cmd("").arg("--delete").expect(0);
+        assert_eq!(
+            t.keys(),
+            [
+                "blog/notes/ok.html",
+                "index.html",
+                "notes/remote.html",
+                "public.log"
+            ]
+        );
+    });
+}
+
+#[test]
+fn an_s3cmd_flag_names_its_replacement() {
+    each_server("s3cmd-flags", |t| {
+        t.write("index.html", "<p>hi</p>");
+        for (flag, needle) in [
+            ("--delete-removed", "use --delete"),
+            ("--cf-invalidate", "use --cloudfront DIST_ID"),
+            ("--server-side-encryption", "use --sse AES256"),
+            ("--add-header=Cache-Control:max-age=60", "s3site.toml"),
+        ] {
+            let out = t.sync_cmd("").arg(flag).expect(2);
+            let err = stderr(&out);
+            assert_eq!(err.lines().count(), 1, "{flag}: {err}");
+            assert!(err.contains(needle), "{flag}: {err}");
+            assert!(t.keys().is_empty());
         }
     });
 }

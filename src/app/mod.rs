@@ -78,7 +78,11 @@ fn scope(s: Settings, dry_run: bool) -> (Scope, usize) {
 async fn run_sync(args: SyncArgs) -> Result<ExitCode, Error> {
     // First of all: a signal during the walk or the hashing ends the run like one later.
     let cancel = signals::on_signals();
-    let settings = settings::load(&args.run, args.url.as_deref(), &args.filters)?;
+    let mut settings = settings::load(&args.run, args.url.as_deref(), &args.filters)?;
+    settings.filter = settings
+        .filter
+        .with_ignore_file(&args.dir)
+        .map_err(SettingsError::Usage)?;
     let placement = settings::placement(&args.placement)?;
     // Everything local is checked before connecting: bad input never costs a request.
     let walked = std::time::Instant::now();

@@ -60,6 +60,14 @@ pub fn explain(rules: &RuleSet, rel: &str) -> String {
         let from = last(&|i| rules.rules[i].headers.metadata.contains_key(k)).unwrap_or_default();
         let _ = writeln!(out, "  {}: {v} ({from})", meta::header_name(k));
     }
+    if let Some(acl) = &h.acl {
+        let from = last(&|i| rules.rules[i].headers.acl.is_some()).unwrap_or_default();
+        let _ = writeln!(out, "  ACL: {acl} ({from})");
+    }
+    if let Some(class) = &h.storage_class {
+        let from = last(&|i| rules.rules[i].headers.storage_class.is_some()).unwrap_or_default();
+        let _ = writeln!(out, "  storage class: {class} ({from})");
+    }
     let from = last(&|i| rules.rules[i].headers.compress.is_some()).unwrap_or_default();
     let encoding = match h.compress {
         Some(Compress::With(_)) if crate::content::coding::is_precompressed(rel) => {

@@ -8,7 +8,11 @@
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
 /// File names never uploaded (and never deleted remotely).
-const IGNORED_NAMES: &[&str] = &[".DS_Store", "Thumbs.db"];
+const IGNORED_NAMES: &[&str] = &[".DS_Store", "Thumbs.db", IGNORE_FILE];
+
+/// The file in DIR with more exclusions, in gitignore syntax (`!` re-includes, `dir/` matches
+/// folders only, a leading `/` anchors to DIR).
+pub const IGNORE_FILE: &str = ".s3siteignore";
 /// Directory names never descended into (and never deleted remotely).
 const IGNORED_DIRS: &[&str] = &[".git"];
 
@@ -17,6 +21,8 @@ const IGNORED_DIRS: &[&str] = &[".git"];
 pub struct Filter {
     globs: GlobSet,
     includes: GlobSet,
+    /// DIR's `.s3siteignore`, if it has one.
+    ignore_file: Option<std::sync::Arc<ignore::gitignore::Gitignore>>,
 }
 
 /// A glob that does not compile.
@@ -39,6 +45,7 @@ impl Filter {
         Ok(Filter {
             globs: set("--exclude", excludes)?,
             includes: GlobSet::empty(),
+            ignore_file: None,
         })
     }
 
@@ -47,6 +54,22 @@ impl Filter {
     /// keeps only the pages). The built-in ignores (`.git/`, `.DS_Store`) stay ignored.
     pub fn including<S: AsRef<str>>(mut self, includes: &[S]) -> Result<Filter, BadGlob> {
         self.includes = set("--include", includes)?;
+        Ok(self)
+    }
+
+    /// These exclusions with DIR's `.s3siteignore`, when there is one; an error names the file
+    /// and the line that cannot be read.
+    pub fn with_ignore_file(mut self, dir: &std::path::Path) -> Result<Filter, String> {
+        let file = dir.join(IGNORE_FILE);
+        if !file.is_file() {
+            return Ok(self);
+        }
+        let mut b = ignore::gitignore::GitignoreBuilder::new(dir);
+        if let Some(e) = b.add(&file) {
+            return Err(format!("{}: {e}", file.display()));
+        }
+        let gi = b.build().map_err(|e| format!("{}: {e}", file.display()))?;
+        self.ignore_file = Some(std::sync::Arc::new(gi));
         Ok(self)
     }
 
@@ -62,10 +85,15 @@ impl Filter {
         if IGNORED_NAMES.contains(&name) || rel.split('/').any(|s| IGNORED_DIRS.contains(&s)) {
             return true;
         }
-        if self.globs.is_empty() {
+        if self.includes.is_match(rel) {
             return false;
         }
-        if self.includes.is_match(rel) {
+        if let Some(gi) = &self.ignore_file
+            && gi.matched_path_or_any_parents(rel, false).is_ignore()
+        {
+            return true;
+        }
+        if self.globs.is_empty() {
             return false;
         }
         // The path itself, then each parent directory.
@@ -153,6 +181,39 @@ mod tests {
             e.to_string().starts_with("invalid --include glob 'a['"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn the_ignore_file_takes_gitignore_syntax() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(IGNORE_FILE),
+            "# build output\n/tmp/\n*.log\n!keep.log\ndrafts/\n",
+        )
+        .unwrap();
+        let f = Filter::new::<&str>(&[])
+            .unwrap()
+            .with_ignore_file(dir.path())
+            .unwrap();
+        assert!(f.is_excluded("tmp/a.html"));
+        assert!(
+            !f.is_excluded("blog/tmp/a.html"),
+            "a leading / anchors to DIR"
+        );
+        assert!(f.is_excluded("a/b/x.log"));
+        assert!(!f.is_excluded("a/keep.log"), "! re-includes");
+        assert!(f.is_excluded("drafts/post.html"));
+        assert!(
+            f.is_excluded(IGNORE_FILE),
+            "the file itself is not published"
+        );
+        assert!(!f.is_excluded("index.html"));
+        let none = tempfile::tempdir().unwrap();
+        let f = Filter::new::<&str>(&[])
+            .unwrap()
+            .with_ignore_file(none.path())
+            .unwrap();
+        assert!(!f.is_excluded("tmp/a.html"));
     }
 
     #[test]

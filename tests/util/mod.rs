@@ -654,6 +654,8 @@ pub enum Capability {
     KeepsKeysAsSent,
     /// A CloudFront API beside S3 (moto's: distributions and invalidations, no limits).
     HasCloudFront,
+    /// Stores `x-amz-website-redirect-location` (SeaweedFS drops it).
+    StoresWebsiteRedirect,
 }
 
 /// Which server has which capability, each checked by hand against the server's version in
@@ -666,7 +668,12 @@ pub fn has(server: &str, cap: Capability) -> bool {
         // credentials and does not check Content-MD5.
         "moto" => matches!(
             cap,
-            HasAcls | HasKms | ListsInByteOrder | KeepsKeysAsSent | HasCloudFront
+            HasAcls
+                | HasKms
+                | ListsInByteOrder
+                | KeepsKeysAsSent
+                | HasCloudFront
+                | StoresWebsiteRedirect
         ),
         // SeaweedFS 4.48: conditional copies and completions, identities from its config;
         // buckets are BucketOwnerEnforced and there is no KMS.
