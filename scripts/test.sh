@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The project's test command: start both S3 test servers (installing them if needed), run every
-# test against them, and stop the servers this script started. Extra arguments go to `cargo test`.
+# The project's test command: start the S3 test servers (installing them if needed: moto and
+# SeaweedFS for every test, Garage for the website endpoint), run every test, and stop the
+# servers this script started. Extra arguments go to `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,5 +21,12 @@ for s in moto seaweedfs; do
 done
 S3SITE_TEST_SERVERS=$(IFS=,; echo "${endpoints[*]}")
 export S3SITE_TEST_SERVERS
+# The website endpoint the website tests browse (Garage; built once into a cache outside the
+# clone, see scripts/s3-server.sh).
+if ! web=$(scripts/s3-server.sh status garage); then
+    web=$(scripts/s3-server.sh start garage)
+    started+=(garage)
+fi
+export S3SITE_WEBSITE_SERVER="garage=$web"
 echo "testing against $S3SITE_TEST_SERVERS" >&2
 cargo test "$@"

@@ -16,3 +16,4 @@ mod repair;
 mod rules;
 mod security;
 mod sync;
+mod website;

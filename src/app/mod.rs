@@ -100,9 +100,13 @@ async fn run_sync(args: SyncArgs) -> Result<ExitCode, Error> {
     let profile = args.connection.profile.clone();
     let store = connect(args.connection, &settings.url.bucket, settings.concurrency).await?;
     let cdn = Invalidator::prepare(&settings, profile.as_deref(), args.dry_run).await?;
+    let website = settings.config.website.clone();
+    let redirects = settings.config.redirects.clone();
     let (scope, concurrency) = scope(settings, args.dry_run);
     let printer = printer(&args.output);
     let opts = SyncOptions {
+        website,
+        redirects,
         scope,
         delete: args.delete,
         max_delete: args.max_delete,

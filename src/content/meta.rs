@@ -23,6 +23,9 @@ pub const PLAIN_MARKER_KEY: &str = "s3site-compress";
 /// The value of `PLAIN_MARKER_KEY`.
 pub const NO_GAIN: &str = "no-gain";
 
+/// User-metadata key s3site sets on the zero-byte objects of `[redirects]`.
+pub const REDIRECT_MARKER_KEY: &str = "s3site-redirect";
+
 /// Whether a rule may not set the metadata `name` (lower case, without `PREFIX`): s3site's own.
 pub fn is_reserved(name: &str) -> bool {
     name == MD5_METADATA_KEY || name.starts_with(OWN_PREFIX)

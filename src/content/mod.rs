@@ -12,3 +12,4 @@ pub mod key;
 pub mod media;
 pub mod meta;
 pub mod placement;
+pub mod website;

@@ -7,3 +7,4 @@
 pub mod cdn;
 pub mod repair;
 pub mod sync;
+pub mod website;

@@ -39,6 +39,8 @@ pub enum UploadReason {
     EtagNotComparable,
     /// Same source bytes, but stored with another `Content-Encoding` than the rules ask for.
     EncodingChanged,
+    /// A redirect of `[redirects]` whose object redirects elsewhere (or is no redirect).
+    RedirectChanged,
 }
 
 impl fmt::Display for UploadReason {
@@ -49,6 +51,7 @@ impl fmt::Display for UploadReason {
             UploadReason::ContentChanged => "content changed",
             UploadReason::EtagNotComparable => "etag not comparable",
             UploadReason::EncodingChanged => "content encoding changed",
+            UploadReason::RedirectChanged => "redirect changed",
         })
     }
 }
@@ -207,6 +210,8 @@ pub struct Options<'a> {
     pub rules: &'a RuleSet,
     /// What every upload sets (`--acl`, `--storage-class`, `--sse`); rules set more per path.
     pub placement: &'a Placement,
+    /// Keys that are no local file but are not strays either (`[redirects]`): never deleted.
+    pub also_kept: &'a HashSet<String>,
 }
 
 /// How a local file compares with its object, from the listing alone.
@@ -315,9 +320,11 @@ pub fn plan(
         }
     }
     if opts.delete {
-        let keep = |k: &str| local_keys.contains(k) || claimed.contains(k);
+        let keep =
+            |k: &str| local_keys.contains(k) || claimed.contains(k) || opts.also_kept.contains(k);
         plan.deletes = deletes(remote, &plan, keep, opts);
-        plan.delete_blocked = delete_blocked(local.is_empty(), plan.deletes.len(), opts);
+        let empty = local.is_empty() && opts.also_kept.is_empty();
+        plan.delete_blocked = delete_blocked(empty, plan.deletes.len(), opts);
     }
     plan
 }
@@ -470,6 +477,27 @@ pub fn upload_headers(l: &LocalFile, rel: &str, rules: &RuleSet) -> ObjectHeader
         );
     }
     headers
+}
+
+/// The zero-byte object that makes `key` redirect to `target` on a website endpoint: s3site's
+/// marker in its metadata, the Content-Type its key's extension gives (so `repair` finds it
+/// right), and the placement every upload gets.
+pub fn redirect_put(key: &str, target: &str, opts: &Options<'_>) -> PutFile {
+    let mut headers = ObjectHeaders::default()
+        .with(Header::ContentType, media::content_type(key, true))
+        .with(Header::WebsiteRedirect, target);
+    headers
+        .metadata
+        .insert(meta::REDIRECT_MARKER_KEY.to_string(), "1".to_string());
+    PutFile {
+        key: key.to_string(),
+        path: std::path::PathBuf::new(),
+        size: 0,
+        md5: crate::content::digest::md5_of(b""),
+        headers,
+        multipart: None,
+        placement: opts.placement.clone(),
+    }
 }
 
 /// What an upload sets besides its headers: the flags' placement, with a matching rule's `acl`

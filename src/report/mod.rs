@@ -39,6 +39,8 @@ pub enum Action {
     Delete,
     /// Rewrite an object's headers in place.
     Repair,
+    /// Set the bucket's website configuration.
+    Website,
 }
 
 impl Action {
@@ -48,6 +50,7 @@ impl Action {
             Action::Unchanged => "unchanged",
             Action::Delete => "delete",
             Action::Repair => "repair",
+            Action::Website => "website",
         }
     }
 }
@@ -76,6 +79,9 @@ pub enum Reason {
     ReadingHeaders,
     /// Reading the object's first bytes failed.
     CheckingBody,
+    /// The bucket's website configuration differs from the rules file's (the record's
+    /// `changes` say how).
+    WebsiteDiffers,
 }
 
 impl Reason {
@@ -85,7 +91,7 @@ impl Reason {
             Reason::Upload(u) => u.to_string(),
             Reason::Unchanged => "unchanged".into(),
             Reason::NotInSource => "not in source".into(),
-            Reason::HeadersWrong => changes
+            Reason::HeadersWrong | Reason::WebsiteDiffers => changes
                 .iter()
                 .map(ToString::to_string)
                 .collect::<Vec<_>>()
@@ -263,6 +269,8 @@ impl Report {
                     t.repaired += 1;
                     t.repaired_need_reupload += usize::from(r.remains.is_some());
                 }
+                // Shown as its own line; the totals count objects.
+                (_, Action::Website) => {}
             }
         }
         t

@@ -6,6 +6,7 @@
 //! anything itself (that is `plan`) or print (records go to the runner's sink).
 
 use crate::content::etag::{self, ETag};
+use crate::content::header::Header;
 use crate::content::meta;
 use crate::error::Error;
 use crate::plan::repair::{Expect, Sniff};
@@ -19,9 +20,9 @@ use crate::site::cache::HashCache;
 use crate::site::hash::{self, LocalFile, NotCompressed};
 use crate::site::walk::FoundFile;
 use crate::store::listing;
-use crate::store::{ObjectStore, Placement, RemoteObject};
+use crate::store::{ObjectStore, Placement, RemoteObject, Website};
 use futures::StreamExt;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -43,6 +44,10 @@ pub struct SyncOptions {
     /// Keep the ACL, storage class, encryption, tags and redirect of each object an upload
     /// replaces (unless `--no-keep`).
     pub keep: bool,
+    /// `[website]`: the bucket's website configuration, set when it differs.
+    pub website: Option<Website>,
+    /// `[redirects]`: a path relative to DIR, and where it redirects.
+    pub redirects: BTreeMap<String, String>,
 }
 
 /// Runs a sync of `files` (from `site::walk`); `on_start` is told how many actions the plan
@@ -56,22 +61,22 @@ pub async fn run<S: ObjectStore>(
 ) -> Result<Report, Error> {
     let started = Instant::now();
     let scope = &opts.scope;
+    let redirects = redirect_keys(opts, &files)?;
+    let also_kept: HashSet<String> = redirects.keys().cloned().collect();
     let files = with_codings(files, scope);
     let (local, remote) = hash_and_list(run.store, files, opts, started).await?;
     let evidence = gather_evidence(run, &local, &remote).await;
-    let mut plan = planner::plan(
-        &local,
-        &remote,
-        &evidence,
-        &planner::Options {
-            prefix: &scope.url.prefix,
-            delete: opts.delete,
-            max_delete: opts.max_delete,
-            filter: &scope.filter,
-            rules: &scope.rules,
-            placement: &opts.placement,
-        },
-    );
+    let plan_opts = planner::Options {
+        prefix: &scope.url.prefix,
+        delete: opts.delete,
+        max_delete: opts.max_delete,
+        filter: &scope.filter,
+        rules: &scope.rules,
+        placement: &opts.placement,
+        also_kept: &also_kept,
+    };
+    let mut plan = planner::plan(&local, &remote, &evidence, &plan_opts);
+    plan_redirects(run, &mut plan, &redirects, &remote, &plan_opts).await;
     if opts.keep && !scope.dry_run {
         keep_existing(run, &mut plan).await;
     }
@@ -113,10 +118,123 @@ pub async fn run<S: ObjectStore>(
             notes.push(repair::VERSIONS_NOTE.to_string());
         }
     }
+    if let Some(want) = &opts.website {
+        let all_ok = records
+            .iter()
+            .all(|r| matches!(r.outcome, Outcome::Ok | Outcome::Planned));
+        if let Some(r) = apply_website(run, want, scope.dry_run, all_ok).await {
+            records.push(r);
+        }
+    }
     let mut report = scope.report(Command::Sync, records, run.cancel, started);
     report.delete_blocked = plan.delete_blocked;
     report.notes = notes;
     Ok(report)
+}
+
+/// The keys of `[redirects]` under the prefix, and their targets; a path that is also a file in
+/// DIR is an error naming both, before any request.
+fn redirect_keys(
+    opts: &SyncOptions,
+    files: &[FoundFile],
+) -> Result<BTreeMap<String, String>, Error> {
+    let prefix = &opts.scope.url.prefix;
+    let redirects: BTreeMap<String, String> = opts
+        .redirects
+        .iter()
+        .map(|(rel, to)| (format!("{prefix}{rel}"), to.clone()))
+        .collect();
+    if let Some(f) = files.iter().find(|f| redirects.contains_key(&f.key)) {
+        return Err(crate::settings::SettingsError::Usage(format!(
+            "[redirects] '{}' is also a file in the site folder ('{}'): remove one of the two",
+            opts.scope.url.rel(&f.key),
+            f.path.display()
+        ))
+        .into());
+    }
+    Ok(redirects)
+}
+
+/// Adds to the plan the redirect objects that are missing or redirect elsewhere (one HEAD per
+/// redirect whose key lists), with the pages; the rest are unchanged.
+async fn plan_redirects<S: ObjectStore>(
+    run: Runner<'_, S>,
+    plan: &mut Plan,
+    redirects: &BTreeMap<String, String>,
+    remote: &[RemoteObject],
+    opts: &planner::Options<'_>,
+) {
+    let listed: HashSet<&str> = remote.iter().map(|r| r.key.as_str()).collect();
+    let listed = &listed;
+    let checked: Vec<(String, String, Option<UploadReason>)> =
+        futures::stream::iter(redirects.iter())
+            .map(|(key, target)| async move {
+                let reason = if !listed.contains(key.as_str()) {
+                    Some(UploadReason::New)
+                } else {
+                    match run.store.head(key, None).await {
+                        Ok(h)
+                            if h.content_length == 0
+                                && h.headers.get(Header::WebsiteRedirect)
+                                    == Some(target.as_str()) =>
+                        {
+                            None
+                        }
+                        _ => Some(UploadReason::RedirectChanged),
+                    }
+                };
+                (key.clone(), target.clone(), reason)
+            })
+            .buffer_unordered(run.concurrency)
+            .collect()
+            .await;
+    for (key, target, reason) in checked {
+        match reason {
+            None => plan.unchanged.push(Unchanged { key, size: 0 }),
+            Some(reason) => plan.pages.push(planner::Upload {
+                put: planner::redirect_put(&key, &target, opts),
+                reason,
+                compress: None,
+            }),
+        }
+    }
+}
+
+/// Sets the bucket's website configuration when it differs from `want` (after every upload
+/// and delete succeeded; in a dry run, only says so). `None` when it is the same.
+async fn apply_website<S: ObjectStore>(
+    run: Runner<'_, S>,
+    want: &Website,
+    dry_run: bool,
+    all_ok: bool,
+) -> Option<Record> {
+    let key = "(bucket website configuration)";
+    let record = |outcome, changes| Record {
+        changes,
+        ..Record::new(key, Action::Website, Reason::WebsiteDiffers, outcome)
+    };
+    let now = match run.store.website().await {
+        Ok(now) => now,
+        Err(e) => {
+            let outcome = Outcome::Failed(format!("reading it: {e}"));
+            return Some(run.record(record(outcome, Vec::new())));
+        }
+    };
+    let changes = crate::plan::website::diff(now.as_ref(), want);
+    if changes.is_empty() {
+        return None;
+    }
+    let outcome = if dry_run {
+        Outcome::Planned
+    } else if !all_ok {
+        Outcome::NotRun("not set because an earlier action failed".into())
+    } else {
+        match run.store.put_website(want).await {
+            Ok(()) => Outcome::Ok,
+            Err(e) => Outcome::Failed(e.to_string()),
+        }
+    };
+    Some(run.record(record(outcome, changes)))
 }
 
 /// The files, each with the coding the rules compress it with.

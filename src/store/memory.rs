@@ -36,6 +36,7 @@ struct State {
     list_requests: usize,
     /// Keys the store stores under another name (as SeaweedFS turns `\\` into `/`).
     renames: BTreeMap<String, String>,
+    website: Option<crate::store::Website>,
 }
 
 /// The in-memory store.
@@ -210,7 +211,11 @@ impl ObjectStore for MemoryStore {
     }
 
     async fn put_file(&self, put: &PutFile) -> Result<(), StoreError> {
-        let body = std::fs::read(&put.path).map_err(|e| StoreError::Other(e.to_string()))?;
+        let body = if put.size == 0 {
+            Vec::new()
+        } else {
+            std::fs::read(&put.path).map_err(|e| StoreError::Other(e.to_string()))?
+        };
         let mut s = self.lock();
         s.log.push(format!("put {}", put.key));
         if s.fail_puts.contains(&put.key) {
@@ -232,6 +237,17 @@ impl ObjectStore for MemoryStore {
                 headers: put.headers.clone(),
             },
         );
+        Ok(())
+    }
+
+    async fn website(&self) -> Result<Option<crate::store::Website>, StoreError> {
+        Ok(self.lock().website.clone())
+    }
+
+    async fn put_website(&self, website: &crate::store::Website) -> Result<(), StoreError> {
+        let mut s = self.lock();
+        s.log.push("put website".into());
+        s.website = Some(website.clone());
         Ok(())
     }
 

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 
 pub use crate::content::header::ObjectHeaders;
 pub use crate::content::placement::{Acl, Encryption, Grants, Placement};
+pub use crate::content::website::{RoutingRule, Website};
 
 pub mod listing;
 #[cfg(test)]
@@ -328,6 +329,13 @@ pub trait ObjectStore: Send + Sync {
     ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send {
         async { Ok(None) }
     }
+
+    /// The bucket's website configuration (`None`: the bucket is not a website).
+    fn website(&self) -> impl Future<Output = Result<Option<Website>, StoreError>> + Send;
+
+    /// Sets the bucket's website configuration.
+    fn put_website(&self, website: &Website)
+    -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Deletes up to 1,000 keys in one request; returns the keys that could not be deleted.
     fn delete_batch(

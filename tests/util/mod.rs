@@ -22,6 +22,46 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 pub const ACCESS_KEY: &str = "s3site-test";
 pub const SECRET_KEY: &str = "s3site-test-secret";
 
+/// Garage's test key (its own format), as scripts/s3-server.sh configures it.
+pub const GARAGE_KEY: &str = "GK5a17e1e57c0de5a17e1e57c0";
+pub const GARAGE_SECRET: &str = "5a17e1e57c0de5a17e1e57c05a17e1e57c0de5a17e1e57c05a17e1e57c0de5a";
+
+/// The key and secret of a test server.
+pub fn credentials(server: &str) -> (&'static str, &'static str) {
+    match server {
+        "garage" => (GARAGE_KEY, GARAGE_SECRET),
+        _ => (ACCESS_KEY, SECRET_KEY),
+    }
+}
+
+/// The server with a website endpoint (Garage), from `S3SITE_WEBSITE_SERVER` (`garage=URL`, set
+/// by scripts/test.sh) or the server script's `status`. Panics when it is not running: the
+/// website tests must not pass without one.
+pub fn website_server() -> Server {
+    let (name, endpoint) = match std::env::var("S3SITE_WEBSITE_SERVER") {
+        Ok(v) => {
+            let (n, e) = v.split_once('=').expect("S3SITE_WEBSITE_SERVER: name=url");
+            (n.trim().to_string(), e.trim().to_string())
+        }
+        Err(_) => {
+            let out = Command::new(root().join("scripts/s3-server.sh"))
+                .args(["status", "garage"])
+                .output()
+                .expect("run scripts/s3-server.sh");
+            assert!(
+                out.status.success(),
+                "the garage test server (the website endpoint) is not running: start it with \
+                 scripts/test.sh, or scripts/s3-server.sh start garage"
+            );
+            (
+                "garage".to_string(),
+                String::from_utf8_lossy(&out.stdout).trim().to_string(),
+            )
+        }
+    };
+    Server { name, endpoint }
+}
+
 /// An S3-compatible server under test.
 #[derive(Clone, Debug)]
 pub struct Server {
@@ -126,7 +166,7 @@ impl TestEnv {
             .enable_all()
             .build()
             .unwrap();
-        let client = client(&server.endpoint);
+        let client = client_for(&server.name, &server.endpoint);
         rt.block_on(client.create_bucket().bucket(&bucket).send())
             .unwrap_or_else(|e| panic!("create bucket {bucket} on {}: {e:?}", server.name));
         let tmp = tempfile::tempdir().unwrap();
@@ -176,7 +216,11 @@ impl TestEnv {
 
     /// The s3site binary with test credentials, sending its requests through the proxy.
     pub fn cmd(&self) -> TestCommand {
-        TestCommand::new(&self.home()).endpoint(&self.proxy.endpoint)
+        let (key, secret) = credentials(&self.server);
+        TestCommand::new(&self.home())
+            .env("AWS_ACCESS_KEY_ID", key)
+            .env("AWS_SECRET_ACCESS_KEY", secret)
+            .endpoint(&self.proxy.endpoint)
     }
 
     /// The home folder s3site runs in (its working directory, and `~`).
@@ -505,6 +549,36 @@ impl TestEnv {
         aws_sdk_cloudfront::Client::from_conf(conf)
     }
 
+    /// The bucket's website configuration: index document, error document, and each routing
+    /// rule as `PREFIX -> REPLACEMENT CODE`; `None` when it has none.
+    pub fn website(&self) -> Option<(Option<String>, Option<String>, Vec<String>)> {
+        let out = self
+            .rt
+            .block_on(self.client.get_bucket_website().bucket(&self.bucket).send())
+            .ok()?;
+        let rules = out
+            .routing_rules()
+            .iter()
+            .map(|r| {
+                let c = r
+                    .condition()
+                    .and_then(|c| c.key_prefix_equals())
+                    .unwrap_or("");
+                let d = r.redirect();
+                format!(
+                    "{c} -> {} {}",
+                    d.and_then(|d| d.replace_key_prefix_with()).unwrap_or(""),
+                    d.and_then(|d| d.http_redirect_code()).unwrap_or("")
+                )
+            })
+            .collect();
+        Some((
+            out.index_document().map(|i| i.suffix().to_string()),
+            out.error_document().map(|e| e.key().to_string()),
+            rules,
+        ))
+    }
+
     /// The test's own client (direct to the server) and a way to run its futures, for checks
     /// the helpers do not cover.
     pub fn sdk<T>(&self, f: impl AsyncFnOnce(&Client, &str) -> T) -> T {
@@ -513,7 +587,7 @@ impl TestEnv {
 
     /// A new direct client to the server (bypassing the proxy), for a racing writer.
     pub fn direct_client(&self) -> Client {
-        client(&self.endpoint)
+        client_for(&self.server, &self.endpoint)
     }
 
     /// Stores `body` as a multipart upload with `part_size` parts, as another tool would
@@ -571,13 +645,12 @@ pub fn s3site(home: &Path) -> TestCommand {
     TestCommand::new(home)
 }
 
-fn client(endpoint: &str) -> Client {
+fn client_for(server: &str, endpoint: &str) -> Client {
+    let (key, secret) = credentials(server);
     let conf = aws_sdk_s3::config::Builder::new()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new(
-            ACCESS_KEY, SECRET_KEY, None, None, "tests",
-        ))
+        .credentials_provider(Credentials::new(key, secret, None, None, "tests"))
         .endpoint_url(endpoint)
         .force_path_style(true)
         .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
@@ -656,6 +729,8 @@ pub enum Capability {
     HasCloudFront,
     /// Stores `x-amz-website-redirect-location` (SeaweedFS drops it).
     StoresWebsiteRedirect,
+    /// GetBucketWebsite and PutBucketWebsite.
+    HasWebsiteConfig,
 }
 
 /// Which server has which capability, each checked by hand against the server's version in
@@ -674,6 +749,7 @@ pub fn has(server: &str, cap: Capability) -> bool {
                 | KeepsKeysAsSent
                 | HasCloudFront
                 | StoresWebsiteRedirect
+                | HasWebsiteConfig
         ),
         // SeaweedFS 4.48: conditional copies and completions, identities from its config;
         // buckets are BucketOwnerEnforced and there is no KMS.

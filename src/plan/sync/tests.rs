@@ -25,6 +25,7 @@ fn file(key: &str, body: &[u8]) -> LocalFile {
 }
 
 static NO_RULES: std::sync::LazyLock<RuleSet> = std::sync::LazyLock::new(RuleSet::default);
+static NO_KEYS: std::sync::LazyLock<HashSet<String>> = std::sync::LazyLock::new(HashSet::new);
 static NO_PLACEMENT: std::sync::LazyLock<Placement> = std::sync::LazyLock::new(Placement::default);
 
 fn obj(key: &str, body: &[u8]) -> RemoteObject {
@@ -43,6 +44,7 @@ fn opts(filter: &Filter) -> Options<'_> {
         filter,
         rules: &NO_RULES,
         placement: &NO_PLACEMENT,
+        also_kept: &NO_KEYS,
     }
 }
 

@@ -49,6 +49,8 @@ fn options(dry_run: bool) -> SyncOptions {
         cache: Arc::new(HashCache::disabled()),
         placement: Placement::default(),
         keep: true,
+        website: None,
+        redirects: BTreeMap::new(),
     }
 }
 

@@ -8,6 +8,7 @@ use super::{Compress, Rule, RuleHeaders, RuleSet};
 use crate::content::coding::Coding;
 use crate::content::header::{self, Header};
 use crate::content::meta;
+use crate::content::website::Website;
 use globset::Glob;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -34,6 +35,10 @@ pub struct Config {
     pub cloudfront_max_paths: Option<usize>,
     /// `cloudfront_origin_path`: the origin path of a custom origin that reaches the bucket.
     pub cloudfront_origin_path: Option<String>,
+    /// `[website]`: the bucket's website configuration, applied by `sync` when it differs.
+    pub website: Option<Website>,
+    /// `[redirects]`: a path relative to the site folder, and where it redirects.
+    pub redirects: BTreeMap<String, String>,
 }
 
 /// A rules file that cannot be used.
@@ -70,6 +75,10 @@ struct RawConfig {
     cloudfront: Vec<Spanned<String>>,
     cloudfront_max_paths: Option<Spanned<i64>>,
     cloudfront_origin_path: Option<Spanned<String>>,
+    strip_index_html: Option<Spanned<bool>>,
+    website: Option<Spanned<Website>>,
+    #[serde(default)]
+    redirects: BTreeMap<String, Spanned<String>>,
     #[serde(default, rename = "rule")]
     rules: Vec<Spanned<RawRule>>,
 }
@@ -150,6 +159,33 @@ impl Config {
         };
         let cloudfront_origin_path =
             checked(raw.cloudfront_origin_path, check_origin_path).map_err(invalid)?;
+        if let Some(s) = raw.strip_index_html
+            && *s.get_ref()
+        {
+            return Err(invalid((
+                s.span().start,
+                "strip_index_html is not supported yet: keep it false (index.html stays a key of \
+                 its own)"
+                    .into(),
+            )));
+        }
+        let website = match raw.website {
+            Some(w) => {
+                let at = w.span().start;
+                let w = w.into_inner();
+                w.check().map_err(|m| invalid((at, m)))?;
+                Some(w)
+            }
+            None => None,
+        };
+        let mut redirects = BTreeMap::new();
+        for (from, to) in raw.redirects {
+            let at = to.span().start;
+            let to = to.into_inner();
+            let from = from.trim_start_matches('/').to_string();
+            check_redirect(&from, &to).map_err(|m| invalid((at, m)))?;
+            redirects.insert(from, to);
+        }
         let rules = read_rules(raw.rules, &Lines::of(text)).map_err(invalid)?;
         let rules = RuleSet::new(rules, default_content_type)
             .map_err(|e| invalid((0, format!("the rules' globs: {e}"))))?;
@@ -161,6 +197,8 @@ impl Config {
             cloudfront,
             cloudfront_max_paths,
             cloudfront_origin_path,
+            website,
+            redirects,
         })
     }
 }
@@ -205,6 +243,18 @@ fn check_origin_path(p: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// One entry of `[redirects]`: a path a browser asks for, and a site path or URL.
+fn check_redirect(from: &str, to: &str) -> Result<(), String> {
+    if from.is_empty() || from.ends_with('/') || from.chars().any(crate::content::key::xml_unsafe) {
+        return Err(format!(
+            "[redirects] '{from}' must be a file's path (a folder's index is 'd/index.html')"
+        ));
+    }
+    Header::WebsiteRedirect
+        .check(to)
+        .map_err(|m| format!("[redirects] '{from}': {m}"))
 }
 
 fn check_glob(g: &str) -> Result<(), String> {

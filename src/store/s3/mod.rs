@@ -12,6 +12,7 @@ mod copy;
 mod error;
 mod gate;
 mod journal;
+mod website;
 
 use crate::content::etag::{self, ETag};
 use crate::store::{
@@ -659,6 +660,18 @@ impl ObjectStore for S3Store {
     async fn delete_batch(&self, keys: &[String]) -> Result<Vec<DeleteFailure>, StoreError> {
         self.patiently("deleting", || self.delete_batch_once(keys))
             .await
+    }
+
+    async fn website(&self) -> Result<Option<crate::store::Website>, StoreError> {
+        self.patiently("reading the website configuration", || self.get_website())
+            .await
+    }
+
+    async fn put_website(&self, website: &crate::store::Website) -> Result<(), StoreError> {
+        self.patiently("setting the website configuration", || {
+            self.set_website(website)
+        })
+        .await
     }
 
     async fn acl(&self, key: &str) -> Result<Option<crate::store::Grants>, StoreError> {
