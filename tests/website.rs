@@ -141,7 +141,6 @@ fn a_bad_website_section_is_refused_before_any_request() {
                 "[redirects]\n\"a.html\" = \"elsewhere\"\n",
                 "must start with '/'",
             ),
-            ("strip_index_html = true\n", "not supported yet"),
         ] {
             let c = config(t, text);
             t.proxy.clear();
@@ -230,4 +229,54 @@ fn a_real_website_endpoint_serves_the_index_the_error_page_and_the_redirects() {
         header(&headers, "location").is_some_and(|l| l.ends_with("/documents/a.html")),
         "{headers:?}"
     );
+}
+
+#[test]
+fn strip_index_html_stores_a_folder_s_page_as_the_folder_and_migrates_back() {
+    // SeaweedFS keeps a key ending in '/' as a folder, not an object.
+    each_server_with(Capability::StoresFolderKeys, "strip-index", |t| {
+        let rules = "[[rule]]\nmatch = \"**/*.html\"\ncache_control = \"no-cache\"\n";
+        let on = config(t, &format!("strip_index_html = true\n{rules}"));
+        t.write("index.html", "<p>home</p>");
+        t.write("about/index.html", "<p>about</p>");
+        t.write("about/team.html", "<p>team</p>");
+        let out = sync(t, &on, &["--delete"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert_eq!(t.keys(), ["about/", "about/team.html", "index.html"]);
+        assert_eq!(t.get("about/"), b"<p>about</p>");
+        let h = t.head_full("about/");
+        assert_eq!(h.content_type(), Some("text/html; charset=utf-8"));
+        assert_eq!(
+            h.cache_control(),
+            Some("no-cache"),
+            "rules match it as about/index.html"
+        );
+        // Nothing to do the second time, and repair finds it right.
+        t.proxy.clear();
+        assert_eq!(sync(t, &on, &["--delete"]).status.code(), Some(0));
+        let repaired = t.repair_cmd("").args(["--config", &on]).expect(0);
+        assert!(
+            t.proxy.writes().is_empty(),
+            "{:?}\n{}",
+            t.proxy.writes(),
+            stdout(&repaired)
+        );
+        // Off again: the page goes back to its own key, the folder key goes only with --delete.
+        let off = config(t, rules);
+        assert_eq!(sync(t, &off, &[]).status.code(), Some(0));
+        assert_eq!(
+            t.keys(),
+            [
+                "about/",
+                "about/index.html",
+                "about/team.html",
+                "index.html"
+            ]
+        );
+        assert_eq!(sync(t, &off, &["--delete"]).status.code(), Some(0));
+        assert_eq!(
+            t.keys(),
+            ["about/index.html", "about/team.html", "index.html"]
+        );
+    });
 }

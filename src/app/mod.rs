@@ -91,6 +91,7 @@ async fn run_sync(args: SyncArgs) -> Result<ExitCode, Error> {
         &settings.url.prefix,
         &settings.filter,
         args.follow_outside,
+        settings.config.strip_index_html,
     )?;
     tracing::debug!(
         files = files.len(),

@@ -30,6 +30,16 @@ pub fn store_alias(key: &str) -> Option<String> {
     (out != key).then_some(out)
 }
 
+/// The path rules match for a key relative to the prefix: a folder key (`d/`, a page stored as
+/// its folder with `strip_index_html`) is matched as the file it came from, `d/index.html`.
+pub fn rules_path(rel: &str) -> std::borrow::Cow<'_, str> {
+    if rel.ends_with('/') {
+        std::borrow::Cow::Owned(format!("{rel}index.html"))
+    } else {
+        std::borrow::Cow::Borrowed(rel)
+    }
+}
+
 /// `key` relative to `prefix` (empty, or ending with `/`); a key outside it as it is.
 pub fn relative<'k>(prefix: &str, key: &'k str) -> &'k str {
     key.strip_prefix(prefix).unwrap_or(key)

@@ -68,6 +68,11 @@ pub const DEFAULT_CONTENT_TYPE: &str = "application/octet-stream";
 
 /// The media type (without parameters) the table gives `key`, decided by its extension alone.
 pub fn media_type(key: &str) -> &'static str {
+    // A key that is a folder is a page stored as its folder (`strip_index_html`): `d/` holds
+    // what `d/index.html` would.
+    if key.ends_with('/') {
+        return "text/html";
+    }
     let Some(ext) = extension(key) else {
         return DEFAULT_CONTENT_TYPE;
     };

@@ -213,6 +213,10 @@ pub fn needs_sniff(key: &str, head: &ObjectHead, expect: &Expect) -> bool {
 /// `needs_sniff` asked for it, its first bytes. Everything not judged wrong is kept as the HEAD
 /// showed it.
 pub fn assess(key: &str, head: &ObjectHead, sniff: Option<&Sniff>, expect: &Expect) -> Verdict {
+    if key.ends_with('/') && head.content_length == 0 {
+        // A folder marker (what consoles create), not a page: its type is its own.
+        return Verdict::Right;
+    }
     let empty = Sniff::from_prefix(Vec::new(), true);
     let sniff = if head.content_length == 0 {
         Some(&empty)

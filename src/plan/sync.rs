@@ -556,7 +556,8 @@ pub fn keep(put: &mut PutFile, kept: Kept) {
 /// The request that uploads `l`: its headers, and for large bodies the multipart layout (of
 /// the compressed body, when the rules compress it).
 fn put_file(l: &LocalFile, opts: &Options<'_>) -> PutFile {
-    let rel = key::relative(opts.prefix, &l.key);
+    let rel = key::rules_path(key::relative(opts.prefix, &l.key));
+    let rel = rel.as_ref();
     let wire = l.wire();
     let multipart = match wire.parts {
         Some(p) if wire.size >= MULTIPART_THRESHOLD => Some(Multipart {

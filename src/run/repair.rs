@@ -49,7 +49,8 @@ pub async fn run<S: ObjectStore>(
         .collect();
     on_start(keys.len() as u64);
     let (records, versioned) = repair_all(run, keys, scope.dry_run, |key| {
-        (None, Expect::new(&scope.rules, scope.url.rel(key)))
+        let rel = crate::content::key::rules_path(scope.url.rel(key));
+        (None, Expect::new(&scope.rules, &rel))
     })
     .await;
     let mut report = scope.report(Command::Repair, records, run.cancel, started);

@@ -242,7 +242,7 @@ fn with_codings(mut files: Vec<FoundFile>, scope: &Scope) -> Vec<FoundFile> {
     for f in &mut files {
         f.compress = scope
             .rules
-            .effective(scope.url.rel(&f.key))
+            .effective(&crate::content::key::rules_path(scope.url.rel(&f.key)))
             .headers
             .coding();
     }
@@ -382,7 +382,8 @@ async fn repair_unchanged<S: ObjectStore>(
             utf8: Some(l.is_utf8),
             decoded: true,
         });
-        (sniff, Expect::new(&scope.rules, scope.url.rel(key)))
+        let rel = crate::content::key::rules_path(scope.url.rel(key));
+        (sniff, Expect::new(&scope.rules, &rel))
     })
     .await
 }

@@ -31,6 +31,7 @@ pub fn walk(
     prefix: &str,
     filter: &Filter,
     follow_outside: bool,
+    strip_index_html: bool,
 ) -> Result<Vec<FoundFile>, Error> {
     let real_root = check_root(root)?;
     let walker = walkdir::WalkDir::new(root)
@@ -58,7 +59,7 @@ pub fn walk(
             .and_then(|r| r.to_str())
             .is_some_and(|r| filter.is_excluded(&to_key(r)));
         if !excluded {
-            found.push(found_file(root, &entry, prefix)?);
+            found.push(found_file(root, &entry, prefix, strip_index_html)?);
         }
     }
     found.sort_by(|a, b| a.key.cmp(&b.key));
@@ -108,7 +109,12 @@ fn stays_inside(entry: &walkdir::DirEntry, real_root: &Path) -> Result<(), Error
 
 /// The file `entry` with its key under `prefix`, or why it cannot be published: not a regular
 /// file, a name that is not UTF-8 or holds what S3's XML cannot carry, a key too long.
-fn found_file(root: &Path, entry: &walkdir::DirEntry, prefix: &str) -> Result<FoundFile, Error> {
+fn found_file(
+    root: &Path,
+    entry: &walkdir::DirEntry,
+    prefix: &str,
+    strip_index_html: bool,
+) -> Result<FoundFile, Error> {
     let path = entry.path();
     let bad = |reason: String| Error::BadEntry {
         path: path.to_path_buf(),
@@ -130,7 +136,7 @@ fn found_file(root: &Path, entry: &walkdir::DirEntry, prefix: &str) -> Result<Fo
             c.escape_unicode()
         )));
     }
-    let s3_key = format!("{prefix}{}", to_key(rel));
+    let s3_key = key_of(prefix, &to_key(rel), strip_index_html);
     if s3_key.len() > key::MAX_KEY_LEN {
         return Err(Error::KeyTooLong {
             path: path.to_path_buf(),
@@ -142,6 +148,16 @@ fn found_file(root: &Path, entry: &walkdir::DirEntry, prefix: &str) -> Result<Fo
         path: path.to_path_buf(),
         compress: None,
     })
+}
+
+/// The key of the file at `rel` under `prefix`; with `strip_index_html`, a folder's
+/// `index.html` is stored as the folder (`d/index.html` as `d/`, so a REST or OAC origin serves
+/// `/d/`), while the root `index.html` stays (S3 has no empty key).
+pub fn key_of(prefix: &str, rel: &str, strip_index_html: bool) -> String {
+    match rel.strip_suffix("index.html") {
+        Some(folder) if strip_index_html && folder.ends_with('/') => format!("{prefix}{folder}"),
+        _ => format!("{prefix}{rel}"),
+    }
 }
 
 fn relative<'a>(root: &Path, path: &'a Path) -> Option<&'a Path> {

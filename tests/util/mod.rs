@@ -731,6 +731,8 @@ pub enum Capability {
     StoresWebsiteRedirect,
     /// GetBucketWebsite and PutBucketWebsite.
     HasWebsiteConfig,
+    /// Stores an object under a key ending in `/` (SeaweedFS makes it a folder).
+    StoresFolderKeys,
 }
 
 /// Which server has which capability, each checked by hand against the server's version in
@@ -750,6 +752,7 @@ pub fn has(server: &str, cap: Capability) -> bool {
                 | HasCloudFront
                 | StoresWebsiteRedirect
                 | HasWebsiteConfig
+                | StoresFolderKeys
         ),
         // SeaweedFS 4.48: conditional copies and completions, identities from its config;
         // buckets are BucketOwnerEnforced and there is no KMS.

@@ -55,8 +55,14 @@ fn options(dry_run: bool) -> SyncOptions {
 }
 
 async fn sync(store: &MemoryStore, dir: &Path, opts: &SyncOptions) -> (Report, Vec<Record>) {
-    let files = crate::site::walk::walk(dir, &opts.scope.url.prefix, &opts.scope.filter, false)
-        .expect("walk");
+    let files = crate::site::walk::walk(
+        dir,
+        &opts.scope.url.prefix,
+        &opts.scope.filter,
+        false,
+        false,
+    )
+    .expect("walk");
     let seen = std::sync::Mutex::new(Vec::new());
     let sink = |r: &Record| seen.lock().expect("lock").push(r.clone());
     let cancel = Cancel::default();

@@ -39,6 +39,8 @@ pub struct Config {
     pub website: Option<Website>,
     /// `[redirects]`: a path relative to the site folder, and where it redirects.
     pub redirects: BTreeMap<String, String>,
+    /// `strip_index_html`: `d/index.html` is stored under the key `d/`.
+    pub strip_index_html: bool,
 }
 
 /// A rules file that cannot be used.
@@ -159,16 +161,7 @@ impl Config {
         };
         let cloudfront_origin_path =
             checked(raw.cloudfront_origin_path, check_origin_path).map_err(invalid)?;
-        if let Some(s) = raw.strip_index_html
-            && *s.get_ref()
-        {
-            return Err(invalid((
-                s.span().start,
-                "strip_index_html is not supported yet: keep it false (index.html stays a key of \
-                 its own)"
-                    .into(),
-            )));
-        }
+        let strip_index_html = raw.strip_index_html.is_some_and(|s| *s.get_ref());
         let website = match raw.website {
             Some(w) => {
                 let at = w.span().start;
@@ -199,6 +192,7 @@ impl Config {
             cloudfront_origin_path,
             website,
             redirects,
+            strip_index_html,
         })
     }
 }
