@@ -5,6 +5,8 @@
 #   scripts/s3-server.sh stop SERVER     stop it (no-op when not running)
 #   scripts/s3-server.sh status SERVER   print the endpoint and exit 0 when running, else exit 1
 #   scripts/s3-server.sh install SERVER  install only
+#   scripts/s3-server.sh bucket garage NAME  create bucket NAME with a global alias (what the
+#                                            website endpoint serves) owned by the test key
 #   SERVER: moto, seaweedfs or garage
 #
 # Garage (an S3 store with a website endpoint) builds from source with cargo (11-22 minutes on 2
@@ -34,7 +36,7 @@ garage_port=${S3SITE_GARAGE_PORT:-9300}
 tools_cache=${S3SITE_TOOLS_CACHE:-$HOME/.cache/s3site-test-tools}
 garage_bin="$tools_cache/garage-$GARAGE_VERSION/bin/garage"
 GARAGE_KEY=GK5a17e1e57c0de5a17e1e57c0
-GARAGE_SECRET=5a17e1e57c0de5a17e1e57c05a17e1e57c0de5a17e1e57c05a17e1e57c0de5a
+GARAGE_SECRET=5a17e1e57c0de5a15a17e1e57c0de5a15a17e1e57c0de5a15a17e1e57c0de5a1
 
 ACCESS_KEY=s3site-test
 SECRET_KEY=s3site-test-secret
@@ -204,6 +206,13 @@ stop() {
     rm -f "$pidfile"
 }
 
+if [[ ${1:-} == bucket && ${2:-} == garage && $# -eq 3 ]]; then
+    # S3's CreateBucket gives a Garage bucket only a local alias, which its website endpoint
+    # does not serve.
+    garage_cli bucket create "$3" >/dev/null
+    garage_cli bucket allow --read --write --owner "$3" --key "$GARAGE_KEY" >/dev/null
+    exit 0
+fi
 [[ $# -eq 2 ]] || die "usage: s3-server.sh start|stop|status|install moto|seaweedfs|garage"
 case $2 in moto | seaweedfs | garage) ;; *) die "unknown server '$2' (moto, seaweedfs or garage)" ;; esac
 case $1 in

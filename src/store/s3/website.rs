@@ -22,6 +22,10 @@ impl S3Store {
         {
             Ok(out) => out,
             Err(e) if e.code() == Some("NoSuchWebsiteConfiguration") => return Ok(None),
+            // Garage answers a bucket with no website with 204 and no body.
+            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 204) => {
+                return Ok(None);
+            }
             Err(e) => return Err(self.map_err(e)),
         };
         let rules = out
