@@ -74,6 +74,14 @@ pub enum Encryption {
     Customer,
 }
 
+impl Encryption {
+    /// Whether an object so encrypted has an ETag that is not its body's MD5 (SSE-KMS and
+    /// SSE-C; SSE-S3 keeps the MD5).
+    pub fn hides_md5(&self) -> bool {
+        matches!(self, Encryption::Kms { .. } | Encryption::Customer)
+    }
+}
+
 /// What an upload sets besides the body and its headers. Nothing set means the bucket's
 /// defaults (and no ACL header, which some stores reject).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

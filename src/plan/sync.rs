@@ -231,7 +231,9 @@ fn compare(local: &LocalFile, remote: &RemoteObject) -> Compared {
     }
     match &remote.etag {
         ETag::Md5(d) if *d == wire.md5 => Compared::Same,
-        ETag::Md5(_) => Compared::Differs(UploadReason::ContentChanged),
+        // 32 hex digits that are not the MD5: changed bytes, or an object whose ETag is not its
+        // MD5 at all (SSE-KMS): its stored MD5, if it has one, decides.
+        ETag::Md5(_) => Compared::Undecided,
         ETag::Multipart { .. } => match wire.parts {
             Some(p) if ETag::multipart(&p.md5s) == remote.etag => Compared::Same,
             _ => Compared::Undecided,
@@ -421,7 +423,10 @@ fn decide(local: &LocalFile, remote_etag: &ETag, ev: Option<&Evidence>) -> Optio
     if let Some(e) = ev.local_etag {
         return (e != *remote_etag).then_some(UploadReason::ContentChanged);
     }
-    Some(UploadReason::EtagNotComparable)
+    match remote_etag {
+        ETag::Md5(_) => Some(UploadReason::ContentChanged),
+        _ => Some(UploadReason::EtagNotComparable),
+    }
 }
 
 /// For a compressed file whose body differs from the object's: the object is the same source in
@@ -535,6 +540,7 @@ pub struct Kept {
 /// bucket's default.
 pub fn keep(put: &mut PutFile, kept: Kept) {
     let p = &mut put.placement;
+    let had_etag_md5 = !p.encryption.hides_md5();
     if p.acl.is_none() {
         p.acl = kept.acl.map(Acl::Grants);
     }
@@ -551,6 +557,18 @@ pub fn keep(put: &mut PutFile, kept: Kept) {
         put.headers
             .set(Header::WebsiteRedirect, kept.website_redirect);
     }
+    if had_etag_md5 && put.placement.encryption.hides_md5() {
+        store_md5(put);
+    }
+}
+
+/// Writes the body's MD5 into the object's metadata (`md5chksum`), for an object whose ETag will
+/// not be it (SSE-KMS), so later runs compare it without uploading again.
+fn store_md5(put: &mut PutFile) {
+    put.headers.metadata.insert(
+        meta::MD5_METADATA_KEY.to_string(),
+        etag::to_base64(&put.md5),
+    );
 }
 
 /// The request that uploads `l`: its headers, and for large bodies the multipart layout (of
@@ -566,7 +584,7 @@ fn put_file(l: &LocalFile, opts: &Options<'_>) -> PutFile {
         }),
         _ => None,
     };
-    PutFile {
+    let mut put = PutFile {
         key: l.key.clone(),
         path: l.path.clone(),
         size: wire.size,
@@ -574,7 +592,11 @@ fn put_file(l: &LocalFile, opts: &Options<'_>) -> PutFile {
         headers: upload_headers(l, rel, opts.rules),
         multipart,
         placement: placement(rel, opts),
+    };
+    if put.placement.encryption.hides_md5() {
+        store_md5(&mut put);
     }
+    put
 }
 
 #[cfg(test)]

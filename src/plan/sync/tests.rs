@@ -455,3 +455,81 @@ headers = { "x-amz-meta-owner" = "web" }
         crate::content::meta::NO_GAIN
     );
 }
+
+/// An SSE-KMS object's ETag is 32 hex digits that are not its MD5: the stored MD5 decides
+/// (one HEAD), so a bucket encrypted with KMS is not uploaded again on every run.
+#[test]
+fn a_kms_etag_that_is_not_the_md5_is_decided_by_the_stored_md5() {
+    let f = Filter::new::<&str>(&[]).unwrap();
+    let l = file("a.css", b"body{}");
+    let kms = RemoteObject {
+        etag: ETag::Md5(md5_of(b"an opaque kms etag")),
+        ..obj("a.css", b"body{}")
+    };
+    assert_eq!(
+        needing_evidence(std::slice::from_ref(&l), std::slice::from_ref(&kms)).len(),
+        1
+    );
+    let proven = BTreeMap::from([(
+        "a.css".to_string(),
+        Evidence {
+            stored_md5: Some(md5_of(b"body{}")),
+            ..Evidence::default()
+        },
+    )]);
+    let p = plan(
+        std::slice::from_ref(&l),
+        std::slice::from_ref(&kms),
+        &proven,
+        &opts(&f),
+    );
+    assert!(p.assets.is_empty() && p.unchanged.len() == 1, "{p:?}");
+    // Without a stored MD5 it is a change, as before.
+    let p = plan(
+        std::slice::from_ref(&l),
+        &[kms],
+        &BTreeMap::new(),
+        &opts(&f),
+    );
+    assert_eq!(keys(&p.assets), [("a.css", UploadReason::ContentChanged)]);
+}
+
+/// An upload whose ETag will not be its MD5 (SSE-KMS, flagged or kept) stores the MD5.
+#[test]
+fn a_kms_upload_stores_its_md5() {
+    let f = Filter::new::<&str>(&[]).unwrap();
+    let kms = Placement {
+        encryption: Encryption::Kms {
+            algorithm: "aws:kms".into(),
+            key_id: None,
+            bucket_key: false,
+        },
+        ..Placement::default()
+    };
+    let mut o = opts(&f);
+    o.placement = &kms;
+    let l = file("a.css", b"body{}");
+    let p = plan(std::slice::from_ref(&l), &[], &BTreeMap::new(), &o);
+    let stored = &p.assets[0].put.headers.metadata[crate::content::meta::MD5_METADATA_KEY];
+    assert_eq!(etag::parse_stored_md5(stored), Some(md5_of(b"body{}")));
+    // Kept from the object it replaces: the same.
+    let p = plan(std::slice::from_ref(&l), &[], &BTreeMap::new(), &opts(&f));
+    let mut put = p.assets[0].put.clone();
+    assert!(
+        !put.headers
+            .metadata
+            .contains_key(crate::content::meta::MD5_METADATA_KEY)
+    );
+    keep(
+        &mut put,
+        Kept {
+            encryption: kms.encryption.clone(),
+            ..Kept::default()
+        },
+    );
+    assert!(
+        put.headers
+            .metadata
+            .contains_key(crate::content::meta::MD5_METADATA_KEY)
+    );
+}
