@@ -65,7 +65,9 @@ pub async fn run<S: ObjectStore>(
     let also_kept: HashSet<String> = redirects.keys().cloned().collect();
     let files = with_codings(files, scope);
     let (local, remote) = hash_and_list(run.store, files, opts, started).await?;
-    let evidence = gather_evidence(run, &local, &remote).await;
+    // The HEADs made for evidence, reused to learn what a replaced object keeps.
+    let heads = Heads::default();
+    let evidence = gather_evidence(run, &local, &remote, &heads).await;
     let plan_opts = planner::Options {
         prefix: &scope.url.prefix,
         delete: opts.delete,
@@ -78,7 +80,7 @@ pub async fn run<S: ObjectStore>(
     let mut plan = planner::plan(&local, &remote, &evidence, &plan_opts);
     plan_redirects(run, &mut plan, &redirects, &remote, &plan_opts).await;
     if opts.keep && !scope.dry_run {
-        keep_existing(run, &mut plan).await;
+        keep_existing(run, &mut plan, &heads).await;
     }
     tracing::debug!(
         assets = plan.assets.len(),
@@ -300,7 +302,7 @@ async fn hash_and_list<S: ObjectStore>(
 /// HEAD, and its ACL and tags where the store has any (nothing for new files or unchanged ones).
 /// An object whose properties cannot be read is replaced with the flags' and rules' alone, and
 /// the log says so.
-async fn keep_existing<S: ObjectStore>(run: Runner<'_, S>, plan: &mut Plan) {
+async fn keep_existing<S: ObjectStore>(run: Runner<'_, S>, plan: &mut Plan, heads: &Heads) {
     let replaced = plan
         .assets
         .iter_mut()
@@ -308,7 +310,7 @@ async fn keep_existing<S: ObjectStore>(run: Runner<'_, S>, plan: &mut Plan) {
         .filter(|u| u.reason != UploadReason::New);
     futures::stream::iter(replaced)
         .for_each_concurrent(run.concurrency, |u| async move {
-            match kept(run.store, &u.put.key).await {
+            match kept(run.store, &u.put.key, heads).await {
                 Ok(k) => planner::keep(&mut u.put, k),
                 Err(e) => tracing::warn!(
                     key = %u.put.key,
@@ -320,12 +322,21 @@ async fn keep_existing<S: ObjectStore>(run: Runner<'_, S>, plan: &mut Plan) {
         .await;
 }
 
-/// What the object at `key` has that an upload replacing it keeps.
+/// HEADs already made this run, by key (the object-level headers; a part's length aside).
+type Heads = std::sync::Mutex<std::collections::HashMap<String, crate::store::ObjectHead>>;
+
+/// What the object at `key` has that an upload replacing it keeps (its HEAD from `heads` when
+/// the run already made it).
 async fn kept<S: ObjectStore>(
     store: &S,
     key: &str,
+    heads: &Heads,
 ) -> Result<planner::Kept, crate::store::StoreError> {
-    let head = store.head(key, None).await?;
+    let known = heads.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
+    let head = match known {
+        Some(h) => h,
+        None => store.head(key, None).await?,
+    };
     let tagging = if head.tag_count > 0 {
         store.tagging(key).await?
     } else {
@@ -454,10 +465,11 @@ async fn gather_evidence<S: ObjectStore>(
     run: Runner<'_, S>,
     local: &[LocalFile],
     remote: &[RemoteObject],
+    heads: &Heads,
 ) -> BTreeMap<String, Evidence> {
     futures::stream::iter(planner::needing_evidence(local, remote))
         .map(|(l, r)| async move {
-            let ev = evidence_for(run.store, l, &r).await;
+            let ev = evidence_for(run.store, l, &r, heads).await;
             (l.key.clone(), ev)
         })
         .buffer_unordered(run.concurrency)
@@ -470,6 +482,7 @@ async fn evidence_for<S: ObjectStore>(
     store: &S,
     l: &LocalFile,
     r: &RemoteObject,
+    heads: &Heads,
 ) -> Option<Evidence> {
     // partNumber=1 teaches the part size of a multipart object; a compressed file only needs
     // the stored source MD5 and encoding.
@@ -481,6 +494,10 @@ async fn evidence_for<S: ObjectStore>(
             return None;
         }
     };
+    heads
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(r.key.clone(), head.clone());
     let meta = &head.headers.metadata;
     let mut ev = Evidence {
         stored_md5: meta
