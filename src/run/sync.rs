@@ -78,7 +78,7 @@ pub async fn run<S: ObjectStore>(
         also_kept: &also_kept,
     };
     let mut plan = planner::plan(&local, &remote, &evidence, &plan_opts);
-    plan_redirects(run, &mut plan, &redirects, &remote, &plan_opts).await;
+    plan_redirects(run, &mut plan, &redirects, &remote, &plan_opts, &heads).await;
     if opts.keep && !scope.dry_run {
         keep_existing(run, &mut plan, &heads).await;
     }
@@ -165,6 +165,7 @@ async fn plan_redirects<S: ObjectStore>(
     redirects: &BTreeMap<String, String>,
     remote: &[RemoteObject],
     opts: &planner::Options<'_>,
+    heads: &Heads,
 ) {
     let listed: HashSet<&str> = remote.iter().map(|r| r.key.as_str()).collect();
     let listed = &listed;
@@ -175,14 +176,17 @@ async fn plan_redirects<S: ObjectStore>(
                     Some(UploadReason::New)
                 } else {
                     match run.store.head(key, None).await {
-                        Ok(h)
-                            if h.content_length == 0
-                                && h.headers.get(Header::WebsiteRedirect)
-                                    == Some(target.as_str()) =>
-                        {
-                            None
+                        Ok(h) => {
+                            let same = h.content_length == 0
+                                && h.headers.get(Header::WebsiteRedirect) == Some(target.as_str());
+                            // Reused if the redirect is uploaded again and keeps what it had.
+                            heads
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .insert(key.clone(), h);
+                            (!same).then_some(UploadReason::RedirectChanged)
                         }
-                        _ => Some(UploadReason::RedirectChanged),
+                        Err(_) => Some(UploadReason::RedirectChanged),
                     }
                 };
                 (key.clone(), target.clone(), reason)

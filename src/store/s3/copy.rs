@@ -8,12 +8,11 @@
 //! right (that is `plan::repair`).
 
 use super::S3Store;
-use crate::store::{CopyInPlace, Encryption, Grants, StoreError};
+use crate::store::{Acl, CopyInPlace, Encryption, Grants, Placement, StoreError};
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::primitives::{DateTime, DateTimeFormat};
 use aws_sdk_s3::types::{
-    CompletedPart, MetadataDirective, ObjectOwnership, Permission, ServerSideEncryption,
-    StorageClass, TaggingDirective, Type,
+    CompletedPart, MetadataDirective, ObjectOwnership, Permission, TaggingDirective, Type,
 };
 use futures::{StreamExt, TryStreamExt};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -37,34 +36,20 @@ pub(super) fn joined(v: &[String]) -> Option<String> {
     (!v.is_empty()).then(|| v.join(", "))
 }
 
-/// Applies the complete header set of `$copy` (and the grants) to a CopyObject or
-/// CreateMultipartUpload builder; the two have the same setters but no common trait.
+/// Applies the complete header set of `$copy`, with its storage class, encryption, the grants
+/// and the tags, to a CopyObject or CreateMultipartUpload builder (what an upload's placement
+/// sets, so `set_placement!` does it).
 macro_rules! with_headers {
-    ($builder:expr, $copy:expr, $expires:expr, $grants:expr) => {{
+    ($builder:expr, $copy:expr, $expires:expr, $grants:expr, $tagging:expr) => {{
         let c: &CopyInPlace = $copy;
-        let g: &Option<Grants> = $grants;
-        let mut b = set_headers!($builder, &c.headers, $expires)
-            .set_storage_class(c.storage_class.as_deref().map(StorageClass::from));
-        b = match &c.encryption {
-            Encryption::None | Encryption::Customer => b,
-            Encryption::S3 => b.server_side_encryption(ServerSideEncryption::Aes256),
-            Encryption::Kms {
-                algorithm,
-                key_id,
-                bucket_key,
-            } => b
-                .server_side_encryption(ServerSideEncryption::from(algorithm.as_str()))
-                .set_ssekms_key_id(key_id.clone())
-                .set_bucket_key_enabled(bucket_key.then_some(true)),
+        let placement = Placement {
+            acl: $grants.clone().map(Acl::Grants),
+            storage_class: c.storage_class.clone(),
+            encryption: c.encryption.clone(),
+            tagging: $tagging,
         };
-        if let Some(g) = g {
-            b = b
-                .set_grant_read(joined(&g.read))
-                .set_grant_read_acp(joined(&g.read_acp))
-                .set_grant_write_acp(joined(&g.write_acp))
-                .set_grant_full_control(joined(&g.full_control));
-        }
-        b
+        let b = set_headers!($builder, &c.headers, $expires);
+        set_placement!(b, &placement)
     }};
 }
 
@@ -99,7 +84,7 @@ impl S3Store {
             .copy_source_if_match(quoted(copy))
             .metadata_directive(MetadataDirective::Replace)
             .tagging_directive(TaggingDirective::Copy);
-        with_headers!(req, copy, expires, &grants)
+        with_headers!(req, copy, expires, &grants, None)
             .send()
             .await
             .map_err(|e| self.map_err(e))?;
@@ -241,9 +226,8 @@ impl S3Store {
             .client
             .create_multipart_upload()
             .bucket(&self.bucket)
-            .key(&copy.key)
-            .set_tagging(tagging);
-        let created = with_headers!(req, copy, expires, grants)
+            .key(&copy.key);
+        let created = with_headers!(req, copy, expires, grants, tagging)
             .send()
             .await
             .map_err(|e| self.map_err(e))?;
