@@ -76,6 +76,26 @@ pub struct RepairArgs {
     /// With --dry-run: exit 1 when any object would be repaired (to guard a pipeline).
     #[arg(long, requires = "dry_run")]
     pub fail_on_drift: bool,
+    /// Go on after KEY (a full key): what a stopped run printed as where to go on.
+    #[arg(long, value_name = "KEY")]
+    pub start_after: Option<String>,
+    /// Stop after checking N objects (the summary says where to go on).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_objects: Option<u64>,
+    /// Check the keys in FILE instead of listing the bucket: one key a line, or with a .csv
+    /// name `bucket,key` rows with URL-encoded keys (a Batch Operations manifest).
+    #[arg(long, value_name = "FILE", conflicts_with = "inventory")]
+    pub keys_from: Option<PathBuf>,
+    /// Check the objects an S3 Inventory report lists (CSV format), given by its manifest
+    /// (s3://BUCKET/PATH/manifest.json), instead of listing; archived and SSE-C objects are left
+    /// alone without a request.
+    #[arg(long, value_name = "S3_URL")]
+    pub inventory: Option<String>,
+    /// Take text whose Content-Type lacks a charset for UTF-8 without reading its first bytes
+    /// (a ranged GET per object). Only for buckets known to hold UTF-8 text: a Latin-1 page
+    /// would be labeled utf-8.
+    #[arg(long)]
+    pub assume_utf8: bool,
     /// Which keys to leave alone (relative to PREFIX).
     #[command(flatten)]
     pub filters: FilterArgs,
@@ -214,7 +234,7 @@ pub struct RunArgs {
 }
 
 /// How to reach the store.
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct ConnectionArgs {
     /// S3-compatible endpoint, e.g. http://127.0.0.1:9000 (also AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL).
     #[arg(long, value_name = "URL")]
@@ -249,8 +269,11 @@ pub struct OutputArgs {
 pub enum OutputFormat {
     /// Lines for people.
     Text,
-    /// One JSON document.
+    /// One JSON document at the end (holds every record: for runs of up to about 10^5
+    /// objects).
     Json,
+    /// One JSON record per line as it happens, then a line with the totals (any size).
+    Ndjson,
 }
 
 /// What to use instead of an `s3cmd sync` flag s3site does not take, so a migrated pipeline

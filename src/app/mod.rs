@@ -14,10 +14,12 @@ use crate::error::Error;
 use crate::plan::cdn::Mapping;
 use crate::report::{ExitCode, Format, Printer, output};
 use crate::run::cdn::CdnOptions;
+use crate::run::keys::{self, KeysFile};
 use crate::run::repair::RepairOptions;
 use crate::run::sync::SyncOptions;
 use crate::run::{self, Runner, Scope, repair, sync};
 use crate::settings::rules::Config;
+use crate::settings::url::S3Url;
 use crate::settings::{self, Settings, SettingsError};
 use crate::site::cache::HashCache;
 use crate::site::walk;
@@ -28,7 +30,7 @@ use std::sync::Arc;
 /// Runs a parsed command line and returns the process exit code; fatal errors are printed here
 /// (as one line on stderr, or a JSON document with `--output json`).
 pub async fn run(cli: Cli) -> ExitCode {
-    let json = cli.command.output().output == OutputFormat::Json;
+    let json = cli.command.output().output != OutputFormat::Text;
     let result = match cli.command {
         Command::Sync(args) => run_sync(args).await,
         Command::Repair(args) => run_repair(args).await,
@@ -122,7 +124,10 @@ async fn run_sync(args: SyncArgs) -> Result<ExitCode, Error> {
     };
     let sink = |r: &crate::report::Record| printer.record(r);
     let runner = Runner::new(&store, concurrency, &cancel, &sink);
-    let mut report = sync::run(runner, files, &opts, |total| printer.start_progress(total)).await?;
+    let mut report = sync::run(runner, files, &opts, |total| {
+        printer.start_progress(Some(total))
+    })
+    .await?;
     if let Some(cdn) = &cdn {
         report.invalidations = cdn.invalidate(&report.records).await;
     }
@@ -133,18 +138,70 @@ async fn run_sync(args: SyncArgs) -> Result<ExitCode, Error> {
 async fn run_repair(args: RepairArgs) -> Result<ExitCode, Error> {
     let cancel = signals::on_signals();
     let settings = settings::load(&args.run, args.url.as_deref(), &args.filters)?;
+    let url = &settings.url;
+    let start_after = args.start_after.clone().filter(|k| !k.is_empty());
+    if let Some(k) = start_after
+        .as_deref()
+        .filter(|k| !k.starts_with(&url.prefix))
+    {
+        return Err(SettingsError::Usage(format!(
+            "--start-after '{k}' is not under the prefix '{}'",
+            url.prefix
+        ))
+        .into());
+    }
+    // A keys file is read through before any request: a bad line costs nothing.
+    let keys_file = match &args.keys_from {
+        Some(p) => Some(KeysFile::open(
+            p,
+            &url.bucket,
+            &url.prefix,
+            start_after.as_deref(),
+        )?),
+        None => None,
+    };
+    let inventory = args.inventory.as_deref().map(S3Url::parse).transpose()?;
     let profile = args.connection.profile.clone();
-    let store = connect(args.connection, &settings.url.bucket, settings.concurrency).await?;
+    let inventory_connection = args.connection.clone();
+    let store = connect(args.connection, &url.bucket, settings.concurrency).await?;
     let cdn = Invalidator::prepare(&settings, profile.as_deref(), args.dry_run).await?;
     let (scope, concurrency) = scope(settings, args.dry_run);
     let printer = printer(&args.output);
     let opts = RepairOptions {
-        scope,
         fail_on_drift: args.fail_on_drift,
+        keep_all: args.output.output == OutputFormat::Json,
+        keep_repaired: cdn.is_some(),
+        max_objects: args.max_objects,
+        assume_utf8: args.assume_utf8,
+        start_after: start_after.clone(),
+        scope,
     };
     let sink = |r: &crate::report::Record| printer.record(r);
     let runner = Runner::new(&store, concurrency, &cancel, &sink);
-    let mut report = repair::run(runner, &opts, |total| printer.start_progress(total)).await?;
+    let start = || printer.start_progress(keys_file.as_ref().map(|f| f.count));
+    let listing_failed = |e| opts.scope.listing_failed(e);
+    let mut report = if let Some(f) = keys_file.clone() {
+        repair::run(runner, &opts, f.stream(), start).await?
+    } else if let Some(inv) = &inventory {
+        let inv_store = connect(inventory_connection, &inv.bucket, concurrency).await?;
+        let keys = keys::inventory(&inv_store, inv, &opts.scope.url, start_after.as_deref())
+            .await
+            .map_err(|e| Error::Store {
+                context: format!("reading the inventory {inv}"),
+                source: e,
+            })?;
+        repair::run(runner, &opts, keys, start).await?
+    } else {
+        let keys = keys::listing(
+            &store,
+            &opts.scope.url.prefix,
+            start_after.as_deref(),
+            crate::store::listing::MAX_SLICES,
+        )
+        .await
+        .map_err(listing_failed)?;
+        repair::run(runner, &opts, keys, start).await?
+    };
     if let Some(cdn) = &cdn {
         report.invalidations = cdn.invalidate(&report.records).await;
     }
@@ -256,6 +313,7 @@ fn printer(o: &OutputArgs) -> Printer {
     let format = match o.output {
         OutputFormat::Text => Format::Text,
         OutputFormat::Json => Format::Json,
+        OutputFormat::Ndjson => Format::Ndjson,
     };
     Printer::new(format, o.quiet, o.verbose)
 }

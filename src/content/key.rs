@@ -45,6 +45,16 @@ pub fn relative<'k>(prefix: &str, key: &'k str) -> &'k str {
     key.strip_prefix(prefix).unwrap_or(key)
 }
 
+/// A key as URL-encoded in a listing, an S3 Inventory report or a Batch Operations manifest
+/// (`+` is a space, `%2B` a plus), decoded; `None` when the bytes are not UTF-8.
+pub fn url_decode(raw: &str) -> Option<String> {
+    let plus = raw.replace('+', " ");
+    percent_encoding::percent_decode_str(&plus)
+        .decode_utf8()
+        .ok()
+        .map(|k| k.into_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

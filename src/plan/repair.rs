@@ -209,6 +209,17 @@ pub fn needs_sniff(key: &str, head: &ObjectHead, expect: &Expect) -> bool {
     }
 }
 
+/// The evidence `--assume-utf8` stands in for a read with: when `needs_sniff` asks only whether
+/// the text is UTF-8 (no coding's magic bytes to check), the text is taken to be UTF-8.
+pub fn assumed_utf8(key: &str, head: &ObjectHead, expect: &Expect) -> Option<Sniff> {
+    let plain = real_codings(head.headers.content_encoding()).is_empty();
+    (plain && needs_sniff(key, head, expect)).then(|| Sniff {
+        prefix: Vec::new(),
+        utf8: Some(true),
+        decoded: true,
+    })
+}
+
 /// Decides what to do with the object at `key` from its HEAD, what the rules `expect` and, when
 /// `needs_sniff` asked for it, its first bytes. Everything not judged wrong is kept as the HEAD
 /// showed it.

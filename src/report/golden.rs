@@ -73,6 +73,13 @@ pub(super) fn every_kind() -> Report {
             status: "planned".into(),
             error: None,
         }],
+        counted: Totals {
+            unchanged: 2,
+            bytes_read: 4096,
+            ..Totals::default()
+        },
+        resume_after: Some("s.css".into()),
+        listing_failed: Some("the store kept asking to slow down".into()),
     }
 }
 
@@ -176,12 +183,15 @@ const GOLDEN: &str = r#"{
       "status": "planned"
     }
   ],
+  "listing_failed": "the store kept asking to slow down",
   "notes": [
     "a note"
   ],
   "prefix": "site/",
+  "resume_after": "s.css",
   "signal": "SIGTERM",
   "totals": {
+    "bytes_read": 4096,
     "deleted": 0,
     "failed": 1,
     "not_run": 1,
@@ -189,7 +199,7 @@ const GOLDEN: &str = r#"{
     "repaired_need_reupload": 1,
     "seconds": 0.25,
     "skipped": 1,
-    "unchanged": 1,
+    "unchanged": 3,
     "uploaded": 1,
     "uploaded_bytes": 3
   }
@@ -200,16 +210,21 @@ fn the_summary_line_is_what_it_was() {
     assert_eq!(
         every_kind().summary(),
         "terminated (SIGTERM): dry run, nothing written: would have uploaded 1 (3 B), repaired \
-         1, skipped 1, unchanged 1, deleted 0, failed 1, not run 1, 1 repaired still need a \
-         re-upload (run s3site sync) in 0.25 s"
+         1, skipped 1, unchanged 3, deleted 0, failed 1, not run 1, 1 repaired still need a \
+         re-upload (run s3site sync) in 0.25 s; stopped before the end: everything through \
+         's.css' is done, go on with --start-after 's.css'; listing failed: the store kept \
+         asking to slow down"
     );
     let mut r = every_kind();
     r.command = Command::Repair;
     r.interrupted = None;
     r.dry_run = false;
+    r.resume_after = Some("it's".into());
+    r.listing_failed = None;
     assert_eq!(
         r.summary(),
-        "repaired 1, right 1, skipped 1, failed 1, not run 1, 1 repaired still need a re-upload \
-         (run s3site sync) in 0.25 s"
+        "repaired 1, right 3, skipped 1, failed 1, not run 1, 1 repaired still need a re-upload \
+         (run s3site sync), read 4.0 KiB in 0.25 s; stopped before the end: everything through \
+         'it's' is done, go on with --start-after 'it'\\''s'"
     );
 }

@@ -153,6 +153,8 @@ pub struct Record {
     /// For a repair that was done (or planned): what a copy could not change and only a
     /// re-upload can (the rules compress a body stored plain).
     pub remains: Option<String>,
+    /// Bytes of the body read to decide (a repair's ranged GET).
+    pub read: u64,
 }
 
 impl Record {
@@ -167,12 +169,35 @@ impl Record {
             changes: Vec::new(),
             outcome,
             remains: None,
+            read: 0,
         }
     }
 
     /// The reason as shown.
     pub fn reason_text(&self) -> String {
         self.reason.text(&self.changes)
+    }
+
+    /// The record in JSON: an element of `actions`, or a line of `--output ndjson`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let (result, error) = match &self.outcome {
+            Outcome::Ok => ("ok", None),
+            Outcome::Failed(e) => ("failed", Some(e.as_str())),
+            Outcome::Planned => ("planned", None),
+            Outcome::NotRun(why) => ("not_run", Some(why.as_str())),
+            Outcome::Skipped(why) => ("skipped", Some(why.as_str())),
+        };
+        serde_json::json!({
+            "key": self.key,
+            "action": self.action,
+            "reason": self.reason_text(),
+            "bytes": self.bytes,
+            "content_type": self.content_type,
+            "changes": self.changes,
+            "result": result,
+            "error": error,
+            "remains": self.remains,
+        })
     }
 }
 
@@ -198,8 +223,34 @@ pub struct Totals {
     /// Objects repaired (or to repair) whose body a copy cannot make what the rules ask: the
     /// rules compress it and it is stored plain (or another coding). A re-upload (`sync`) does.
     pub repaired_need_reupload: usize,
+    /// Bytes of bodies read to decide a repair (the first bytes that show a coding or UTF-8).
+    pub bytes_read: u64,
     /// Wall time of the run.
     pub seconds: f64,
+}
+
+impl Totals {
+    /// Counts one record.
+    pub fn count(&mut self, r: &Record) {
+        self.bytes_read += r.read;
+        match (&r.outcome, r.action) {
+            (Outcome::Failed(_), _) => self.failed += 1,
+            (Outcome::NotRun(_), _) => self.not_run += 1,
+            (Outcome::Skipped(_), _) => self.skipped += 1,
+            (_, Action::Upload) => {
+                self.uploaded += 1;
+                self.uploaded_bytes += r.bytes;
+            }
+            (_, Action::Unchanged) => self.unchanged += 1,
+            (_, Action::Delete) => self.deleted += 1,
+            (_, Action::Repair) => {
+                self.repaired += 1;
+                self.repaired_need_reupload += usize::from(r.remains.is_some());
+            }
+            // Shown as its own line; the totals count objects.
+            (_, Action::Website) => {}
+        }
+    }
 }
 
 /// Everything a run did.
@@ -213,8 +264,16 @@ pub struct Report {
     pub bucket: String,
     /// The key prefix.
     pub prefix: String,
-    /// Every action, in order.
+    /// Every action, in order (a streamed repair keeps only what `--output json` or an
+    /// invalidation needs, and counts the rest in `counted`).
     pub records: Vec<Record>,
+    /// The totals of records that were counted and not kept.
+    pub counted: Totals,
+    /// For a run over a key stream that stopped before its end: the key through which
+    /// everything is done (`Some("")`: nothing yet). `--start-after` goes on from it.
+    pub resume_after: Option<String>,
+    /// Why listing stopped before the end, if it did (the keys before were done).
+    pub listing_failed: Option<String>,
     /// Why deletes were refused, if they were.
     pub delete_blocked: Option<DeleteBlocked>,
     /// Things the user should know that are not about one object.
@@ -252,26 +311,10 @@ impl Report {
     pub fn totals(&self) -> Totals {
         let mut t = Totals {
             seconds: self.elapsed.as_secs_f64(),
-            ..Totals::default()
+            ..self.counted.clone()
         };
         for r in &self.records {
-            match (&r.outcome, r.action) {
-                (Outcome::Failed(_), _) => t.failed += 1,
-                (Outcome::NotRun(_), _) => t.not_run += 1,
-                (Outcome::Skipped(_), _) => t.skipped += 1,
-                (_, Action::Upload) => {
-                    t.uploaded += 1;
-                    t.uploaded_bytes += r.bytes;
-                }
-                (_, Action::Unchanged) => t.unchanged += 1,
-                (_, Action::Delete) => t.deleted += 1,
-                (_, Action::Repair) => {
-                    t.repaired += 1;
-                    t.repaired_need_reupload += usize::from(r.remains.is_some());
-                }
-                // Shown as its own line; the totals count objects.
-                (_, Action::Website) => {}
-            }
+            t.count(r);
         }
         t
     }
@@ -286,6 +329,7 @@ impl Report {
         let invalidation_failed = self.invalidations.iter().any(|i| i.error.is_some());
         let failed = t.failed > 0
             || t.not_run > 0
+            || self.listing_failed.is_some()
             || self.delete_blocked.is_some()
             || drift
             || invalidation_failed;
@@ -344,42 +388,43 @@ impl Report {
                 t.repaired_need_reupload
             ));
         }
+        if self.command == Command::Repair {
+            s.push_str(&format!(", read {}", human_bytes(t.bytes_read)));
+        }
         s.push_str(&format!(" in {:.2} s", t.seconds));
+        if let Some(through) = &self.resume_after {
+            s.push_str(&match through.as_str() {
+                "" => "; stopped before any object was done: run it again".to_string(),
+                k => format!(
+                    "; stopped before the end: everything through '{k}' is done, go on with \
+                     --start-after '{}'",
+                    k.replace('\'', "'\\''")
+                ),
+            });
+        }
+        if let Some(why) = &self.listing_failed {
+            s.push_str(&format!("; listing failed: {why}"));
+        }
         s
     }
 
     /// The JSON document of `--output json`.
     pub fn to_json(&self) -> serde_json::Value {
-        let actions: Vec<serde_json::Value> = self
-            .records
-            .iter()
-            .map(|r| {
-                let (result, error) = match &r.outcome {
-                    Outcome::Ok => ("ok", None),
-                    Outcome::Failed(e) => ("failed", Some(e.as_str())),
-                    Outcome::Planned => ("planned", None),
-                    Outcome::NotRun(why) => ("not_run", Some(why.as_str())),
-                    Outcome::Skipped(why) => ("skipped", Some(why.as_str())),
-                };
-                serde_json::json!({
-                    "key": r.key,
-                    "action": r.action,
-                    "reason": r.reason_text(),
-                    "bytes": r.bytes,
-                    "content_type": r.content_type,
-                    "changes": r.changes,
-                    "result": result,
-                    "error": error,
-                    "remains": r.remains,
-                })
-            })
-            .collect();
+        let actions: Vec<serde_json::Value> = self.records.iter().map(Record::to_json).collect();
+        let mut doc = self.end_json();
+        if let serde_json::Value::Object(m) = &mut doc {
+            m.insert("actions".into(), actions.into());
+        }
+        doc
+    }
+
+    /// The last line of `--output ndjson`: the document without its actions.
+    pub fn end_json(&self) -> serde_json::Value {
         serde_json::json!({
             "command": self.command,
             "dry_run": self.dry_run,
             "bucket": self.bucket,
             "prefix": self.prefix,
-            "actions": actions,
             "delete_blocked": self.delete_blocked.as_ref().map(ToString::to_string),
             "notes": self.notes,
             "interrupted": self.interrupted.is_some(),
@@ -387,6 +432,8 @@ impl Report {
             "error": self.halted,
             "totals": self.totals(),
             "invalidations": self.invalidations,
+            "resume_after": self.resume_after,
+            "listing_failed": self.listing_failed,
             "exit_code": self.exit_code(),
         })
     }
@@ -425,6 +472,7 @@ mod tests {
             changes: Vec::new(),
             outcome,
             remains: None,
+            read: 0,
         }
     }
 

@@ -15,6 +15,8 @@ pub enum Format {
     Text,
     /// One JSON document at the end, nothing else on stdout.
     Json,
+    /// One JSON line per record as it happens, then one with the totals.
+    Ndjson,
 }
 
 /// Prints records as they happen (text mode), with a progress bar on a terminal.
@@ -36,19 +38,23 @@ impl Printer {
         }
     }
 
-    /// Starts the progress bar for `total` actions, when one is wanted.
-    pub fn start_progress(&self, total: u64) {
+    /// Starts the progress bar for `total` actions (`None`: not known in advance, a counter),
+    /// when one is wanted.
+    pub fn start_progress(&self, total: Option<u64>) {
         if self.format != Format::Text
             || self.quiet
             || !std::io::stderr().is_terminal()
-            || total < 2
+            || total.is_some_and(|t| t < 2)
         {
             return;
         }
-        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+        let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr());
+        let template = match total {
+            Some(_) => "{bar:30} {pos}/{len} {wide_msg}",
+            None => "{spinner} {human_pos} objects, {per_sec} {wide_msg}",
+        };
         bar.set_style(
-            ProgressStyle::with_template("{bar:30} {pos}/{len} {wide_msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         let _ = self.bar.set(bar);
     }
@@ -57,6 +63,9 @@ impl Printer {
     pub fn record(&self, r: &Record) {
         if let Some(bar) = self.bar.get() {
             bar.inc(1);
+        }
+        if self.format == Format::Ndjson {
+            crate::report::output::line(&r.to_json().to_string());
         }
         if self.format != Format::Text {
             return;
@@ -92,6 +101,7 @@ impl Printer {
                 let doc = serde_json::to_string_pretty(&report.to_json()).unwrap_or_default();
                 crate::report::output::line(&doc);
             }
+            Format::Ndjson => crate::report::output::line(&report.end_json().to_string()),
             Format::Text => {
                 if let Some(why) = &report.delete_blocked {
                     self.eprint(&format!("not deleting anything: {why}"));

@@ -8,6 +8,8 @@
 pub mod cancel;
 pub mod cdn;
 pub mod execute;
+pub mod frontier;
+pub mod keys;
 pub mod repair;
 pub mod sync;
 

@@ -8,10 +8,13 @@
 
 use crate::error::Error;
 use crate::plan::repair::{self as verdicts, Expect, Sniff, Verdict};
-use crate::report::{Action, Command, Outcome, Reason, Record, Report};
+use crate::report::{Action, Command, Outcome, Reason, Record, Report, Totals};
+use crate::run::frontier::Frontier;
+use crate::run::keys::Candidate;
 use crate::run::{Runner, Scope};
 use crate::store::{ObjectHead, ObjectStore, StoreError};
-use futures::StreamExt;
+use futures::{Stream, StreamExt};
+use std::sync::Mutex;
 use std::time::Instant;
 
 /// A validated repair.
@@ -21,45 +24,125 @@ pub struct RepairOptions {
     pub scope: Scope,
     /// `--fail-on-drift`: a dry run that finds something to repair exits 1.
     pub fail_on_drift: bool,
+    /// Keep every record in the report (`--output json`, or an invalidation to make);
+    /// otherwise records are handed to the sink and counted, and only those of objects that
+    /// were not right are kept.
+    pub keep_all: bool,
+    /// Keep the records of repaired objects (an invalidation needs their keys).
+    pub keep_repaired: bool,
+    /// `--max-objects`: stop after handing out this many keys.
+    pub max_objects: Option<u64>,
+    /// `--assume-utf8`: take text whose type lacks a charset for UTF-8 without reading it.
+    pub assume_utf8: bool,
+    /// `--start-after`: the key the run goes on after (also where the frontier starts).
+    pub start_after: Option<String>,
 }
 
 /// The note a report carries when the bucket keeps versions.
 pub const VERSIONS_NOTE: &str =
     "the bucket keeps versions: older versions of repaired objects keep their old headers";
 
-/// Repairs the headers of every object under the prefix; `on_start` is told how many objects
-/// there are. Fails as a whole only when the listing fails; per-object failures are in the
-/// report.
+/// Repairs the headers of every object `keys` yields (a listing, a file, an inventory), in
+/// that order, `run.concurrency` at once, as the keys arrive: memory does not grow with the
+/// number of keys, except for the records `opts` keeps. `on_start` is called before the first
+/// request. A failing key source stops the run (what was done is in the report, with where to
+/// go on).
 pub async fn run<S: ObjectStore>(
     run: Runner<'_, S>,
     opts: &RepairOptions,
-    on_start: impl FnOnce(u64),
+    keys: impl Stream<Item = Result<Candidate, StoreError>>,
+    on_start: impl FnOnce(),
 ) -> Result<Report, Error> {
     let started = Instant::now();
     let scope = &opts.scope;
-    let listed = run
-        .store
-        .list(&scope.url.prefix)
-        .await
-        .map_err(|e| scope.listing_failed(e))?;
-    let keys: Vec<String> = listed
-        .into_iter()
-        .map(|o| o.key)
-        .filter(|k| !scope.filter.is_excluded(scope.url.rel(k)))
-        .collect();
-    on_start(keys.len() as u64);
-    let (records, versioned) = repair_all(run, keys, scope.dry_run, |key| {
-        let rel = crate::content::key::rules_path(scope.url.rel(key));
-        (None, Expect::new(&scope.rules, &rel))
-    })
-    .await;
-    let mut report = scope.report(Command::Repair, records, run.cancel, started);
+    on_start();
+    let frontier = Mutex::new(Frontier::after(opts.start_after.clone()));
+    let source_error: Mutex<Option<StoreError>> = Mutex::new(None);
+    let mut counted = Totals::default();
+    let mut kept = Vec::new();
+    let mut versioned = false;
+    let limit = opts.max_objects.map_or(usize::MAX, |n| n as usize);
+    let handed = keys
+        .take_while(|item| {
+            let go = match item {
+                Ok(_) => true,
+                Err(e) => {
+                    *lock(&source_error) = Some(e.clone());
+                    false
+                }
+            };
+            std::future::ready(go)
+        })
+        .filter_map(|item| {
+            let c = item
+                .ok()
+                .filter(|c| !scope.filter.is_excluded(scope.url.rel(&c.key)));
+            std::future::ready(c)
+        })
+        .take(limit)
+        .take_while(|_| std::future::ready(!run.cancel.is_cancelled()));
+    let limit_hit = std::sync::atomic::AtomicUsize::new(0);
+    handed
+        .map(|c| {
+            let seq = lock(&frontier).issue();
+            limit_hit.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            async move {
+                let (r, v) = match c.skip {
+                    Some(why) => (left_alone(&c.key, Reason::NotChecked, why), false),
+                    None => {
+                        let rel = crate::content::key::rules_path(scope.url.rel(&c.key));
+                        let expect = Expect::new(&scope.rules, &rel);
+                        let known = None;
+                        repair_one(run, c.key, known, expect, scope.dry_run, opts.assume_utf8).await
+                    }
+                };
+                (seq, r, v)
+            }
+        })
+        .buffer_unordered(run.concurrency)
+        .for_each(|(seq, r, v)| {
+            versioned |= v;
+            let done = !matches!(r.outcome, Outcome::Failed(_) | Outcome::NotRun(_));
+            lock(&frontier).finish(seq, &r.key, done);
+            let r = run.record(r);
+            let keep = opts.keep_all || (opts.keep_repaired && r.action == Action::Repair);
+            if keep {
+                kept.push(r);
+            } else {
+                counted.count(&r);
+            }
+            std::future::ready(())
+        })
+        .await;
+    let source_error = lock(&source_error).take();
+    if let Some(e) = &source_error {
+        run.cancel.halt_on(e, "listing");
+    }
+    let hit_limit =
+        opts.max_objects.is_some() && limit_hit.load(std::sync::atomic::Ordering::Relaxed) >= limit;
+    let frontier = frontier.into_inner().unwrap_or_else(|e| e.into_inner());
+    let ended_early = run.cancel.is_cancelled() || source_error.is_some() || hit_limit;
+    let mut report = scope.report(Command::Repair, kept, run.cancel, started);
+    report.counted = counted;
+    report.resume_after = ended_early.then(|| frontier.through().unwrap_or_default().to_string());
+    report.listing_failed = source_error
+        .filter(|e| !e.is_configuration())
+        .map(|e| e.to_string());
     report.notes = versioned
         .then(|| VERSIONS_NOTE.to_string())
         .into_iter()
         .collect();
     report.fail_on_drift = opts.fail_on_drift;
     Ok(report)
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The record of an object left alone for `why` without a request.
+fn left_alone(key: &str, reason: Reason, why: String) -> Record {
+    Record::new(key, Action::Unchanged, reason, Outcome::Skipped(why))
 }
 
 /// Repairs each of `keys` (at most the runner's concurrency at once). `judge` gives, per key,
@@ -81,7 +164,7 @@ pub async fn repair_all<S: ObjectStore>(
                     let r = Record::new(&key, Action::Repair, Reason::NotChecked, run.not_run());
                     return (r, false);
                 }
-                repair_one(run, key, sniff, expect, dry_run).await
+                repair_one(run, key, sniff, expect, dry_run, false).await
             }
         })
         .buffer_unordered(run.concurrency)
@@ -102,15 +185,22 @@ async fn repair_one<S: ObjectStore>(
     known: Option<Sniff>,
     expect: Expect,
     dry_run: bool,
+    assume_utf8: bool,
 ) -> (Record, bool) {
     let head = match read_head(run, &key).await {
         Ok(h) => h,
         Err(r) => return (r, false),
     };
     let versioned = head.version_id.is_some();
+    let known = known.or_else(|| {
+        assume_utf8
+            .then(|| verdicts::assumed_utf8(&key, &head, &expect))
+            .flatten()
+    });
+    let mut read = 0;
     let sniff = match known {
         Some(s) => Some(s),
-        None => match sniff_if_needed(run, &key, &head, &expect).await {
+        None => match sniff_if_needed(run, &key, &head, &expect, &mut read).await {
             Ok(s) => s,
             Err(r) => return (r, versioned),
         },
@@ -118,6 +208,7 @@ async fn repair_one<S: ObjectStore>(
     let verdict = verdicts::assess(&key, &head, sniff.as_ref(), &expect);
     let mut r = carry_out(run, &key, verdict, dry_run).await;
     r.bytes = head.content_length;
+    r.read = read;
     (r, versioned)
 }
 
@@ -148,13 +239,17 @@ async fn sniff_if_needed<S: ObjectStore>(
     key: &str,
     head: &ObjectHead,
     expect: &Expect,
+    read: &mut u64,
 ) -> Result<Option<Sniff>, Record> {
     if !verdicts::needs_sniff(key, head, expect) {
         return Ok(None);
     }
     let len = head.content_length.min(verdicts::SNIFF_BYTES);
     match run.store.read_prefix(key, len).await {
-        Ok(bytes) => Ok(Some(Sniff::from_prefix(bytes, head.content_length <= len))),
+        Ok(bytes) => {
+            *read = bytes.len() as u64;
+            Ok(Some(Sniff::from_prefix(bytes, head.content_length <= len)))
+        }
         Err(e) => Err(failed(
             run,
             key,
@@ -241,6 +336,11 @@ mod tests {
 
     fn opts(dry_run: bool) -> RepairOptions {
         RepairOptions {
+            keep_all: true,
+            keep_repaired: false,
+            max_objects: None,
+            assume_utf8: false,
+            start_after: None,
             scope: Scope {
                 url: S3Url::parse("s3://b/site/").expect("url"),
                 dry_run,
@@ -273,9 +373,17 @@ mod tests {
     }
 
     async fn run_on(s: &MemoryStore, o: &RepairOptions) -> Report {
-        run(Runner::new(s, 4, &Cancel::default(), &|_| {}), o, |_| {})
+        let keys = crate::run::keys::listing(s, &o.scope.url.prefix, o.start_after.as_deref(), 3)
             .await
-            .expect("run")
+            .expect("listing");
+        run(
+            Runner::new(s, 4, &Cancel::default(), &|_| {}),
+            o,
+            keys,
+            || {},
+        )
+        .await
+        .expect("run")
     }
 
     #[tokio::test]
@@ -336,5 +444,74 @@ mod tests {
             Some("ANSI_X3.4-1968")
         );
         assert_eq!(report.exit_code(), ExitCode::Ok);
+    }
+
+    #[tokio::test]
+    async fn a_stopped_run_says_where_to_go_on_and_going_on_repeats_nothing() {
+        let s = MemoryStore::default();
+        for i in 0..40 {
+            let key = format!("site/d{}/p{i:02}.css", i % 3);
+            s.insert_with(&key, b"a{}", bad("text/plain", "UTF-8"));
+        }
+        s.list_like(7, false);
+        let mut o = opts(false);
+        o.keep_all = false;
+        let cancel = Cancel::default();
+        let seen = std::sync::atomic::AtomicUsize::new(0);
+        let sink = |_: &Record| {
+            if seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 9 {
+                cancel.cancel();
+            }
+        };
+        let keys = crate::run::keys::listing(&s, "site/", None, 3)
+            .await
+            .expect("l");
+        let first = run(Runner::new(&s, 4, &cancel, &sink), &o, keys, || {})
+            .await
+            .expect("run");
+        assert!(first.records.is_empty(), "records are counted, not kept");
+        let done = first.totals().repaired;
+        assert!((10..=13).contains(&done), "{done}");
+        let through = first.resume_after.clone().expect("where to go on");
+        assert_eq!(s.write_log().len(), done);
+        o.start_after = Some(through.clone());
+        let second = run_on(&s, &o).await;
+        assert_eq!(second.resume_after, None);
+        assert_eq!(second.totals().repaired, 40 - done);
+        assert_eq!(
+            second.totals().unchanged,
+            0,
+            "nothing done before was checked again"
+        );
+        let log = s.write_log();
+        let mut unique = log.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!((log.len(), unique.len()), (40, 40));
+        assert!(
+            log[..done]
+                .iter()
+                .all(|l| l.as_str() <= format!("copy {through}").as_str())
+        );
+    }
+
+    #[tokio::test]
+    async fn max_objects_stops_and_assume_utf8_reads_nothing() {
+        let s = seeded();
+        let mut o = opts(true);
+        o.max_objects = Some(2);
+        let r = run_on(&s, &o).await;
+        let t = r.totals();
+        assert_eq!(t.repaired + t.unchanged, 2);
+        assert_eq!(r.resume_after.as_deref(), Some("site/ok.css"));
+        assert!(
+            t.bytes_read > 0,
+            "text without a charset is read to check UTF-8"
+        );
+        o.max_objects = None;
+        o.assume_utf8 = true;
+        let r = run_on(&s, &o).await;
+        assert_eq!(r.totals().bytes_read, 0);
+        assert_eq!(r.totals().repaired, 2);
     }
 }

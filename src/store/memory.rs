@@ -4,8 +4,8 @@
 //! Must not: be used by integration tests, which talk to real S3-compatible servers.
 
 use super::{
-    CopyInPlace, DeleteFailure, KeyRange, ObjectHead, ObjectHeaders, ObjectStore, PutFile,
-    RangeListing, RemoteObject, StoreError,
+    CopyInPlace, DeleteFailure, KeyRange, ObjectHead, ObjectHeaders, ObjectStore, Page,
+    PageRequest, PutFile, RangeListing, RemoteObject, StoreError,
 };
 use crate::content::digest::md5_of;
 use crate::content::etag::ETag;
@@ -175,6 +175,64 @@ impl ObjectStore for MemoryStore {
             }
         }
         Ok(out)
+    }
+
+    async fn list_one(&self, req: &PageRequest) -> Result<Page, StoreError> {
+        let page = self.list_page();
+        let mut s = self.lock();
+        s.list_requests += 1;
+        let folder_first = s.folder_first;
+        let order = |a: &str, b: &str| {
+            if folder_first {
+                a.split('/').cmp(b.split('/'))
+            } else {
+                a.cmp(b)
+            }
+        };
+        // Entries (objects, or folders when asked) in the store's order.
+        let mut entries: Vec<(String, Option<RemoteObject>)> = Vec::new();
+        for (k, o) in s.objects.range(req.prefix.clone()..) {
+            if !k.starts_with(&req.prefix) {
+                break;
+            }
+            let rest = &k[req.prefix.len()..];
+            match rest.find('/').filter(|_| req.folders) {
+                Some(i) => {
+                    let folder = format!("{}{}", req.prefix, &rest[..=i]);
+                    if entries.last().is_none_or(|(e, _)| *e != folder) {
+                        entries.push((folder, None));
+                    }
+                }
+                None => entries.push((
+                    k.clone(),
+                    Some(RemoteObject {
+                        key: k.clone(),
+                        size: o.body.len() as u64,
+                        etag: o.etag.clone(),
+                    }),
+                )),
+            }
+        }
+        entries.sort_by(|a, b| order(&a.0, &b.0));
+        entries.dedup_by(|a, b| a.0 == b.0);
+        let from = req
+            .token
+            .as_deref()
+            .or(req.start_after.as_deref())
+            .map_or(0, |after| {
+                entries.partition_point(|(e, _)| !order(e, after).is_gt())
+            });
+        let rest = &entries[from.min(entries.len())..];
+        let taken = &rest[..rest.len().min(page)];
+        Ok(Page {
+            objects: taken.iter().filter_map(|(_, o)| o.clone()).collect(),
+            folders: taken
+                .iter()
+                .filter(|(_, o)| o.is_none())
+                .map(|(e, _)| e.clone())
+                .collect(),
+            next: (rest.len() > page).then(|| taken[taken.len() - 1].0.clone()),
+        })
     }
 
     async fn head(&self, key: &str, _part: Option<u32>) -> Result<ObjectHead, StoreError> {

@@ -14,6 +14,7 @@ pub use crate::content::header::ObjectHeaders;
 pub use crate::content::placement::{Acl, Encryption, Grants, Placement};
 pub use crate::content::website::{RoutingRule, Website};
 
+pub mod keyspace;
 pub mod listing;
 #[cfg(test)]
 pub mod memory;
@@ -110,6 +111,31 @@ impl RangeListing {
                 && self.objects.last().map(|o| &o.key) == range.through.as_ref());
         self.in_order && !ended
     }
+}
+
+/// One listing request: a page of the keys under `prefix`, after `start_after` (in the store's
+/// order), grouped into common prefixes at the first `/` after `prefix` when `folders`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PageRequest {
+    /// The key prefix listed.
+    pub prefix: String,
+    /// ListObjectsV2's `start-after`: keys after this one in the store's order.
+    pub start_after: Option<String>,
+    /// Group keys with a `/` after the prefix into common prefixes (delimiter `/`).
+    pub folders: bool,
+    /// The continuation token of the previous page.
+    pub token: Option<String>,
+}
+
+/// One page of a listing.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Page {
+    /// The objects, in the store's order.
+    pub objects: Vec<RemoteObject>,
+    /// The common prefixes (each ending in `/`), when the request asked for folders.
+    pub folders: Vec<String>,
+    /// The token of the next page (`None`: this was the last).
+    pub next: Option<String>,
 }
 
 /// What a HEAD request tells about an object.
@@ -284,6 +310,9 @@ pub trait ObjectStore: Send + Sync {
             Ok(all)
         }
     }
+
+    /// One page of a listing (one request, retried like every request).
+    fn list_one(&self, req: &PageRequest) -> impl Future<Output = Result<Page, StoreError>> + Send;
 
     /// Keys one listing request returns at most (S3's 1,000).
     fn list_page(&self) -> usize {

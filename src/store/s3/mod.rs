@@ -16,8 +16,8 @@ mod website;
 
 use crate::content::etag::{self, ETag};
 use crate::store::{
-    CopyInPlace, DeleteFailure, Encryption, KeyRange, ObjectHead, ObjectStore, PutFile,
-    RangeListing, RemoteObject, StoreError,
+    CopyInPlace, DeleteFailure, Encryption, KeyRange, ObjectHead, ObjectStore, Page, PageRequest,
+    PutFile, RangeListing, RemoteObject, StoreError,
 };
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::retry::{RetryConfig, RetryPartition, TokenBucket};
@@ -378,11 +378,9 @@ impl S3Store {
 /// A key from a listing with `encoding-type=url`: form-encoded (`+` is a space; a literal `+` is
 /// `%2B`), as S3 and aws-cli do it.
 fn decode_key(raw: &str) -> Result<String, StoreError> {
-    let plus = raw.replace('+', " ");
-    percent_encoding::percent_decode_str(&plus)
-        .decode_utf8()
-        .map(|k| k.into_owned())
-        .map_err(|_| StoreError::Other(format!("the store listed a key that is not UTF-8: {raw}")))
+    crate::content::key::url_decode(raw).ok_or_else(|| {
+        StoreError::Other(format!("the store listed a key that is not UTF-8: {raw}"))
+    })
 }
 
 /// The `Expires` header of an upload as the SDK's date (a rule's value was checked to be an
@@ -489,6 +487,52 @@ impl S3Store {
             }
         }
         Ok(out)
+    }
+
+    async fn list_one_once(&self, req: &PageRequest) -> Result<Page, StoreError> {
+        let out = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(&req.prefix)
+            .encoding_type(EncodingType::Url)
+            .set_start_after(req.start_after.clone())
+            .set_continuation_token(req.token.clone())
+            .set_delimiter(req.folders.then(|| "/".to_string()))
+            .set_max_keys((self.list_page < LIST_PAGE).then_some(self.list_page as i32))
+            .send()
+            .await
+            .map_err(|e| self.map_err(e))?;
+        let encoded = out.encoding_type() == Some(&EncodingType::Url);
+        let decode = |raw: &str| {
+            if encoded {
+                decode_key(raw)
+            } else {
+                Ok(raw.to_string())
+            }
+        };
+        let mut page = Page {
+            objects: Vec::with_capacity(out.contents().len()),
+            folders: Vec::with_capacity(out.common_prefixes().len()),
+            next: out
+                .next_continuation_token()
+                .filter(|_| out.is_truncated() == Some(true))
+                .map(str::to_string),
+        };
+        for o in out.contents() {
+            let Some(raw) = o.key() else { continue };
+            page.objects.push(RemoteObject {
+                key: decode(raw)?,
+                size: o.size().unwrap_or(0).max(0) as u64,
+                etag: ETag::parse(o.e_tag().unwrap_or("")),
+            });
+        }
+        for p in out.common_prefixes() {
+            if let Some(raw) = p.prefix() {
+                page.folders.push(decode(raw)?);
+            }
+        }
+        Ok(page)
     }
 
     async fn head_once(
@@ -632,6 +676,10 @@ impl ObjectStore for S3Store {
     async fn list_range(&self, prefix: &str, range: &KeyRange) -> Result<RangeListing, StoreError> {
         self.patiently("listing", || self.list_range_once(prefix, range))
             .await
+    }
+
+    async fn list_one(&self, req: &PageRequest) -> Result<Page, StoreError> {
+        self.patiently("listing", || self.list_one_once(req)).await
     }
 
     fn list_page(&self) -> usize {
