@@ -407,12 +407,14 @@ fn a_moved_page_is_still_deleted_after_one_check() {
     });
 }
 
-/// SIGTERM in the middle of a repair: the copy in flight finishes, no other starts, exit 143.
+/// SIGTERM in the middle of a repair: the copy in flight finishes, no other starts, exit 143,
+/// and the summary says where to go on; going on from there repeats no HEAD and no copy.
 #[test]
-fn sigterm_stops_a_repair_after_the_copies_in_flight() {
+fn sigterm_stops_a_repair_after_the_copies_in_flight_and_it_goes_on_from_there() {
     each_server("repair-sigterm", |t| {
-        for i in 0..20 {
-            t.put_with(&format!("css/{i:02}.css"), b"a{}", |r| {
+        let keys: Vec<String> = (0..20).map(|i| format!("d{}/{i:02}.css", i % 3)).collect();
+        for k in &keys {
+            t.put_with(k, b"a{}", |r| {
                 r.content_type("text/plain").content_encoding("UTF-8")
             });
         }
@@ -427,7 +429,13 @@ fn sigterm_stops_a_repair_after_the_copies_in_flight() {
         assert_exit(&out, 143);
         let text = stdout(&out);
         assert!(text.contains("terminated (SIGTERM): repaired"), "{text}");
-        assert!(text.contains("not run: repair"), "{text}");
+        let copied = |reqs: &[crate::util::proxy::Seen]| -> Vec<String> {
+            reqs.iter()
+                .filter(|r| r.is_copy_object() || r.is_head())
+                .map(|r| format!("{} {}", r.method, r.path))
+                .collect()
+        };
+        let first = copied(&t.proxy.requests());
         let copies = t
             .proxy
             .requests()
@@ -435,14 +443,37 @@ fn sigterm_stops_a_repair_after_the_copies_in_flight() {
             .filter(|r| r.is_copy_object())
             .count();
         assert!(copies < 20, "{copies} copies: the run stopped early");
-        let fixed = (0..20)
-            .filter(|i| {
-                t.head(&format!("css/{i:02}.css"))
-                    .unwrap()
-                    .content_encoding
-                    .is_none()
-            })
-            .count();
-        assert_eq!(fixed, copies, "every copy that started finished");
+        let fixed: Vec<&String> = keys
+            .iter()
+            .filter(|k| t.head(k).unwrap().content_encoding.is_none())
+            .collect();
+        assert_eq!(fixed.len(), copies, "every copy that started finished");
+        let through = text
+            .split("everything through '")
+            .nth(1)
+            .and_then(|rest| rest.split('\'').next())
+            .unwrap_or_else(|| panic!("no resume point: {text}"));
+        assert!(
+            fixed.iter().any(|k| k.as_str() == through),
+            "{through}: {text}"
+        );
+        // Going on: every object not fixed yet, and none of the others, is looked at.
+        t.proxy.clear();
+        t.proxy.clear_faults();
+        let out = t.repair("", &["--start-after", through, "--concurrency", "1"]);
+        assert_exit(&out, 0);
+        let second = copied(&t.proxy.requests());
+        for r in &second {
+            assert!(!first.contains(r), "{r} was done by the first run too");
+        }
+        assert!(
+            keys.iter()
+                .all(|k| t.head(k).unwrap().content_encoding.is_none())
+        );
+        let again = stdout(&out);
+        assert!(
+            again.contains(&format!("repaired {}, right 0", 20 - copies)),
+            "{again}"
+        );
     });
 }

@@ -14,6 +14,7 @@ mod placement;
 mod reliability;
 mod repair;
 mod rules;
+mod scale;
 mod security;
 mod sync;
 mod website;
