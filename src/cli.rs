@@ -46,6 +46,11 @@ pub struct ExplainArgs {
 /// bounds each phase").
 pub const DEFAULT_CONCURRENCY: usize = 64;
 
+/// Requests in flight by default in a repair: HEADs are small, and at 20 ms a request 256 in
+/// flight keep a repair near the rate of a store on loopback (bench/RESULTS.md, "Repair at
+/// scale").
+pub const REPAIR_CONCURRENCY: usize = 256;
+
 /// The output flags of a command that has none.
 const TEXT_OUTPUT: OutputArgs = OutputArgs {
     output: OutputFormat::Text,
@@ -206,14 +211,9 @@ pub struct PlacementArgs {
 /// What sync and repair share besides the connection and the output.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Requests in flight at once.
-    #[arg(
-        long,
-        value_name = "N",
-        default_value_t = DEFAULT_CONCURRENCY,
-        allow_negative_numbers = true
-    )]
-    pub concurrency: usize,
+    /// Requests in flight at once [default: 64 for sync, 256 for repair].
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub concurrency: Option<usize>,
     /// The rules file (default: s3site.toml in the current directory, if there is one).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,

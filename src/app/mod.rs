@@ -80,7 +80,12 @@ fn scope(s: Settings, dry_run: bool) -> (Scope, usize) {
 async fn run_sync(args: SyncArgs) -> Result<ExitCode, Error> {
     // First of all: a signal during the walk or the hashing ends the run like one later.
     let cancel = signals::on_signals();
-    let mut settings = settings::load(&args.run, args.url.as_deref(), &args.filters)?;
+    let mut settings = settings::load(
+        &args.run,
+        args.url.as_deref(),
+        &args.filters,
+        crate::cli::DEFAULT_CONCURRENCY,
+    )?;
     settings.filter = settings
         .filter
         .with_ignore_file(&args.dir)
@@ -137,7 +142,12 @@ async fn run_sync(args: SyncArgs) -> Result<ExitCode, Error> {
 
 async fn run_repair(args: RepairArgs) -> Result<ExitCode, Error> {
     let cancel = signals::on_signals();
-    let settings = settings::load(&args.run, args.url.as_deref(), &args.filters)?;
+    let settings = settings::load(
+        &args.run,
+        args.url.as_deref(),
+        &args.filters,
+        crate::cli::REPAIR_CONCURRENCY,
+    )?;
     let url = &settings.url;
     let start_after = args.start_after.clone().filter(|k| !k.is_empty());
     if let Some(k) = start_after

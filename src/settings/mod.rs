@@ -35,6 +35,7 @@ pub fn load(
     run: &RunArgs,
     url: Option<&str>,
     filters: &FilterArgs,
+    default_concurrency: usize,
 ) -> Result<Settings, SettingsError> {
     let cwd = std::env::current_dir().unwrap_or_default();
     let config = Config::load(run.config.as_deref(), &cwd)?;
@@ -58,7 +59,7 @@ pub fn load(
         includes.extend(patterns_from(f, "--include-from")?);
     }
     let filter = Filter::new(&globs)?.including(&includes)?;
-    let concurrency = url::concurrency(run.concurrency)?;
+    let concurrency = url::concurrency(run.concurrency.unwrap_or(default_concurrency))?;
     let cdn = cdn_settings(run, &config)?;
     Ok(Settings {
         config,
