@@ -45,11 +45,18 @@ fn parse(key: &str) -> Option<(u64, u64)> {
 }
 
 fn key_of(d: u64, j: u64) -> String {
-    format!("obj/{d:04}/{j:07}.{}", EXTS[(j % EXTS.len() as u64) as usize].0)
+    format!(
+        "obj/{d:04}/{j:07}.{}",
+        EXTS[(j % EXTS.len() as u64) as usize].0
+    )
 }
 
 fn etag(d: u64, j: u64) -> String {
-    format!("\"{:016x}{:016x}\"", d.wrapping_mul(0x9e37_79b9_7f4a_7c15), j ^ 0x5bd1_e995)
+    format!(
+        "\"{:016x}{:016x}\"",
+        d.wrapping_mul(0x9e37_79b9_7f4a_7c15),
+        j ^ 0x5bd1_e995
+    )
 }
 
 fn xml(body: String) -> Response<Full<Bytes>> {
@@ -77,7 +84,10 @@ fn query(q: &str) -> std::collections::HashMap<String, String> {
 impl Bucket {
     fn list(&self, q: &std::collections::HashMap<String, String>) -> Response<Full<Bytes>> {
         let prefix = q.get("prefix").cloned().unwrap_or_default();
-        let max: usize = q.get("max-keys").and_then(|m| m.parse().ok()).unwrap_or(1000);
+        let max: usize = q
+            .get("max-keys")
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(1000);
         let after = q
             .get("continuation-token")
             .or(q.get("start-after"))
@@ -97,7 +107,9 @@ impl Bucket {
                 (0..FOLDERS).map(|d| format!("obj/{d:04}/")).collect()
             };
             for p in names.into_iter().filter(|p| *p > after) {
-                prefixes.push_str(&format!("<CommonPrefixes><Prefix>{p}</Prefix></CommonPrefixes>"));
+                prefixes.push_str(&format!(
+                    "<CommonPrefixes><Prefix>{p}</Prefix></CommonPrefixes>"
+                ));
             }
         } else if let Some(d) = prefix
             .strip_prefix("obj/")
@@ -134,7 +146,7 @@ impl Bucket {
     }
 
     fn head(&self, d: u64, j: u64, body: bool, range: Option<&str>) -> Response<Full<Bytes>> {
-        let wrong = j % 10 == 0;
+        let wrong = j.is_multiple_of(10);
         let ext = EXTS[(j % EXTS.len() as u64) as usize];
         let mut r = Response::builder()
             .header("etag", etag(d, j))
@@ -191,9 +203,11 @@ impl Bucket {
             }
             ("GET", None) if q.contains_key("ownershipControls") => {
                 count(4);
-                xml("<OwnershipControls><Rule><ObjectOwnership>BucketOwnerEnforced\
+                xml(
+                    "<OwnershipControls><Rule><ObjectOwnership>BucketOwnerEnforced\
                      </ObjectOwnership></Rule></OwnershipControls>"
-                    .into())
+                        .into(),
+                )
             }
             ("HEAD", Some((d, j))) if j < self.per_folder && d < FOLDERS => {
                 count(1);
