@@ -14,6 +14,19 @@ start_proxy() {
     return 1
 }
 
+# pinned_venv DIR "PKG==V ...": a Python venv in DIR with exactly these packages (made again
+# when the list changes).
+pinned_venv() {
+    if [[ ! -f $1/.pinned || $(cat "$1/.pinned") != "$2" ]]; then
+        echo "installing $2 into $1 ..." >&2
+        rm -rf "$1"
+        python3 -m venv "$1"
+        # shellcheck disable=SC2086 # one word per package
+        "$1/bin/pip" install --quiet --disable-pip-version-check $2
+        echo "$2" >"$1/.pinned"
+    fi
+}
+
 # site_of N: the generated N-file site (generated on first use), printed.
 site_of() {
     local site=bench/out/site-$1

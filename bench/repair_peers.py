@@ -10,17 +10,15 @@ repair must keep. Afterwards every object is read back with HEAD: what each tool
 """
 
 import argparse
-import collections
 import concurrent.futures
-import json
-import mimetypes
 import os
 import subprocess
 import time
-import urllib.request
 
 import boto3
 from botocore.config import Config
+
+from repair import counts
 
 TYPES = {"html": "text/html", "css": "text/css", "js": "text/javascript", "png": "image/png",
          "json": "application/json"}
@@ -43,11 +41,6 @@ for page in s3.get_paginator("list_objects_v2").paginate(Bucket=b):
                        MetadataDirective="REPLACE", ContentType=t, Metadata=h["Metadata"],
                        **extra)
 '''
-
-
-def counts(proxy: str) -> collections.Counter:
-    with urllib.request.urlopen(f"{proxy}/__bench/counts", timeout=10) as r:
-        return collections.Counter(json.load(r))
 
 
 def main() -> None:

