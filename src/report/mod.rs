@@ -392,20 +392,26 @@ impl Report {
             s.push_str(&format!(", read {}", human_bytes(t.bytes_read)));
         }
         s.push_str(&format!(" in {:.2} s", t.seconds));
-        if let Some(through) = &self.resume_after {
-            s.push_str(&match through.as_str() {
-                "" => "; stopped before any object was done: run it again".to_string(),
-                k => format!(
-                    "; stopped before the end: everything through '{k}' is done, go on with \
-                     --start-after '{}'",
-                    k.replace('\'', "'\\''")
-                ),
-            });
+        if let Some(hint) = self.resume_hint() {
+            s.push_str(&format!("; {hint}"));
         }
         if let Some(why) = &self.listing_failed {
             s.push_str(&format!("; listing failed: {why}"));
         }
         s
+    }
+
+    /// Where a run that stopped before the end goes on: `stopped before the end: everything
+    /// through 'KEY' is done, go on with --start-after 'KEY'` (the key quoted for a shell).
+    pub fn resume_hint(&self) -> Option<String> {
+        self.resume_after.as_deref().map(|k| match k {
+            "" => "stopped before any object was done: run it again".to_string(),
+            k => format!(
+                "stopped before the end: everything through '{k}' is done, go on with \
+                 --start-after '{}'",
+                k.replace('\'', "'\\''")
+            ),
+        })
     }
 
     /// The JSON document of `--output json`.

@@ -109,6 +109,12 @@ impl Printer {
                 for inv in &report.invalidations {
                     self.invalidation(inv);
                 }
+                if self.quiet
+                    && let Some(hint) = report.resume_hint()
+                {
+                    // Even with -q: without it the work done is lost to the next run.
+                    self.eprint(&format!("s3site: {hint}"));
+                }
                 if !self.quiet {
                     self.print(&report.summary());
                     for note in &report.notes {

@@ -23,7 +23,7 @@
 //! store lists them in byte order).
 
 use crate::store::{ObjectStore, Page, PageRequest, RemoteObject, StoreError};
-use futures::channel::mpsc;
+use futures::channel::{mpsc, oneshot};
 use futures::{SinkExt as _, Stream, StreamExt as _};
 
 /// How deep the cut descends through prefixes that hold a single folder (`site/en/docs/`).
@@ -131,54 +131,38 @@ fn cut(page: Page, after: Option<&str>) -> Vec<Unit> {
     units
 }
 
-/// Every object of `units`, in their order, listing up to `ahead` folders at once.
+/// Every object of `units`, in their order, with up to `ahead` units listed ahead of the
+/// consumer (a unit counts until the consumer has taken all of it, so what is held ahead is at
+/// most `ahead` units of two pages, however small the folders).
 pub fn objects<'a, S: ObjectStore>(
     store: &'a S,
     units: Vec<Unit>,
     ahead: usize,
 ) -> impl Stream<Item = Result<RemoteObject, StoreError>> + Send + 'a {
-    let (senders, receivers): (Vec<_>, Vec<_>) = units
-        .iter()
-        .map(|_| mpsc::channel::<Result<Vec<RemoteObject>, StoreError>>(PAGES_AHEAD - 1))
-        .unzip();
+    type Pages = Result<Vec<RemoteObject>, StoreError>;
+    let mut producers = Vec::with_capacity(units.len());
+    let mut consumers = Vec::with_capacity(units.len());
+    for unit in units {
+        let (tx, rx) = mpsc::channel::<Pages>(PAGES_AHEAD - 1);
+        let (taken_tx, taken_rx) = oneshot::channel::<()>();
+        producers.push((unit, tx, taken_rx));
+        // When the consumer has taken the unit's last page, the unit's place ahead is free.
+        let told = futures::stream::once(async move {
+            let _ = taken_tx.send(());
+            None
+        });
+        consumers.push(rx.map(Some).chain(told).filter_map(std::future::ready));
+    }
     // Units start in order, so the one the consumer waits for has always started.
-    let producer = futures::stream::iter(units.into_iter().zip(senders)).for_each_concurrent(
+    let producer = futures::stream::iter(producers).for_each_concurrent(
         ahead.max(1),
-        move |(unit, mut tx)| async move {
-            match unit {
-                Unit::Objects(v) => {
-                    let _ = tx.send(Ok(v)).await;
-                }
-                Unit::Folder {
-                    prefix,
-                    start_after,
-                } => {
-                    let mut req = PageRequest {
-                        prefix,
-                        start_after,
-                        ..PageRequest::default()
-                    };
-                    loop {
-                        let page = store.list_one(&req).await;
-                        let (objects, next) = match page {
-                            Ok(p) => (Ok(p.objects), p.next),
-                            Err(e) => (Err(e), None),
-                        };
-                        let failed = objects.is_err();
-                        // The consumer left (the run stopped): nothing more to list.
-                        if tx.send(objects).await.is_err() || failed {
-                            return;
-                        }
-                        match next {
-                            Some(token) => req.token = Some(token),
-                            None => return,
-                        }
-                    }
-                }
-            }
+        move |(unit, mut tx, taken)| async move {
+            list_unit(store, unit, &mut tx).await;
+            drop(tx);
+            let _ = taken.await;
         },
     );
-    let pages = futures::stream::iter(receivers).flatten();
+    let pages = futures::stream::iter(consumers).flatten();
     let items = pages.flat_map(|page| {
         futures::stream::iter(match page {
             Ok(v) => v.into_iter().map(Ok).collect::<Vec<_>>(),
@@ -190,6 +174,43 @@ pub fn objects<'a, S: ObjectStore>(
     futures::stream::select(items.map(Some), driver)
         .filter_map(|x| async { x })
         .boxed()
+}
+
+/// Sends the pages of `unit` until its end, a failure (sent too) or a consumer that left.
+async fn list_unit<S: ObjectStore>(
+    store: &S,
+    unit: Unit,
+    tx: &mut mpsc::Sender<Result<Vec<RemoteObject>, StoreError>>,
+) {
+    let (prefix, start_after) = match unit {
+        Unit::Objects(v) => {
+            let _ = tx.send(Ok(v)).await;
+            return;
+        }
+        Unit::Folder {
+            prefix,
+            start_after,
+        } => (prefix, start_after),
+    };
+    let mut req = PageRequest {
+        prefix,
+        start_after,
+        ..PageRequest::default()
+    };
+    loop {
+        let (objects, next) = match store.list_one(&req).await {
+            Ok(p) => (Ok(p.objects), p.next),
+            Err(e) => (Err(e), None),
+        };
+        let failed = objects.is_err();
+        if tx.send(objects).await.is_err() || failed {
+            return;
+        }
+        match next {
+            Some(token) => req.token = Some(token),
+            None => return,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -268,5 +289,25 @@ mod tests {
         );
         assert_eq!(all(&s, "", None).await, keys);
         assert_eq!(all(&s, "", Some("f09/x")).await, keys[10..]);
+    }
+
+    #[tokio::test]
+    async fn small_folders_are_not_all_listed_ahead_of_the_consumer() {
+        let keys: Vec<String> = (0..50).map(|i| format!("f{i:02}/x")).collect();
+        let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let s = store(&refs, 1000, false);
+        let u = units(&s, "", None).await.expect("units");
+        assert_eq!(u.len(), 50);
+        let cut = s.list_requests();
+        let mut stream = objects(&s, u, 3);
+        let first = stream.next().await.expect("one").expect("ok");
+        assert_eq!(first.key, "f00/x");
+        let listed = s.list_requests() - cut;
+        assert!(
+            listed <= 4,
+            "{listed} folders listed ahead of one object taken"
+        );
+        let rest: Vec<_> = stream.collect().await;
+        assert_eq!(rest.len(), 49);
     }
 }
