@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Repair side by side: s3site and what people use to fix an old s3cmd bucket's headers, each on
-its own copy of the same seeded bucket on SeaweedFS, through bench/proxy.py (which counts the
-requests). Called by bench/repair_peers.sh.
+its own copy of the same seeded bucket on SeaweedFS. Each tool runs twice, on two buckets
+seeded alike: once straight to the server (the wall time) and once through bench/proxy.py,
+which counts the requests (and is too slow itself to time anything). Called by
+bench/repair_peers.sh.
 
 The seed: N objects (HTML, CSS, JS, PNG, JSON) as old s3cmd left them — `Content-Type:
 text/plain`, `Content-Encoding: UTF-8` — with a `Cache-Control` and an `x-amz-meta-owner` a
@@ -96,7 +98,10 @@ def main() -> None:
         return {k: sum(r[k] for r in rows) for k in rows[0]}
 
     b = args.bin
-    s3cmd = [os.path.join(b, "s3cmd"), "-c", s3cfg, "--host", hostport, "--host-bucket", hostport]
+
+    def s3cmd(endpoint):
+        hp = endpoint.split("://", 1)[1]
+        return [os.path.join(b, "s3cmd"), "-c", s3cfg, "--host", hp, "--host-bucket", hp]
     loop = os.path.join(args.work, "boto_loop.py")
     with open(loop, "w") as f:
         f.write(BOTO_LOOP)
@@ -105,36 +110,41 @@ def main() -> None:
         return [cmd_of(ext, t) for ext, t in TYPES.items()]
 
     tools = {
-        "s3site repair": lambda bk: [[args.s3site, "repair", f"s3://{bk}", "--endpoint-url",
-                                      args.proxy, "--path-style", "-q"]],
-        "s3cmd modify (per type)": lambda bk: per_type(lambda ext, t: s3cmd + [
+        "s3site repair": lambda bk, ep: [[args.s3site, "repair", f"s3://{bk}", "--endpoint-url",
+                                          ep, "--path-style", "-q"]],
+        "s3cmd modify (per type)": lambda bk, ep: per_type(lambda ext, t: s3cmd(ep) + [
             "modify", "--recursive", "--exclude", "*", "--include", f"*.{ext}", "--mime-type", t,
             "--remove-header", "Content-Encoding", f"s3://{bk}/"]),
-        "aws s3 cp REPLACE (per type)": lambda bk: per_type(lambda ext, t: [
+        "aws s3 cp REPLACE (per type)": lambda bk, ep: per_type(lambda ext, t: [
             os.path.join(b, "aws"), "s3", "cp", f"s3://{bk}/", f"s3://{bk}/", "--recursive",
             "--metadata-directive", "REPLACE", "--content-type", t, "--exclude", "*",
-            "--include", f"*.{ext}", "--endpoint-url", args.proxy, "--only-show-errors"]),
-        "boto3 loop (HEAD + copy each)": lambda bk: [[os.path.join(b, "python"), loop,
-                                                      args.proxy, bk]],
+            "--include", f"*.{ext}", "--endpoint-url", ep, "--only-show-errors"]),
+        "boto3 loop (HEAD + copy each)": lambda bk, ep: [[os.path.join(b, "python"), loop,
+                                                          ep, bk]],
     }
     print("| tool | wall | requests | Content-Encoding left | wrong type | text without charset "
           "| Cache-Control lost | metadata lost |")
     print("|---|---|---|---|---|---|---|---|")
     stamp = int(time.time())
-    for i, (name, cmds) in enumerate(tools.items()):
-        bucket = f"peers-{args.objects}-{stamp}-{i}"
-        seed(bucket)
-        before = counts(args.proxy)
+    def run(cmds) -> float:
         start = time.monotonic()
-        for cmd in cmds(bucket):
+        for cmd in cmds:
             p = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             if p.returncode != 0:
-                print(f"<!-- {name}: {cmd[:3]} exited {p.returncode}: "
-                      f"{p.stderr.decode()[-300:]} -->")
-        wall = time.monotonic() - start
+                print(f"<!-- {cmd[:3]} exited {p.returncode}: {p.stderr.decode()[-300:]} -->")
+        return time.monotonic() - start
+
+    for i, (name, cmds) in enumerate(tools.items()):
+        timed_bucket = f"peers-{args.objects}-{stamp}-{i}"
+        counted_bucket = timed_bucket + "-c"
+        seed(timed_bucket)
+        seed(counted_bucket)
+        wall = run(cmds(timed_bucket, args.endpoint))
+        before = counts(args.proxy)
+        run(cmds(counted_bucket, args.proxy))
         got = counts(args.proxy) - before
         reqs = " ".join(f"{k}:{v}" for k, v in sorted(got.items()))
-        c = check(bucket)
+        c = check(timed_bucket)
         print(f"| {name} | {wall:.1f} s | {reqs} | " + " | ".join(str(v) for v in c.values())
               + " |", flush=True)
 

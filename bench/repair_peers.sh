@@ -9,13 +9,7 @@ cd "$(dirname "$0")/.."
 source bench/lib.sh
 peers="s3cmd==2.4.0 awscli==1.46.3 boto3"
 venv=bench/.tools/repair-peers
-if [[ ! -f $venv/.pinned || $(cat "$venv/.pinned") != "$peers" ]]; then
-    echo "installing $peers into $venv ..." >&2
-    rm -rf "$venv"
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check $peers
-    echo "$peers" >"$venv/.pinned"
-fi
+pinned_venv "$venv" "$peers"
 cargo build --release --quiet
 export S3SITE_SEAWEEDFS_PORT=${S3SITE_SEAWEEDFS_PORT:-9300}
 endpoint=$(scripts/s3-server.sh start seaweedfs)

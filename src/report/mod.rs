@@ -133,6 +133,13 @@ pub enum Outcome {
     Skipped(String),
 }
 
+impl Outcome {
+    /// Whether a rerun must try the action again: it failed or did not run.
+    pub fn to_do_again(&self) -> bool {
+        matches!(self, Outcome::Failed(_) | Outcome::NotRun(_))
+    }
+}
+
 /// One action and its outcome.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Record {

@@ -39,6 +39,11 @@ impl Frontier {
         self.issued - 1
     }
 
+    /// How many keys were handed out.
+    pub fn issued(&self) -> u64 {
+        self.issued
+    }
+
     /// Says key number `seq` finished: `done` when nothing about it needs doing again.
     pub fn finish(&mut self, seq: u64, key: &str, done: bool) {
         if self.stuck {

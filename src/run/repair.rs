@@ -24,9 +24,8 @@ pub struct RepairOptions {
     pub scope: Scope,
     /// `--fail-on-drift`: a dry run that finds something to repair exits 1.
     pub fail_on_drift: bool,
-    /// Keep every record in the report (`--output json`, or an invalidation to make);
-    /// otherwise records are handed to the sink and counted, and only those of objects that
-    /// were not right are kept.
+    /// Keep every record in the report (`--output json`); otherwise records are handed to the
+    /// sink and counted, not kept.
     pub keep_all: bool,
     /// Keep the records of repaired objects (an invalidation needs their keys).
     pub keep_repaired: bool,
@@ -56,22 +55,16 @@ pub async fn run<S: ObjectStore>(
     let started = Instant::now();
     let scope = &opts.scope;
     on_start();
-    let frontier = Mutex::new(Frontier::after(opts.start_after.clone()));
     let source_error: Mutex<Option<StoreError>> = Mutex::new(None);
-    let mut counted = Totals::default();
-    let mut kept = Vec::new();
-    let mut versioned = false;
+    let frontier = Mutex::new(Frontier::after(opts.start_after.clone()));
+    let mut tally = Tally::default();
     let limit = opts.max_objects.map_or(usize::MAX, |n| n as usize);
-    let handed = keys
+    let work = keys
         .take_while(|item| {
-            let go = match item {
-                Ok(_) => true,
-                Err(e) => {
-                    *lock(&source_error) = Some(e.clone());
-                    false
-                }
-            };
-            std::future::ready(go)
+            if let Err(e) = item {
+                *lock(&source_error) = Some(e.clone());
+            }
+            std::future::ready(item.is_ok())
         })
         .filter_map(|item| {
             let c = item
@@ -80,60 +73,78 @@ pub async fn run<S: ObjectStore>(
             std::future::ready(c)
         })
         .take(limit)
-        .take_while(|_| std::future::ready(!run.cancel.is_cancelled()));
-    let limit_hit = std::sync::atomic::AtomicUsize::new(0);
-    handed
+        .take_while(|_| std::future::ready(!run.cancel.is_cancelled()))
         .map(|c| {
             let seq = lock(&frontier).issue();
-            limit_hit.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            async move {
-                let (r, v) = match c.skip {
-                    Some(why) => (left_alone(&c.key, Reason::NotChecked, why), false),
-                    None => {
-                        let rel = crate::content::key::rules_path(scope.url.rel(&c.key));
-                        let expect = Expect::new(&scope.rules, &rel);
-                        let known = None;
-                        repair_one(run, c.key, known, expect, scope.dry_run, opts.assume_utf8).await
-                    }
-                };
-                (seq, r, v)
-            }
+            async move { (seq, check(run, opts, c).await) }
         })
         .buffer_unordered(run.concurrency)
-        .for_each(|(seq, r, v)| {
-            versioned |= v;
-            let done = !matches!(r.outcome, Outcome::Failed(_) | Outcome::NotRun(_));
-            lock(&frontier).finish(seq, &r.key, done);
-            let r = run.record(r);
-            let keep = opts.keep_all || (opts.keep_repaired && r.action == Action::Repair);
-            if keep {
-                kept.push(r);
-            } else {
-                counted.count(&r);
-            }
+        .for_each(|(seq, (r, versioned))| {
+            lock(&frontier).finish(seq, &r.key, !r.outcome.to_do_again());
+            tally.take(run, opts, r, versioned);
             std::future::ready(())
-        })
-        .await;
+        });
+    work.await;
     let source_error = lock(&source_error).take();
     if let Some(e) = &source_error {
         run.cancel.halt_on(e, "listing");
     }
-    let hit_limit =
-        opts.max_objects.is_some() && limit_hit.load(std::sync::atomic::Ordering::Relaxed) >= limit;
     let frontier = frontier.into_inner().unwrap_or_else(|e| e.into_inner());
+    let hit_limit = opts.max_objects.is_some() && frontier.issued() >= limit as u64;
     let ended_early = run.cancel.is_cancelled() || source_error.is_some() || hit_limit;
+    let mut kept = tally.kept;
+    kept.sort_by(|a, b| a.key.cmp(&b.key));
     let mut report = scope.report(Command::Repair, kept, run.cancel, started);
-    report.counted = counted;
+    report.counted = tally.counted;
     report.resume_after = ended_early.then(|| frontier.through().unwrap_or_default().to_string());
     report.listing_failed = source_error
         .filter(|e| !e.is_configuration())
         .map(|e| e.to_string());
-    report.notes = versioned
+    report.notes = tally
+        .versioned
         .then(|| VERSIONS_NOTE.to_string())
         .into_iter()
         .collect();
     report.fail_on_drift = opts.fail_on_drift;
     Ok(report)
+}
+
+/// What a streamed repair keeps of its results: the totals of the records it does not keep,
+/// the ones it keeps, and whether any object was versioned.
+#[derive(Default)]
+struct Tally {
+    counted: Totals,
+    kept: Vec<Record>,
+    versioned: bool,
+}
+
+impl Tally {
+    /// Takes one record: to the sink, then kept or counted.
+    fn take<S>(&mut self, run: Runner<'_, S>, opts: &RepairOptions, r: Record, versioned: bool) {
+        self.versioned |= versioned;
+        let r = run.record(r);
+        if opts.keep_all || (opts.keep_repaired && r.action == Action::Repair) {
+            self.kept.push(r);
+        } else {
+            self.counted.count(&r);
+        }
+    }
+}
+
+/// One candidate's record (and whether the object is versioned): left alone when its source
+/// said so, else repaired.
+async fn check<S: ObjectStore>(
+    run: Runner<'_, S>,
+    opts: &RepairOptions,
+    c: Candidate,
+) -> (Record, bool) {
+    if let Some(why) = c.skip {
+        return (left_alone(&c.key, Reason::NotChecked, why), false);
+    }
+    let scope = &opts.scope;
+    let rel = crate::content::key::rules_path(scope.url.rel(&c.key));
+    let expect = Expect::new(&scope.rules, &rel);
+    repair_one(run, c.key, None, expect, scope.dry_run, opts.assume_utf8).await
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
