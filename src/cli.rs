@@ -101,6 +101,31 @@ pub struct RepairArgs {
     /// would be labeled utf-8.
     #[arg(long)]
     pub assume_utf8: bool,
+    /// S3 Batch Operations: audit (as --dry-run), then write into DIR a CSV manifest and a
+    /// CreateJob request per group of objects that get the same headers, direct.csv for the
+    /// rest and plan.md. Writes nothing to the bucket.
+    #[arg(long, value_name = "DIR", requires_all = ["batch_role", "batch_report"])]
+    pub batch_plan: Option<PathBuf>,
+    /// The IAM role the jobs run as (it must trust batchoperations.s3.amazonaws.com).
+    #[arg(long, value_name = "ARN", requires = "batch_plan")]
+    pub batch_role: Option<String>,
+    /// Where the manifests are uploaded and the completion reports go: s3://BUCKET/PREFIX.
+    #[arg(long, value_name = "S3_URL", requires = "batch_plan")]
+    pub batch_report: Option<String>,
+    /// Groups of fewer objects are left to the direct path (a job costs a fixed fee).
+    #[arg(long, value_name = "N", default_value_t = 1000, requires = "batch_plan",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub batch_min_group: u64,
+    /// The jobs' priority.
+    #[arg(long, value_name = "N", default_value_t = 10, requires = "batch_plan",
+          value_parser = clap::value_parser!(i32).range(0..=2147483647))]
+    pub batch_priority: i32,
+    /// Let the jobs run without a person confirming them in the console.
+    #[arg(long, requires = "batch_plan")]
+    pub batch_no_confirm: bool,
+    /// The account that runs the jobs (default: the role ARN's).
+    #[arg(long, value_name = "ID", requires = "batch_plan")]
+    pub batch_account_id: Option<String>,
     /// Which keys to leave alone (relative to PREFIX).
     #[command(flatten)]
     pub filters: FilterArgs,

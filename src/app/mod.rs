@@ -171,11 +171,14 @@ async fn run_repair(args: RepairArgs) -> Result<ExitCode, Error> {
         None => None,
     };
     let inventory = args.inventory.as_deref().map(S3Url::parse).transpose()?;
+    let started = std::time::SystemTime::now();
+    let mut planner = batch_planner(&args, &url.bucket, started)?;
+    let dry_run = args.dry_run || planner.is_some();
     let profile = args.connection.profile.clone();
     let inventory_connection = args.connection.clone();
     let store = connect(args.connection, &url.bucket, settings.concurrency).await?;
-    let cdn = Invalidator::prepare(&settings, profile.as_deref(), args.dry_run).await?;
-    let (scope, concurrency) = scope(settings, args.dry_run);
+    let cdn = Invalidator::prepare(&settings, profile.as_deref(), dry_run).await?;
+    let (scope, concurrency) = scope(settings, dry_run);
     let printer = printer(&args.output);
     let opts = RepairOptions {
         fail_on_drift: args.fail_on_drift,
@@ -191,7 +194,7 @@ async fn run_repair(args: RepairArgs) -> Result<ExitCode, Error> {
     let start = || printer.start_progress(keys_file.as_ref().map(|f| f.count));
     let listing_failed = |e| opts.scope.listing_failed(e);
     let mut report = if let Some(f) = keys_file.clone() {
-        repair::run(runner, &opts, f.stream(), start).await?
+        repair::run(runner, &opts, f.stream(), planner.as_mut(), start).await?
     } else if let Some(inv) = &inventory {
         let inv_store = connect(inventory_connection, &inv.bucket, concurrency).await?;
         let keys = keys::inventory(&inv_store, inv, &opts.scope.url, start_after.as_deref())
@@ -200,7 +203,7 @@ async fn run_repair(args: RepairArgs) -> Result<ExitCode, Error> {
                 context: format!("reading the inventory {inv}"),
                 source: e,
             })?;
-        repair::run(runner, &opts, keys, start).await?
+        repair::run(runner, &opts, keys, planner.as_mut(), start).await?
     } else {
         let keys = keys::listing(
             &store,
@@ -210,13 +213,73 @@ async fn run_repair(args: RepairArgs) -> Result<ExitCode, Error> {
         )
         .await
         .map_err(listing_failed)?;
-        repair::run(runner, &opts, keys, start).await?
+        repair::run(runner, &opts, keys, planner.as_mut(), start).await?
     };
     if let Some(cdn) = &cdn {
         report.invalidations = cdn.invalidate(&report.records).await;
     }
+    if let (Some(p), Some(dir)) = (planner, &args.batch_plan) {
+        let t = report.totals();
+        let audited = (t.repaired + t.unchanged + t.skipped + t.failed) as u64;
+        match p.finish(audited) {
+            Ok(plan) => report.notes.push(format!(
+                "Batch Operations plan in {}: {} job(s) for {} objects, {} objects in \
+                 direct.csv; read plan.md",
+                dir.display(),
+                plan.jobs.len(),
+                plan.jobs.iter().map(|(_, n)| n).sum::<u64>(),
+                plan.direct
+            )),
+            Err(e) => report.listing_failed = Some(format!("writing the plan: {e}")),
+        }
+    }
     printer.finish(&report);
     Ok(report.exit_code())
+}
+
+/// The Batch Operations planner of `--batch-plan`, checked before any request.
+fn batch_planner(
+    args: &RepairArgs,
+    bucket: &str,
+    started: std::time::SystemTime,
+) -> Result<Option<run::batch::Planner>, Error> {
+    let (Some(dir), Some(role), Some(report)) =
+        (&args.batch_plan, &args.batch_role, &args.batch_report)
+    else {
+        return Ok(None);
+    };
+    let usage = |m: String| Error::from(SettingsError::Usage(m));
+    let account = match &args.batch_account_id {
+        Some(a) if a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()) => a.clone(),
+        Some(a) => return Err(usage(format!("--batch-account-id '{a}' is not 12 digits"))),
+        None => crate::plan::batch::account_of_role(role)
+            .ok_or_else(|| {
+                usage(format!(
+                    "--batch-role '{role}' is not an IAM role ARN \
+                     (arn:aws:iam::ACCOUNT:role/NAME); or pass --batch-account-id"
+                ))
+            })?
+            .to_string(),
+    };
+    let report = S3Url::parse(report)?;
+    let secs = started
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let opts = run::batch::BatchOptions {
+        dir: dir.clone(),
+        min_group: args.batch_min_group,
+        spec: crate::plan::batch::JobSpec {
+            account_id: account,
+            role_arn: role.clone(),
+            bucket: bucket.to_string(),
+            report_bucket: report.bucket,
+            report_prefix: report.prefix,
+            priority: args.batch_priority,
+            confirm: !args.batch_no_confirm,
+            unmodified_since: crate::plan::batch::rfc3339(secs),
+        },
+    };
+    Ok(Some(run::batch::Planner::create(opts)?))
 }
 
 /// The CloudFront step of a run: the distributions, read before any write, and how to

@@ -4,6 +4,7 @@
 //! the rules) so that each is unit-tested without I/O. Must not: do I/O, read the clock, or
 //! know about the S3 SDK.
 
+pub mod batch;
 pub mod cdn;
 pub mod repair;
 pub mod sync;

@@ -5,6 +5,7 @@
 //! holds what every step shares. Must not: decide what to do (that is `plan`) or print (records
 //! go to the runner's sink).
 
+pub mod batch;
 pub mod cancel;
 pub mod cdn;
 pub mod execute;

@@ -6,13 +6,15 @@
 //! turning each result into a `Record`. Must not: decide what is wrong (that is `plan::repair`)
 //! or print.
 
+use crate::content::placement::Acl;
 use crate::error::Error;
 use crate::plan::repair::{self as verdicts, Expect, Sniff, Verdict};
 use crate::report::{Action, Command, Outcome, Reason, Record, Report, Totals};
+use crate::run::batch::Planner;
 use crate::run::frontier::Frontier;
 use crate::run::keys::Candidate;
 use crate::run::{Runner, Scope};
-use crate::store::{ObjectHead, ObjectStore, StoreError};
+use crate::store::{CopyInPlace, ObjectHead, ObjectStore, StoreError};
 use futures::{Stream, StreamExt};
 use std::sync::Mutex;
 use std::time::Instant;
@@ -50,6 +52,7 @@ pub async fn run<S: ObjectStore>(
     run: Runner<'_, S>,
     opts: &RepairOptions,
     keys: impl Stream<Item = Result<Candidate, StoreError>>,
+    mut planner: Option<&mut Planner>,
     on_start: impl FnOnce(),
 ) -> Result<Report, Error> {
     let started = Instant::now();
@@ -59,6 +62,7 @@ pub async fn run<S: ObjectStore>(
     let frontier = Mutex::new(Frontier::after(opts.start_after.clone()));
     let mut tally = Tally::default();
     let limit = opts.max_objects.map_or(usize::MAX, |n| n as usize);
+    let plan = planner.is_some();
     let work = keys
         .take_while(|item| {
             if let Err(e) = item {
@@ -76,12 +80,15 @@ pub async fn run<S: ObjectStore>(
         .take_while(|_| std::future::ready(!run.cancel.is_cancelled()))
         .map(|c| {
             let seq = lock(&frontier).issue();
-            async move { (seq, check(run, opts, c).await) }
+            async move { (seq, check(run, opts, c, plan).await) }
         })
         .buffer_unordered(run.concurrency)
-        .for_each(|(seq, (r, versioned))| {
-            lock(&frontier).finish(seq, &r.key, !r.outcome.to_do_again());
-            tally.take(run, opts, r, versioned);
+        .for_each(|(seq, c)| {
+            lock(&frontier).finish(seq, &c.record.key, !c.record.outcome.to_do_again());
+            if let Some(p) = planner.as_deref_mut() {
+                p.take(&c.record, c.fix.as_deref(), c.acl.as_ref());
+            }
+            tally.take(run, opts, c.record, c.versioned);
             std::future::ready(())
         });
     work.await;
@@ -131,20 +138,59 @@ impl Tally {
     }
 }
 
-/// One candidate's record (and whether the object is versioned): left alone when its source
-/// said so, else repaired.
+/// What checking one object gave.
+struct Checked {
+    record: Record,
+    versioned: bool,
+    /// The copy that repairs it, in a dry run (for a Batch plan).
+    fix: Option<Box<CopyInPlace>>,
+    /// Its ACL, when a Batch plan needs it.
+    acl: Option<Acl>,
+}
+
+/// One candidate's record: left alone when its source said so, else repaired (or, in a dry
+/// run, planned). With `plan` (a Batch plan), the copy and the object's ACL come along.
 async fn check<S: ObjectStore>(
     run: Runner<'_, S>,
     opts: &RepairOptions,
     c: Candidate,
-) -> (Record, bool) {
+    plan: bool,
+) -> Checked {
     if let Some(why) = c.skip {
-        return (left_alone(&c.key, Reason::NotChecked, why), false);
+        let record = left_alone(&c.key, Reason::NotChecked, why);
+        return Checked {
+            record,
+            versioned: false,
+            fix: None,
+            acl: None,
+        };
     }
     let scope = &opts.scope;
     let rel = crate::content::key::rules_path(scope.url.rel(&c.key));
     let expect = Expect::new(&scope.rules, &rel);
-    repair_one(run, c.key, None, expect, scope.dry_run, opts.assume_utf8).await
+    let (mut record, versioned, fix) =
+        repair_one(run, c.key, None, expect, scope.dry_run, opts.assume_utf8).await;
+    let mut acl = None;
+    if plan && fix.is_some() {
+        match run.store.acl(&record.key).await {
+            Ok(grants) => acl = grants.map(Acl::Grants),
+            Err(e) => {
+                record.outcome = Outcome::Failed(format!("reading its ACL: {e}"));
+                return Checked {
+                    record,
+                    versioned,
+                    fix: None,
+                    acl: None,
+                };
+            }
+        }
+    }
+    Checked {
+        record,
+        versioned,
+        fix,
+        acl,
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -175,7 +221,8 @@ pub async fn repair_all<S: ObjectStore>(
                     let r = Record::new(&key, Action::Repair, Reason::NotChecked, run.not_run());
                     return (r, false);
                 }
-                repair_one(run, key, sniff, expect, dry_run, false).await
+                let (r, v, _) = repair_one(run, key, sniff, expect, dry_run, false).await;
+                (r, v)
             }
         })
         .buffer_unordered(run.concurrency)
@@ -197,10 +244,10 @@ async fn repair_one<S: ObjectStore>(
     expect: Expect,
     dry_run: bool,
     assume_utf8: bool,
-) -> (Record, bool) {
+) -> (Record, bool, Option<Box<CopyInPlace>>) {
     let head = match read_head(run, &key).await {
         Ok(h) => h,
-        Err(r) => return (r, false),
+        Err(r) => return (r, false, None),
     };
     let versioned = head.version_id.is_some();
     let known = known.or_else(|| {
@@ -213,14 +260,18 @@ async fn repair_one<S: ObjectStore>(
         Some(s) => Some(s),
         None => match sniff_if_needed(run, &key, &head, &expect, &mut read).await {
             Ok(s) => s,
-            Err(r) => return (r, versioned),
+            Err(r) => return (r, versioned, None),
         },
     };
     let verdict = verdicts::assess(&key, &head, sniff.as_ref(), &expect);
+    let fix = match &verdict {
+        Verdict::Fix { copy, .. } if dry_run => Some(copy.clone()),
+        _ => None,
+    };
     let mut r = carry_out(run, &key, verdict, dry_run).await;
     r.bytes = head.content_length;
     r.read = read;
-    (r, versioned)
+    (r, versioned, fix)
 }
 
 /// The object's HEAD, or the record of why there is none.
@@ -391,6 +442,7 @@ mod tests {
             Runner::new(s, 4, &Cancel::default(), &|_| {}),
             o,
             keys,
+            None,
             || {},
         )
         .await
@@ -477,7 +529,7 @@ mod tests {
         let keys = crate::run::keys::listing(&s, "site/", None, 3)
             .await
             .expect("l");
-        let first = run(Runner::new(&s, 4, &cancel, &sink), &o, keys, || {})
+        let first = run(Runner::new(&s, 4, &cancel, &sink), &o, keys, None, || {})
             .await
             .expect("run");
         assert!(first.records.is_empty(), "records are counted, not kept");
