@@ -8,6 +8,7 @@ mod util;
 
 mod architecture;
 mod bad_input;
+mod batch;
 mod cloudfront;
 mod faults;
 mod placement;

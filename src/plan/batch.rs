@@ -30,6 +30,28 @@ pub const PER_MILLION_OBJECTS: f64 = 1.00;
 /// Per 1,000 COPY (PUT-class) requests.
 pub const PER_THOUSAND_COPIES: f64 = 0.005;
 
+/// The storage classes a Batch copy can set (the S3 Control API's `S3StorageClass`).
+pub const BATCH_STORAGE_CLASSES: &[&str] = &[
+    "STANDARD",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "GLACIER",
+    "INTELLIGENT_TIERING",
+    "DEEP_ARCHIVE",
+    "GLACIER_IR",
+];
+
+/// The canned ACLs a Batch copy can set (`S3CannedAccessControlList`).
+pub const BATCH_CANNED_ACLS: &[&str] = &[
+    "private",
+    "public-read",
+    "public-read-write",
+    "aws-exec-read",
+    "authenticated-read",
+    "bucket-owner-read",
+    "bucket-owner-full-control",
+];
+
 /// Everything a Batch copy sets on an object: objects with equal targets share one job.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Target {
@@ -77,9 +99,19 @@ pub fn route(copy: &CopyInPlace, acl: Option<&Acl>) -> Route {
             return Route::Direct("encrypted with a customer key (SSE-C)".into());
         }
     };
+    if let Some(c) = copy
+        .storage_class
+        .as_deref()
+        .filter(|c| !BATCH_STORAGE_CLASSES.contains(c))
+    {
+        return Route::Direct(format!("storage class {c}: a Batch copy cannot keep it"));
+    }
     let canned_acl = match acl {
         None => None,
-        Some(Acl::Canned(c)) => Some(c.clone()),
+        Some(Acl::Canned(c)) if BATCH_CANNED_ACLS.contains(&c.as_str()) => Some(c.clone()),
+        Some(Acl::Canned(c)) => {
+            return Route::Direct(format!("ACL {c}: a Batch copy cannot set it"));
+        }
         Some(Acl::Grants(_)) => {
             return Route::Direct("its ACL has grants: the direct path copies them".into());
         }

@@ -69,7 +69,7 @@ pub struct Server {
     pub endpoint: String,
 }
 
-fn root() -> PathBuf {
+pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 

@@ -50,6 +50,9 @@ fn big_customer_key_and_granted_objects_go_direct() {
     let mut c = copy("c.css", "text/css");
     c.encryption = Encryption::Customer;
     assert!(matches!(route(&c, None), Route::Direct(w) if w.contains("SSE-C")));
+    let mut rr = copy("r.css", "text/css");
+    rr.storage_class = Some("REDUCED_REDUNDANCY".into());
+    assert!(matches!(route(&rr, None), Route::Direct(w) if w.contains("REDUCED_REDUNDANCY")));
     let grants = Acl::Grants(crate::content::placement::Grants::default());
     assert!(matches!(
         route(&copy("g.css", "text/css"), Some(&grants)),
