@@ -126,6 +126,14 @@ pub struct RepairArgs {
     /// The account that runs the jobs (default: the role ARN's).
     #[arg(long, value_name = "ID", requires = "batch_plan")]
     pub batch_account_id: Option<String>,
+    /// After the jobs of a --batch-plan DIR ran: HEAD a sample of each job's objects (20, or
+    /// --batch-sample N) and say whether they have the job's headers; exit 1 if not.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["batch_plan", "keys_from", "inventory"])]
+    pub batch_verify: Option<PathBuf>,
+    /// Objects sampled per job by --batch-verify.
+    #[arg(long, value_name = "N", default_value_t = 20, requires = "batch_verify",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub batch_sample: u64,
     /// Which keys to leave alone (relative to PREFIX).
     #[command(flatten)]
     pub filters: FilterArgs,

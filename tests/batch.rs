@@ -148,6 +148,28 @@ fn a_batch_plan_groups_shared_header_sets_and_leaves_the_rest_direct() {
             "{}",
             stdout(&out)
         );
+        // Before the jobs ran, --batch-verify finds their objects unchanged.
+        let out = t.repair_cmd("site/").args(["--batch-verify", d]).expect(1);
+        let text = stdout(&out);
+        let unchanged = "objects sampled do not have the job's headers";
+        assert_eq!(text.matches(unchanged).count(), 3, "{text}");
+        assert!(
+            text.contains("Content-Encoding: UTF-8 (the job sets (none))"),
+            "{text}"
+        );
+        // What a job does, done here by the direct path from the same manifests.
+        for i in 1..=3 {
+            let m = format!("{d}/job-{i:03}.csv");
+            assert_exit(&t.repair("site/", &["--keys-from", &m]), 0);
+        }
+        let out = t
+            .repair_cmd("site/")
+            .args(["--batch-verify", d, "--batch-sample", "5"])
+            .expect(0);
+        let text = stdout(&out);
+        let right = "objects sampled, all have the job's headers";
+        assert_eq!(text.matches(right).count(), 3, "{text}");
+        assert!(text.contains("5 of 12 objects sampled"), "{text}");
         // A plan is written into a new folder only, before any request.
         t.proxy.clear();
         let out = t

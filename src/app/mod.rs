@@ -171,6 +171,11 @@ async fn run_repair(args: RepairArgs) -> Result<ExitCode, Error> {
         None => None,
     };
     let inventory = args.inventory.as_deref().map(S3Url::parse).transpose()?;
+    if let Some(dir) = &args.batch_verify {
+        let jobs = run::batch::read_plan(dir, &url.bucket, args.batch_sample)?;
+        let store = connect(args.connection, &url.bucket, settings.concurrency).await?;
+        return verify_jobs(&store, &jobs, settings.concurrency).await;
+    }
     let started = std::time::SystemTime::now();
     let mut planner = batch_planner(&args, &url.bucket, started)?;
     let dry_run = args.dry_run || planner.is_some();
@@ -235,6 +240,42 @@ async fn run_repair(args: RepairArgs) -> Result<ExitCode, Error> {
     }
     printer.finish(&report);
     Ok(report.exit_code())
+}
+
+/// `--batch-verify`: a line per job, and one per sampled object without the job's headers.
+async fn verify_jobs(
+    store: &S3Store,
+    jobs: &[run::batch::JobSample],
+    concurrency: usize,
+) -> Result<ExitCode, Error> {
+    let mut code = ExitCode::Ok;
+    for job in jobs {
+        let wrong = run::batch::verify(store, job, concurrency)
+            .await
+            .map_err(|source| Error::Store {
+                context: format!("checking {}", job.name),
+                source,
+            })?;
+        let n = job.keys.len();
+        if wrong.is_empty() {
+            output::line(&format!(
+                "{}: {n} of {} objects sampled, all have the job's headers",
+                job.name, job.objects
+            ));
+            continue;
+        }
+        code = code.merge(ExitCode::Failed);
+        output::line(&format!(
+            "{}: {} of {n} objects sampled do not have the job's headers (did the job run, and \
+             finish? see its completion report)",
+            job.name,
+            wrong.len()
+        ));
+        for (key, how) in wrong {
+            output::line(&format!("  {key}: {}", how.join("; ")));
+        }
+    }
+    Ok(code)
 }
 
 /// The Batch Operations planner of `--batch-plan`, checked before any request.

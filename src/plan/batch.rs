@@ -325,5 +325,56 @@ pub fn direct_cost(objects: u64) -> f64 {
     objects as f64 * PER_THOUSAND_COPIES / 1e3
 }
 
+/// How an object's HEAD differs from what the job's operation (`Operation` of a CreateJob
+/// request) sets: one line per header, empty when the job's headers are all there. `Expires`
+/// is not compared (the job states it as a time, the HEAD as an HTTP date).
+pub fn differences(operation: &Value, head: &crate::store::ObjectHead) -> Vec<String> {
+    let copy = &operation["S3PutObjectCopy"];
+    let meta = &copy["NewObjectMetadata"];
+    let mut out = Vec::new();
+    for (field, h) in [
+        ("ContentType", Header::ContentType),
+        ("ContentEncoding", Header::ContentEncoding),
+        ("CacheControl", Header::CacheControl),
+        ("ContentDisposition", Header::ContentDisposition),
+        ("ContentLanguage", Header::ContentLanguage),
+    ] {
+        let want = meta.get(field).and_then(Value::as_str);
+        let have = head.headers.get(h);
+        let same = match (want, have) {
+            (Some(w), Some(v)) => h.same(w, v),
+            (None, None) => true,
+            _ => false,
+        };
+        if !same {
+            out.push(format!(
+                "{}: {} (the job sets {})",
+                h.name(),
+                have.unwrap_or("(none)"),
+                want.unwrap_or("(none)")
+            ));
+        }
+    }
+    let want_meta: BTreeMap<String, String> = meta
+        .get("UserMetadata")
+        .and_then(|m| serde_json::from_value(m.clone()).ok())
+        .unwrap_or_default();
+    if want_meta != head.headers.metadata {
+        out.push(format!(
+            "user metadata: {:?} (the job sets {want_meta:?})",
+            head.headers.metadata
+        ));
+    }
+    let want_class = copy["StorageClass"].as_str().filter(|c| *c != "STANDARD");
+    if want_class != head.storage_class.as_deref() {
+        out.push(format!(
+            "storage class: {} (the job sets {})",
+            head.storage_class.as_deref().unwrap_or("STANDARD"),
+            want_class.unwrap_or("STANDARD")
+        ));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests;

@@ -13,8 +13,9 @@ use crate::content::placement::Acl;
 use crate::plan::batch::{self, JobSpec, Route, Target};
 use crate::plan::repair::Change;
 use crate::report::{Outcome, Record};
+use crate::run::keys::KeysFile;
 use crate::settings::SettingsError;
-use crate::store::CopyInPlace;
+use crate::store::{CopyInPlace, ObjectStore, StoreError};
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -341,4 +342,112 @@ fn csv_field(v: &str) -> String {
     } else {
         format!(",{v}")
     }
+}
+
+/// What `--batch-verify` samples of one job: its name, its operation and some of its keys.
+#[derive(Clone, Debug)]
+pub struct JobSample {
+    /// `job-NNN`.
+    pub name: String,
+    /// The job's `Operation`.
+    pub operation: serde_json::Value,
+    /// How many objects the job's manifest lists.
+    pub objects: u64,
+    /// The keys sampled, evenly spread over the manifest.
+    pub keys: Vec<String>,
+}
+
+/// The jobs of the plan in `dir` with up to `per_job` keys of each, checked before any request:
+/// every job must target `bucket`.
+pub fn read_plan(dir: &Path, bucket: &str, per_job: u64) -> Result<Vec<JobSample>, SettingsError> {
+    let bad = |what: &Path, why: String| {
+        SettingsError::Usage(format!("--batch-verify: {}: {why}", what.display()))
+    };
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map_err(|e| bad(dir, e.to_string()))?
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with("job-") && n.ends_with(".json"))
+        .map(|n| n.trim_end_matches(".json").to_string())
+        .collect();
+    names.sort();
+    if names.is_empty() {
+        return Err(bad(
+            dir,
+            "no job-NNN.json files: not a --batch-plan folder".into(),
+        ));
+    }
+    let mut out = Vec::new();
+    for name in names {
+        let json = dir.join(format!("{name}.json"));
+        let text = std::fs::read_to_string(&json).map_err(|e| bad(&json, e.to_string()))?;
+        let job: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| bad(&json, e.to_string()))?;
+        let operation = job["Operation"].clone();
+        let target = operation["S3PutObjectCopy"]["TargetResource"].as_str();
+        if target != Some(format!("arn:aws:s3:::{bucket}").as_str()) {
+            return Err(bad(&json, format!("its target is not bucket '{bucket}'")));
+        }
+        let csv = dir.join(format!("{name}.csv"));
+        let f = KeysFile::open(&csv, bucket, "", None).map_err(|e| bad(&csv, e.to_string()))?;
+        let objects = f.count;
+        // Rows i·n/want for i < want: `want` keys spread evenly over the manifest.
+        let want = per_job.clamp(1, objects.max(1));
+        let (mut taken, mut next) = (0u64, 0u64);
+        let rows = std::io::BufReader::new(
+            std::fs::File::open(&csv).map_err(|e| bad(&csv, e.to_string()))?,
+        );
+        let keys = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(rows)
+            .into_records()
+            .enumerate()
+            .filter(|(row, _)| {
+                let pick = *row as u64 == next;
+                if pick {
+                    taken += 1;
+                    next = taken * objects / want;
+                }
+                pick
+            })
+            .filter_map(|(_, r)| crate::content::key::url_decode(r.ok()?.get(1)?))
+            .collect();
+        out.push(JobSample {
+            name,
+            operation,
+            objects,
+            keys,
+        });
+    }
+    Ok(out)
+}
+
+/// One sampled object that does not have the job's headers: its key and how it differs.
+pub type Mismatch = (String, Vec<String>);
+
+/// HEADs the sampled keys of `job` (`concurrency` at once): the ones that do not have the
+/// job's headers yet.
+pub async fn verify<S: ObjectStore>(
+    store: &S,
+    job: &JobSample,
+    concurrency: usize,
+) -> Result<Vec<Mismatch>, StoreError> {
+    use futures::StreamExt as _;
+    let checks: Vec<Result<Option<Mismatch>, StoreError>> = futures::stream::iter(job.keys.iter())
+        .map(|key| async move {
+            match store.head(key, None).await {
+                Ok(head) => {
+                    let d = batch::differences(&job.operation, &head);
+                    Ok((!d.is_empty()).then(|| (key.clone(), d)))
+                }
+                Err(StoreError::NotFound) => {
+                    Ok(Some((key.clone(), vec!["deleted since the plan".into()])))
+                }
+                Err(e) => Err(e),
+            }
+        })
+        .buffered(concurrency.max(1))
+        .collect()
+        .await;
+    checks.into_iter().filter_map(Result::transpose).collect()
 }

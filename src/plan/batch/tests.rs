@@ -147,3 +147,21 @@ fn times_are_rfc3339() {
     assert_eq!(rfc3339(1_445_412_480), "2015-10-21T07:28:00Z");
     assert_eq!(rfc3339(1_709_210_096), "2024-02-29T12:34:56Z");
 }
+
+#[test]
+fn a_verified_object_has_exactly_the_job_s_headers() {
+    let c = copy("a.css", "text/css; charset=utf-8");
+    let t = target(route(&c, None));
+    let op = operation(&t, &spec());
+    let mut head = crate::store::ObjectHead {
+        headers: c.headers.clone(),
+        ..crate::store::ObjectHead::default()
+    };
+    assert!(differences(&op, &head).is_empty());
+    head.headers
+        .set(Header::ContentEncoding, Some("UTF-8".into()));
+    head.headers.metadata.insert("x".into(), "y".into());
+    let d = differences(&op, &head);
+    assert_eq!(d.len(), 2, "{d:?}");
+    assert!(d[0].starts_with("Content-Encoding: UTF-8"), "{d:?}");
+}
