@@ -25,6 +25,7 @@ use crate::site::cache::HashCache;
 use crate::site::walk;
 use crate::store::StoreError;
 use crate::store::s3::{Connection, S3Store};
+use futures::StreamExt as _;
 use std::sync::Arc;
 
 /// Runs a parsed command line and returns the process exit code; fatal errors are printed here
@@ -140,15 +141,16 @@ async fn run_sync(args: SyncArgs) -> Result<ExitCode, Error> {
     Ok(report.exit_code())
 }
 
-async fn run_repair(args: RepairArgs) -> Result<ExitCode, Error> {
-    let cancel = signals::on_signals();
-    let settings = settings::load(
-        &args.run,
-        args.url.as_deref(),
-        &args.filters,
-        crate::cli::REPAIR_CONCURRENCY,
-    )?;
-    let url = &settings.url;
+/// Where a repair's keys come from, checked before any request.
+enum KeySource {
+    List,
+    File(KeysFile),
+    Inventory(S3Url),
+}
+
+/// The repair's key source and resume point, from the flags: bad input is an error before any
+/// request (a keys file is read through).
+fn key_source(args: &RepairArgs, url: &S3Url) -> Result<(KeySource, Option<String>), Error> {
     let start_after = args.start_after.clone().filter(|k| !k.is_empty());
     if let Some(k) = start_after
         .as_deref()
@@ -160,24 +162,35 @@ async fn run_repair(args: RepairArgs) -> Result<ExitCode, Error> {
         ))
         .into());
     }
-    // A keys file is read through before any request: a bad line costs nothing.
-    let keys_file = match &args.keys_from {
-        Some(p) => Some(KeysFile::open(
+    let source = match (&args.keys_from, &args.inventory) {
+        (Some(p), _) => KeySource::File(KeysFile::open(
             p,
             &url.bucket,
             &url.prefix,
             start_after.as_deref(),
         )?),
-        None => None,
+        (None, Some(inv)) => KeySource::Inventory(S3Url::parse(inv)?),
+        (None, None) => KeySource::List,
     };
-    let inventory = args.inventory.as_deref().map(S3Url::parse).transpose()?;
+    Ok((source, start_after))
+}
+
+async fn run_repair(args: RepairArgs) -> Result<ExitCode, Error> {
+    let cancel = signals::on_signals();
+    let settings = settings::load(
+        &args.run,
+        args.url.as_deref(),
+        &args.filters,
+        crate::cli::REPAIR_CONCURRENCY,
+    )?;
+    let url = settings.url.clone();
+    let (source, start_after) = key_source(&args, &url)?;
     if let Some(dir) = &args.batch_verify {
         let jobs = run::batch::read_plan(dir, &url.bucket, args.batch_sample)?;
         let store = connect(args.connection, &url.bucket, settings.concurrency).await?;
         return verify_jobs(&store, &jobs, settings.concurrency).await;
     }
-    let started = std::time::SystemTime::now();
-    let mut planner = batch_planner(&args, &url.bucket, started)?;
+    let mut planner = batch_planner(&args, &url.bucket, std::time::SystemTime::now())?;
     let dry_run = args.dry_run || planner.is_some();
     let profile = args.connection.profile.clone();
     let inventory_connection = args.connection.clone();
@@ -196,50 +209,75 @@ async fn run_repair(args: RepairArgs) -> Result<ExitCode, Error> {
     };
     let sink = |r: &crate::report::Record| printer.record(r);
     let runner = Runner::new(&store, concurrency, &cancel, &sink);
-    let start = || printer.start_progress(keys_file.as_ref().map(|f| f.count));
-    let listing_failed = |e| opts.scope.listing_failed(e);
-    let mut report = if let Some(f) = keys_file.clone() {
-        repair::run(runner, &opts, f.stream(), planner.as_mut(), start).await?
-    } else if let Some(inv) = &inventory {
-        let inv_store = connect(inventory_connection, &inv.bucket, concurrency).await?;
-        let keys = keys::inventory(&inv_store, inv, &opts.scope.url, start_after.as_deref())
-            .await
-            .map_err(|e| Error::Store {
-                context: format!("reading the inventory {inv}"),
-                source: e,
-            })?;
-        repair::run(runner, &opts, keys, planner.as_mut(), start).await?
-    } else {
-        let keys = keys::listing(
+    let inventory_store = match &source {
+        KeySource::Inventory(inv) => {
+            Some(connect(inventory_connection, &inv.bucket, concurrency).await?)
+        }
+        _ => None,
+    };
+    let total = match &source {
+        KeySource::File(f) => Some(f.count),
+        _ => None,
+    };
+    let keys: futures::stream::BoxStream<'_, _> = match (source, &inventory_store) {
+        (KeySource::File(f), _) => f.stream().boxed(),
+        (KeySource::Inventory(inv), Some(inv_store)) => {
+            keys::inventory(inv_store, &inv, &url, start_after.as_deref())
+                .await
+                .map_err(|source| Error::Store {
+                    context: format!("reading the inventory {inv}"),
+                    source,
+                })?
+                .boxed()
+        }
+        _ => keys::listing(
             &store,
-            &opts.scope.url.prefix,
+            &url.prefix,
             start_after.as_deref(),
             crate::store::listing::MAX_SLICES,
         )
         .await
-        .map_err(listing_failed)?;
-        repair::run(runner, &opts, keys, planner.as_mut(), start).await?
+        .map_err(|e| opts.scope.listing_failed(e))?
+        .boxed(),
     };
+    let start = || printer.start_progress(total);
+    let mut report = repair::run(runner, &opts, keys, planner.as_mut(), start).await?;
     if let Some(cdn) = &cdn {
         report.invalidations = cdn.invalidate(&report.records).await;
     }
-    if let (Some(p), Some(dir)) = (planner, &args.batch_plan) {
-        let t = report.totals();
-        let audited = (t.repaired + t.unchanged + t.skipped + t.failed) as u64;
-        match p.finish(audited) {
-            Ok(plan) => report.notes.push(format!(
-                "Batch Operations plan in {}: {} job(s) for {} objects, {} objects in \
-                 direct.csv; read plan.md",
-                dir.display(),
-                plan.jobs.len(),
-                plan.jobs.iter().map(|(_, n)| n).sum::<u64>(),
-                plan.direct
-            )),
-            Err(e) => report.listing_failed = Some(format!("writing the plan: {e}")),
-        }
+    if let Some(p) = planner {
+        finish_plan(p, &mut report, args.batch_plan.as_deref());
     }
     printer.finish(&report);
     Ok(report.exit_code())
+}
+
+/// Writes the rest of a Batch plan and says so in the report's notes; a plan file that could
+/// not be written stops the run like a refusal (exit 2), the audit's report still shown.
+fn finish_plan(
+    p: run::batch::Planner,
+    report: &mut crate::report::Report,
+    dir: Option<&std::path::Path>,
+) {
+    let dir = dir.unwrap_or(std::path::Path::new("."));
+    let t = report.totals();
+    let audited = (t.repaired + t.unchanged + t.skipped + t.failed) as u64;
+    match p.finish(audited) {
+        Ok(plan) => report.notes.push(format!(
+            "Batch Operations plan in {}: {} job(s) for {} objects, {} objects in direct.csv; \
+             read plan.md",
+            dir.display(),
+            plan.jobs.len(),
+            plan.jobs.iter().map(|(_, n)| n).sum::<u64>(),
+            plan.direct
+        )),
+        Err(e) => {
+            report.halted = Some(format!(
+                "--batch-plan {}: writing the plan: {e}",
+                dir.display()
+            ))
+        }
+    }
 }
 
 /// `--batch-verify`: a line per job, and one per sampled object without the job's headers.
