@@ -28,6 +28,18 @@ pub enum Command {
     /// Show the headers the rules file gives each KEY (a path relative to the site folder,
     /// which is the key relative to PREFIX), and which rules matched.
     Explain(ExplainArgs),
+    /// Print the completion script for SHELL on stdout (e.g. `s3site completions bash >
+    /// /etc/bash_completion.d/s3site`).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) on stdout (e.g. `s3site man > /usr/local/share/man/man1/s3site.1`).
+    Man,
+}
+
+/// `s3site completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// bash, zsh, fish, elvish or powershell.
+    pub shell: clap_complete::Shell,
 }
 
 /// `s3site explain`.
@@ -64,7 +76,7 @@ impl Command {
         match self {
             Command::Sync(a) => &a.output,
             Command::Repair(a) => &a.output,
-            Command::Explain(_) => &TEXT_OUTPUT,
+            Command::Explain(_) | Command::Completions(_) | Command::Man => &TEXT_OUTPUT,
         }
     }
 }

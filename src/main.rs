@@ -43,9 +43,12 @@ fn main() -> ExitCode {
 fn usage_error(e: &clap::Error) -> ExitCode {
     let asked_json = {
         let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+        let machine = |v: &std::ffi::OsStr| v == "json" || v == "ndjson";
         args.windows(2)
-            .any(|w| w[0] == "--output" && w[1] == "json")
-            || args.iter().any(|a| a == "--output=json")
+            .any(|w| w[0] == "--output" && machine(&w[1]))
+            || args
+                .iter()
+                .any(|a| a == "--output=json" || a == "--output=ndjson")
     };
     if asked_json && e.use_stderr() {
         // clap's message without its usage and tip lines, on one line.

@@ -11,6 +11,7 @@ mod bad_input;
 mod batch;
 mod cloudfront;
 mod faults;
+mod generated;
 mod placement;
 mod reliability;
 mod repair;

@@ -36,6 +36,14 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Sync(args) => run_sync(args).await,
         Command::Repair(args) => run_repair(args).await,
         Command::Explain(args) => run_explain(args),
+        Command::Completions(args) => Ok(print_generated(|out| {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(args.shell, &mut cmd, "s3site", out);
+            Ok(())
+        })),
+        Command::Man => Ok(print_generated(|out| {
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(out)
+        })),
     };
     match result {
         Ok(code) => code,
@@ -49,6 +57,21 @@ pub async fn run(cli: Cli) -> ExitCode {
                 output::err_line(&format!("s3site: error: {message}"));
             }
             code
+        }
+    }
+}
+
+/// Prints what `generate` writes (a completion script, the man page) on stdout.
+fn print_generated(generate: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> ExitCode {
+    let mut text = Vec::new();
+    match generate(&mut text) {
+        Ok(()) => {
+            output::out(&String::from_utf8_lossy(&text));
+            ExitCode::Ok
+        }
+        Err(e) => {
+            output::err_line(&format!("s3site: error: {e}"));
+            ExitCode::Failed
         }
     }
 }
