@@ -490,7 +490,14 @@ fn printer(o: &OutputArgs) -> Printer {
         OutputFormat::Json => Format::Json,
         OutputFormat::Ndjson => Format::Ndjson,
     };
-    Printer::new(format, o.quiet, o.verbose)
+    // GitHub Actions: an annotation per failure, and the run's summary on the job's page.
+    let ci = crate::report::ci::Ci {
+        annotations: std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true"),
+        step_summary: std::env::var_os("GITHUB_STEP_SUMMARY")
+            .filter(|p| !p.is_empty())
+            .map(std::path::PathBuf::from),
+    };
+    Printer::new(format, o.quiet, o.verbose).with_ci(ci)
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! Owns: the record of every action and its outcome, the totals, the exit code they imply, and
 //! their text and JSON forms. Must not: decide or perform actions.
 
+pub mod ci;
 pub mod exit;
 pub mod output;
 mod printer;

@@ -4,6 +4,7 @@
 //! Owns: the text lines and where each goes (stdout, or stderr for failures). Must not: decide
 //! anything; everything shown comes from records and the report.
 
+use super::ci::Ci;
 use super::{Action, Invalidation, Outcome, Record, Report};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
@@ -25,6 +26,7 @@ pub struct Printer {
     quiet: bool,
     verbose: bool,
     bar: std::sync::OnceLock<ProgressBar>,
+    ci: Ci,
 }
 
 impl Printer {
@@ -35,7 +37,13 @@ impl Printer {
             quiet,
             verbose,
             bar: std::sync::OnceLock::new(),
+            ci: Ci::default(),
         }
+    }
+
+    /// The printer, also telling `ci` what it wants (annotations, a step summary).
+    pub fn with_ci(self, ci: Ci) -> Printer {
+        Printer { ci, ..self }
     }
 
     /// Starts the progress bar for `total` actions (`None`: not known in advance, a counter),
@@ -63,6 +71,11 @@ impl Printer {
     pub fn record(&self, r: &Record) {
         if let Some(bar) = self.bar.get() {
             bar.inc(1);
+        }
+        if self.ci.annotations
+            && let Some(a) = super::ci::annotation(r)
+        {
+            self.eprint(&a);
         }
         if self.format == Format::Ndjson {
             crate::report::output::line(&r.to_json().to_string());
@@ -95,6 +108,9 @@ impl Printer {
     pub fn finish(&self, report: &Report) {
         if let Some(bar) = self.bar.get() {
             bar.finish_and_clear();
+        }
+        if let Some(path) = &self.ci.step_summary {
+            super::ci::append_summary(path, report);
         }
         match self.format {
             Format::Json => {
