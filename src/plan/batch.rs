@@ -4,8 +4,8 @@
 //!
 //! Owns: the grouping key (every header, the user metadata, the redirect, the storage class,
 //! the encryption and the ACL), what must stay on the direct path (over 5 GB, SSE-C, archived,
-//! an ACL a job cannot state), the manifest's encoding, the job's JSON in the shape `aws
-//! s3control create-job --cli-input-json` takes, and the cost estimate. Must not: do I/O or
+//! an ACL a job cannot state, user metadata of its own), the manifest's encoding, the job's
+//! JSON in the shape `aws s3control create-job --cli-input-json` takes, and the cost estimate. Must not: do I/O or
 //! decide what is wrong with an object (that is `plan::repair`).
 //!
 //! A Batch copy has no ETag condition: the job's `UnModifiedSinceConstraint` is the audit's
@@ -14,6 +14,7 @@
 //! or whose Last-Modified is set back, is not caught.
 
 use crate::content::header::Header;
+use crate::content::meta;
 use crate::content::placement::{Acl, Encryption};
 use crate::store::CopyInPlace;
 use serde_json::{Value, json};
@@ -29,6 +30,11 @@ pub const JOB_FEE: f64 = 0.25;
 pub const PER_MILLION_OBJECTS: f64 = 1.00;
 /// Per 1,000 COPY (PUT-class) requests.
 pub const PER_THOUSAND_COPIES: f64 = 0.005;
+
+/// User metadata that differs per object (old s3cmd's attributes, MD5s): such objects form
+/// groups of one, so they go direct at once.
+pub const PER_OBJECT_METADATA: &[&str] =
+    &["s3cmd-attrs", meta::MD5_METADATA_KEY, meta::SOURCE_MD5_KEY];
 
 /// The storage classes a Batch copy can set (the S3 Control API's `S3StorageClass`).
 pub const BATCH_STORAGE_CLASSES: &[&str] = &[
@@ -81,6 +87,12 @@ pub enum Route {
 pub fn route(copy: &CopyInPlace, acl: Option<&Acl>) -> Route {
     if copy.size > MAX_BATCH_SIZE {
         return Route::Direct("over 5 GB: Batch copies do not take it".into());
+    }
+    let own = PER_OBJECT_METADATA
+        .iter()
+        .find(|m| copy.headers.metadata.contains_key(**m));
+    if let Some(m) = own {
+        return Route::Direct(format!("its x-amz-meta-{m} is its own"));
     }
     let sse = match &copy.encryption {
         Encryption::None => None,

@@ -29,10 +29,8 @@ fn equal_targets_group_and_any_difference_splits() {
     let b = target(route(&copy("b.css", "text/css"), None));
     assert_eq!(a, b);
     let mut other = copy("c.css", "text/css");
-    other
-        .headers
-        .metadata
-        .insert("s3cmd-attrs".into(), "mtime:1".into());
+    // Metadata many objects share (metadata of their own sends objects direct: see below).
+    other.headers.metadata.insert("owner".into(), "web".into());
     assert_ne!(a, target(route(&other, None)));
     let mut ia = copy("d.css", "text/css");
     ia.storage_class = Some("STANDARD_IA".into());
@@ -53,6 +51,14 @@ fn big_customer_key_and_granted_objects_go_direct() {
     let mut rr = copy("r.css", "text/css");
     rr.storage_class = Some("REDUCED_REDUNDANCY".into());
     assert!(matches!(route(&rr, None), Route::Direct(w) if w.contains("REDUCED_REDUNDANCY")));
+    let mut attrs = copy("s.css", "text/css");
+    attrs
+        .headers
+        .metadata
+        .insert("s3cmd-attrs".into(), "mtime:1".into());
+    assert!(
+        matches!(route(&attrs, None), Route::Direct(w) if w.contains("s3cmd-attrs is its own"))
+    );
     let grants = Acl::Grants(crate::content::placement::Grants::default());
     assert!(matches!(
         route(&copy("g.css", "text/css"), Some(&grants)),
