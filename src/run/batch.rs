@@ -8,7 +8,6 @@
 //! `plan::batch`), or write to any bucket.
 
 use crate::content::digest::Md5Stream;
-use crate::content::meta;
 use crate::content::placement::Acl;
 use crate::plan::batch::{self, JobSpec, Route, Target};
 use crate::plan::repair::Change;
@@ -22,10 +21,6 @@ use std::path::{Path, PathBuf};
 
 /// Distinct header sets held while they are too small to be jobs; beyond, new ones go direct.
 const MAX_PENDING_GROUPS: usize = 10_000;
-
-/// User metadata that differs per object (old s3cmd's attributes, MD5s): such objects form
-/// groups of one, so they go direct at once.
-const PER_OBJECT_METADATA: &[&str] = &["s3cmd-attrs", meta::MD5_METADATA_KEY, meta::SOURCE_MD5_KEY];
 
 /// What `--batch-plan` was given.
 #[derive(Clone, Debug)]
@@ -120,14 +115,7 @@ impl Planner {
             }
             return;
         };
-        let per_object = PER_OBJECT_METADATA
-            .iter()
-            .find(|m| copy.headers.metadata.contains_key(**m));
-        let route = match per_object {
-            Some(m) => Route::Direct(format!("its x-amz-meta-{m} is its own")),
-            None => batch::route(copy, acl),
-        };
-        match route {
+        match batch::route(copy, acl) {
             Route::Direct(why) => self.send_direct(&r.key, &why),
             Route::Batch(t) => self.add_to_group(t, &r.key, &r.changes),
         }
@@ -393,14 +381,10 @@ pub fn read_plan(dir: &Path, bucket: &str, per_job: u64) -> Result<Vec<JobSample
         // Rows i·n/want for i < want: `want` keys spread evenly over the manifest.
         let want = per_job.clamp(1, objects.max(1));
         let (mut taken, mut next) = (0u64, 0u64);
-        let rows = std::io::BufReader::new(
-            std::fs::File::open(&csv).map_err(|e| bad(&csv, e.to_string()))?,
-        );
-        let keys = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(rows)
-            .into_records()
+        // Every row was checked by `open`: none is an error here.
+        let keys = f
+            .keys()
+            .filter_map(Result::ok)
             .enumerate()
             .filter(|(row, _)| {
                 let pick = *row as u64 == next;
@@ -410,7 +394,7 @@ pub fn read_plan(dir: &Path, bucket: &str, per_job: u64) -> Result<Vec<JobSample
                 }
                 pick
             })
-            .filter_map(|(_, r)| crate::content::key::url_decode(r.ok()?.get(1)?))
+            .map(|(_, key)| key)
             .collect();
         out.push(JobSample {
             name,

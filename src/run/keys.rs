@@ -324,17 +324,25 @@ impl KeysFile {
         Ok(Box::new(lines))
     }
 
-    /// The keys, read as they are used, after `--start-after`'s.
-    pub fn stream(self) -> impl Stream<Item = Result<Candidate, StoreError>> + Send {
+    /// Every key in the file, in its order, read as it is used; a bad row is an error naming
+    /// its line.
+    pub fn keys(&self) -> impl Iterator<Item = Result<String, String>> + Send + use<> {
         let path = self.path.display().to_string();
         let rows = match self.rows() {
             Ok(r) => r,
             Err(e) => Box::new(std::iter::once((0, Err(e.to_string())))),
         };
-        let keys = rows.filter_map(move |(line, row)| match row {
-            Err(e) => Some(Err(StoreError::Other(format!("{path} line {line}: {e}")))),
-            Ok(row) => row.map(|(_, key)| Ok(Candidate::check(key))),
-        });
+        rows.filter_map(move |(line, row)| match row {
+            Err(e) => Some(Err(format!("{path} line {line}: {e}"))),
+            Ok(row) => row.map(|(_, key)| Ok(key)),
+        })
+    }
+
+    /// The keys, read as they are used, after `--start-after`'s.
+    pub fn stream(self) -> impl Stream<Item = Result<Candidate, StoreError>> + Send {
+        let keys = self
+            .keys()
+            .map(|k| k.map(Candidate::check).map_err(StoreError::Other));
         after_key(futures::stream::iter(keys), self.after, "the keys file")
     }
 }
