@@ -41,7 +41,7 @@ pub fn step_summary(report: &Report) -> String {
     let t = report.totals();
     let what = match report.command {
         Command::Repair => "repair",
-        _ => "sync",
+        Command::Sync => "sync",
     };
     let dry = if report.dry_run { " (dry run)" } else { "" };
     let mut s = format!(

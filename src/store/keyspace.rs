@@ -88,17 +88,19 @@ fn cut(page: Page, after: Option<&str>) -> Vec<Unit> {
         Object(RemoteObject),
         Folder(String),
     }
-    let name = |e: &Entry| match e {
-        Entry::Object(o) => o.key.clone(),
-        Entry::Folder(f) => f.clone(),
-    };
+    fn name(e: &Entry) -> &str {
+        match e {
+            Entry::Object(o) => &o.key,
+            Entry::Folder(f) => f,
+        }
+    }
     let mut entries: Vec<Entry> = page
         .objects
         .into_iter()
         .map(Entry::Object)
         .chain(page.folders.into_iter().map(Entry::Folder))
         .collect();
-    entries.sort_by_key(name);
+    entries.sort_by(|a, b| name(a).cmp(name(b)));
     let mut units = Vec::new();
     let mut run: Vec<RemoteObject> = Vec::new();
     for e in entries {
