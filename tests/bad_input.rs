@@ -452,6 +452,7 @@ fn access_denied_on_list_or_on_put() {
 
 /// Runs `s3site sync DIR s3://bucket` without the right to read what `chmod 000` locked:
 /// directly when not root, else as user `nobody` through `setpriv` (root reads anything).
+#[cfg(unix)]
 fn run_unprivileged(dir: &Path) -> Output {
     let proxy = Proxy::start("http://127.0.0.1:9");
     let home = tempfile::tempdir().unwrap();
@@ -486,6 +487,8 @@ fn run_unprivileged(dir: &Path) -> Output {
     out
 }
 
+// Unix permissions and symlinks.
+#[cfg(unix)]
 #[test]
 fn unreadable_file_or_folder() {
     use std::os::unix::fs::PermissionsExt;

@@ -39,6 +39,8 @@ fn secrets_never_appear_in_output_logs_or_reports() {
     });
 }
 
+// Unix permissions and symlinks.
+#[cfg(unix)]
 #[test]
 fn symlinks_leading_outside_dir_are_refused_unless_asked_for() {
     each_server("symlink-outside", |t| {
