@@ -20,7 +20,9 @@
 # s3site-nolist/s3site-nolist-secret (read and write, no list), for access-denied tests;
 # region us-east-1, path-style addressing. Ports can be moved with S3SITE_MOTO_PORT / S3SITE_SEAWEEDFS_PORT
 # (SeaweedFS uses that port and the next 14; S3SITE_SEAWEEDFS_VOLUME_MB sets its volume size, 64 by
-# default). Nothing ever listens on anything but 127.0.0.1.
+# default). SeaweedFS also serves HTTPS on its port + 15, with a leaf certificate for IP 127.0.0.1
+# signed by a CA made with openssl at each start; `s3-server.sh tls seaweedfs` prints that
+# endpoint and the CA's PEM file. Nothing ever listens on anything but 127.0.0.1.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -147,6 +149,7 @@ start() {
  {"name":"nolist","credentials":[{"accessKey":"s3site-nolist","secretKey":"s3site-nolist-secret"}],
  "actions":["Read","Write"]}]}
 EOF
+            make_tls "$state/tls"
             nohup "$tools/seaweedfs/bin/weed" mini -dir="$data" \
                 -ip=127.0.0.1 -ip.bind=127.0.0.1 -master.telemetry=false -admin.ui=false -webdav=false \
                 -s3.config="$state/identities.json" -bucket=ready \
@@ -157,6 +160,7 @@ EOF
                 -admin.port=$((p + 8)) -admin.port.grpc=$((p + 9)) \
                 -webdav.port=$((p + 10)) -debug.port=$((p + 11)) -s3.debug.port=$((p + 12)) \
                 -metricsPort=$((p + 13)) -s3.metricsPort=$((p + 14)) \
+                -s3.port.https=$((p + 15)) -s3.cert.file="$state/tls/leaf.pem" -s3.key.file="$state/tls/leaf.key" \
                 -master.volumeSizeLimitMB="${S3SITE_SEAWEEDFS_VOLUME_MB:-64}" -volume.max=0 \
                 >"$log" 2>&1 &
             ;;
@@ -193,6 +197,19 @@ EOF
     endpoint_of "$name"
 }
 
+make_tls() { # make_tls DIR: a CA, and a leaf for IP 127.0.0.1 only (so https://localhost mismatches)
+    local d=$1
+    command -v openssl >/dev/null || die "openssl is needed for SeaweedFS's HTTPS port"
+    rm -rf "$d" && mkdir -p "$d"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=s3site test CA" \
+        -keyout "$d/ca.key" -out "$d/ca.pem" 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+        -keyout "$d/leaf.key" -out "$d/leaf.csr" 2>/dev/null
+    printf 'basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >"$d/leaf.ext"
+    openssl x509 -req -in "$d/leaf.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial \
+        -days 30 -extfile "$d/leaf.ext" -out "$d/leaf.pem" 2>/dev/null
+}
+
 stop() {
     local name=$1 pidfile pid
     pidfile="$(state_of "$1")/pid"
@@ -219,6 +236,11 @@ case $1 in
     start) start "$2" ;;
     stop) stop "$2" ;;
     status) running "$2" && endpoint_of "$2" ;;
+    tls)
+        [[ $2 == seaweedfs ]] || die "only seaweedfs serves HTTPS"
+        running seaweedfs || die "seaweedfs is not running"
+        echo "https://127.0.0.1:$((sw_port + 15)) $(state_of seaweedfs)/tls/ca.pem"
+        ;;
     install) install "$2" ;;
-    *) die "unknown command '$1' (start, stop, status, install)" ;;
+    *) die "unknown command '$1' (start, stop, status, tls, install)" ;;
 esac

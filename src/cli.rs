@@ -293,6 +293,10 @@ pub struct ConnectionArgs {
     /// Named profile from ~/.aws/config and ~/.aws/credentials.
     #[arg(long, value_name = "P")]
     pub profile: Option<String>,
+    /// PEM file of CA certificates to trust besides the system's, for a store behind a private
+    /// CA (also AWS_CA_BUNDLE, or ca_bundle in the profile).
+    #[arg(long, value_name = "FILE")]
+    pub ca_bundle: Option<std::path::PathBuf>,
 }
 
 /// How results are shown.

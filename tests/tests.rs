@@ -19,4 +19,5 @@ mod rules;
 mod scale;
 mod security;
 mod sync;
+mod tls;
 mod website;

@@ -129,9 +129,9 @@ async fn run_sync(args: SyncArgs) -> Result<ExitCode, Error> {
         ms = walked.elapsed().as_millis(),
         "walked"
     );
-    let profile = args.connection.profile.clone();
+    let access = args.connection.clone();
     let store = connect(args.connection, &settings.url.bucket, settings.concurrency).await?;
-    let cdn = Invalidator::prepare(&settings, profile.as_deref(), args.dry_run).await?;
+    let cdn = Invalidator::prepare(&settings, &access, args.dry_run).await?;
     let website = settings.config.website.clone();
     let redirects = settings.config.redirects.clone();
     let (scope, concurrency) = scope(settings, args.dry_run);
@@ -215,10 +215,9 @@ async fn run_repair(args: RepairArgs) -> Result<ExitCode, Error> {
     }
     let mut planner = batch_planner(&args, &url.bucket, std::time::SystemTime::now())?;
     let dry_run = args.dry_run || planner.is_some();
-    let profile = args.connection.profile.clone();
     let inventory_connection = args.connection.clone();
     let store = connect(args.connection, &url.bucket, settings.concurrency).await?;
-    let cdn = Invalidator::prepare(&settings, profile.as_deref(), dry_run).await?;
+    let cdn = Invalidator::prepare(&settings, &inventory_connection, dry_run).await?;
     let (scope, concurrency) = scope(settings, dry_run);
     let printer = printer(&args.output);
     let opts = RepairOptions {
@@ -397,18 +396,19 @@ impl Invalidator {
     /// the destination found now, so a wrong id stops the run before any write.
     async fn prepare(
         s: &Settings,
-        profile: Option<&str>,
+        access: &ConnectionArgs,
         dry_run: bool,
     ) -> Result<Option<Invalidator>, Error> {
         if s.cdn.distributions.is_empty() {
             return Ok(None);
         }
-        let cloudfront = CloudFront::connect(profile)
-            .await
-            .map_err(|source| Error::Cdn {
-                context: "connecting to CloudFront".into(),
-                source,
-            })?;
+        let cloudfront =
+            CloudFront::connect(access.profile.as_deref(), access.ca_bundle.as_deref())
+                .await
+                .map_err(|source| Error::Cdn {
+                    context: "connecting to CloudFront".into(),
+                    source,
+                })?;
         let targets = run::cdn::prepare(
             &cloudfront,
             &s.cdn.distributions,
@@ -469,6 +469,7 @@ async fn connect(c: ConnectionArgs, bucket: &str, concurrency: usize) -> Result<
         path_style: c.path_style,
         region: c.region,
         profile: c.profile,
+        ca_bundle: c.ca_bundle,
         list_page: tuning.list_page,
         max_single_copy: tuning.max_single_copy,
         state_dir: settings::state_dir(),

@@ -19,10 +19,16 @@ pub struct CloudFront {
 
 impl CloudFront {
     /// A client with the same profile as the store's; credentials were checked by then.
-    pub async fn connect(profile: Option<&str>) -> Result<CloudFront, CdnError> {
-        let sdk = crate::aws::load(profile, None)
+    pub async fn connect(
+        profile: Option<&str>,
+        ca_bundle: Option<&std::path::Path>,
+    ) -> Result<CloudFront, CdnError> {
+        let sdk = crate::aws::load(profile, None, ca_bundle)
             .await
-            .map_err(CdnError::AccessDenied)?;
+            .map_err(|e| match e {
+                crate::aws::LoadError::Credentials(m) => CdnError::AccessDenied(m),
+                crate::aws::LoadError::Trust(m) => CdnError::Other(m),
+            })?;
         let conf = aws_sdk_cloudfront::config::Builder::from(&sdk)
             .region(Region::new("us-east-1"))
             .build();
@@ -39,6 +45,13 @@ where
 {
     tracing::debug!(error = %DisplayErrorContext(&err), "CloudFront request failed");
     let status = err.raw_response().map(|r| r.status().as_u16());
+    if status.is_none() {
+        let endpoint = std::env::var("AWS_ENDPOINT_URL_CLOUDFRONT")
+            .unwrap_or_else(|_| "https://cloudfront.amazonaws.com".into());
+        if let Some(m) = crate::aws::tls::failure(&err, &endpoint) {
+            return CdnError::Other(m);
+        }
+    }
     let message = match (err.code(), err.message()) {
         (Some(c), Some(m)) => format!("{c}: {m}"),
         (Some(c), None) => c.to_string(),

@@ -261,6 +261,10 @@ pub enum StoreError {
     /// The store kept asking to slow down (SlowDown, 503/429) through every retry.
     #[error("the store kept asking to slow down (throttled): {0}")]
     Throttled(String),
+    /// The TLS handshake failed, or the CA bundle is unusable (the text names the endpoint or
+    /// the file, and the fix).
+    #[error("{0}")]
+    Tls(String),
     /// The credentials expired during the run (ExpiredToken): every further request would
     /// fail too.
     #[error("the credentials expired: {0}")]
@@ -279,6 +283,7 @@ impl StoreError {
             StoreError::NoSuchBucket(_)
                 | StoreError::AccessDenied(_)
                 | StoreError::Credentials(_)
+                | StoreError::Tls(_)
                 | StoreError::Expired(_)
                 | StoreError::WrongRegion { .. }
         )

@@ -745,6 +745,8 @@ pub enum Capability {
     HasWebsiteConfig,
     /// Stores an object under a key ending in `/` (SeaweedFS makes it a folder).
     StoresFolderKeys,
+    /// An HTTPS port with a certificate from a private CA (`scripts/s3-server.sh tls`).
+    ServesHttps,
 }
 
 /// Which server has which capability, each checked by hand against the server's version in
@@ -775,6 +777,7 @@ pub fn has(server: &str, cap: Capability) -> bool {
                 | ReportsUploadStartTimes
                 | VerifiesContentMd5
                 | HasIdentities
+                | ServesHttps
         ),
         _ => false,
     }

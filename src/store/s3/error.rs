@@ -26,6 +26,11 @@ impl S3Store {
             .raw_response()
             .and_then(|r| r.headers().get("x-amz-bucket-region"))
             .map(str::to_string);
+        if status.is_none()
+            && let Some(m) = crate::aws::tls::failure(&err, &self.endpoint)
+        {
+            return StoreError::Tls(m);
+        }
         match (code.as_deref(), status) {
             (Some("NoSuchBucket"), _) => StoreError::NoSuchBucket(self.bucket.clone()),
             (Some("PermanentRedirect" | "AuthorizationHeaderMalformed"), _) | (_, Some(301)) => {

@@ -63,6 +63,8 @@ pub struct Connection {
     pub region: Option<String>,
     /// `--profile`.
     pub profile: Option<String>,
+    /// `--ca-bundle`: a PEM file of CAs to trust besides the system's.
+    pub ca_bundle: Option<std::path::PathBuf>,
     /// Keys per listing request, when lower than S3's 1,000 (tests).
     pub list_page: Option<usize>,
     /// The largest object copied in one request, when lower than S3's 5 GiB (tests).
@@ -84,6 +86,8 @@ const LIST_PAGE: usize = 1000;
 pub struct S3Store {
     client: Client,
     bucket: String,
+    /// The endpoint, as messages name it.
+    endpoint: String,
     max_single_copy: u64,
     list_page: usize,
     /// Whether the bucket honours object ACLs (asked once, on the first copy).
@@ -98,9 +102,16 @@ impl S3Store {
     /// Builds a client for `bucket` and checks that credentials can be found, so a missing or
     /// unknown profile fails before any request.
     pub async fn connect(conn: &Connection, bucket: &str) -> Result<S3Store, StoreError> {
-        let sdk = crate::aws::load(conn.profile.as_deref(), conn.region.as_deref())
-            .await
-            .map_err(StoreError::Credentials)?;
+        let sdk = crate::aws::load(
+            conn.profile.as_deref(),
+            conn.region.as_deref(),
+            conn.ca_bundle.as_deref(),
+        )
+        .await
+        .map_err(|e| match e {
+            crate::aws::LoadError::Credentials(m) => StoreError::Credentials(m),
+            crate::aws::LoadError::Trust(m) => StoreError::Tls(m),
+        })?;
         let mut b = aws_sdk_s3::config::Builder::from(&sdk)
             // The SDK's adaptive retry: exponential backoff with jitter on 5xx, SlowDown,
             // timeouts and connection errors, and a client-side rate limit that slows every
@@ -130,11 +141,21 @@ impl S3Store {
         if let Some(u) = &conn.endpoint_url {
             b = b.endpoint_url(u);
         }
+        // For messages only: the SDK resolves the real address.
+        let endpoint = conn
+            .endpoint_url
+            .clone()
+            .or_else(|| sdk.endpoint_url().map(str::to_string))
+            .unwrap_or_else(|| {
+                let region = sdk.region().map_or("us-east-1", |r| r.as_ref());
+                format!("https://s3.{region}.amazonaws.com")
+            });
         let max_single_copy = conn.max_single_copy.unwrap_or(MAX_SINGLE_COPY);
         let list_page = conn.list_page.map_or(LIST_PAGE, |n| n.clamp(1, LIST_PAGE));
         Ok(S3Store {
             client: Client::from_conf(b.build()),
             bucket: bucket.to_string(),
+            endpoint,
             max_single_copy,
             list_page,
             uses_acls: Arc::default(),
@@ -577,6 +598,7 @@ impl S3Store {
             .err()?;
         match self.map_err(err) {
             e @ (StoreError::Expired(_)
+            | StoreError::Tls(_)
             | StoreError::Credentials(_)
             | StoreError::AccessDenied(_)
             | StoreError::Throttled(_)) => Some(e),

@@ -1,19 +1,31 @@
 //! The AWS configuration chain the S3 and CloudFront adapters share: profile, region,
-//! credentials, checked once before any request.
+//! credentials, checked once before any request, and the TLS trust (`tls`).
 //!
 //! Owns: loading aws-config's default chain (environment, profiles, SSO, web identity,
 //! instance roles, `AWS_ENDPOINT_URL_<SERVICE>`) and the one-line text of a credentials error.
 //! Must not: let an SDK type out of the adapters that use it, or build a service client.
+
+pub(crate) mod tls;
 
 use aws_config::Region;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_credential_types::provider::ProvideCredentials;
 use aws_credential_types::provider::error::CredentialsError;
 
-/// aws-config's chain with `profile` and `region` applied, once credentials are found; the
-/// error is one line saying why none could be.
-pub(crate) async fn load(profile: Option<&str>, region: Option<&str>) -> Result<SdkConfig, String> {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+/// aws-config's chain with `profile` and `region` applied and the CA bundle of `ca_bundle` (or
+/// `AWS_CA_BUNDLE`, or the profile's) trusted, once credentials are found; the error is one
+/// line saying why none could be.
+pub(crate) async fn load(
+    profile: Option<&str>,
+    region: Option<&str>,
+    ca_bundle: Option<&std::path::Path>,
+) -> Result<SdkConfig, LoadError> {
+    let bundle = tls::ca_bundle(ca_bundle, profile).await;
+    let mut loader = tls::with_trust(
+        aws_config::defaults(BehaviorVersion::latest()),
+        bundle.as_ref(),
+    )
+    .map_err(LoadError::Trust)?;
     if let Some(p) = profile {
         // An explicit profile is the only source of credentials: environment keys must not
         // silently win over it, and an unknown profile is an error.
@@ -28,12 +40,21 @@ pub(crate) async fn load(profile: Option<&str>, region: Option<&str>) -> Result<
     let sdk = loader.load().await;
     let provider = sdk
         .credentials_provider()
-        .ok_or_else(|| "no credentials provider configured".to_string())?;
+        .ok_or_else(|| LoadError::Credentials("no credentials provider configured".into()))?;
     provider
         .provide_credentials()
         .await
-        .map_err(|e| credentials_error(&e, profile))?;
+        .map_err(|e| LoadError::Credentials(credentials_error(&e, profile)))?;
     Ok(sdk)
+}
+
+/// Why no configuration could be loaded, on one line.
+#[derive(Debug)]
+pub(crate) enum LoadError {
+    /// No source had credentials (or the profile has none).
+    Credentials(String),
+    /// The CA bundle cannot be read or holds no certificate.
+    Trust(String),
 }
 
 /// One line saying why no credentials could be loaded (the SDK's own text spans many lines).
