@@ -88,7 +88,7 @@ pub struct RepairArgs {
     /// rules file).
     pub url: Option<String>,
     /// The audit: list every object whose headers are wrong, with before -> after; write nothing.
-    #[arg(long, short = 'n')]
+    #[arg(long, short = 'n', env = "S3SITE_DRY_RUN")]
     pub dry_run: bool,
     /// With --dry-run: exit 1 when any object would be repaired (to guard a pipeline).
     #[arg(long, requires = "dry_run")]
@@ -168,7 +168,7 @@ pub struct SyncArgs {
     /// Destination, s3://BUCKET or s3://BUCKET/PREFIX (default: `bucket` from the rules file).
     pub url: Option<String>,
     /// Print the plan; make no write request.
-    #[arg(long, short = 'n')]
+    #[arg(long, short = 'n', env = "S3SITE_DRY_RUN")]
     pub dry_run: bool,
     /// Delete objects under PREFIX that have no file in DIR (after every upload succeeded).
     #[arg(long)]
@@ -183,7 +183,7 @@ pub struct SyncArgs {
     pub max_delete: Option<usize>,
     /// Hash every file again instead of trusting the MD5s remembered for files whose size,
     /// times and inode are unchanged (kept in ~/.cache/s3site, or $S3SITE_CACHE_DIR).
-    #[arg(long)]
+    #[arg(long, env = "S3SITE_NO_CACHE")]
     pub no_cache: bool,
     /// Follow symbolic links that lead outside DIR (refused by default, so nothing outside the
     /// site is published by accident).
@@ -257,24 +257,49 @@ pub struct PlacementArgs {
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Requests in flight at once [default: 64 for sync, 256 for repair].
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    #[arg(
+        long,
+        value_name = "N",
+        allow_negative_numbers = true,
+        env = "S3SITE_CONCURRENCY"
+    )]
     pub concurrency: Option<usize>,
     /// The rules file (default: s3site.toml in the current directory, if there is one).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", env = "S3SITE_CONFIG")]
     pub config: Option<PathBuf>,
+    /// Use the bucket, CloudFront distributions and excludes of [targets.NAME] in the rules
+    /// file (e.g. staging, production).
+    #[arg(long, value_name = "NAME", env = "S3SITE_TARGET")]
+    pub target: Option<String>,
     /// After the writes, invalidate the paths of what changed on this CloudFront distribution
-    /// (repeatable; also `cloudfront = [...]` in the rules file).
-    #[arg(long = "cloudfront", value_name = "DIST_ID")]
+    /// (repeatable; also `cloudfront = [...]` in the rules file; the variable takes a
+    /// comma-separated list).
+    #[arg(
+        long = "cloudfront",
+        value_name = "DIST_ID",
+        env = "S3SITE_CLOUDFRONT",
+        value_delimiter = ','
+    )]
     pub cloudfront: Vec<String>,
     /// Wait until each invalidation has completed.
-    #[arg(long)]
+    #[arg(long, env = "S3SITE_CLOUDFRONT_WAIT")]
     pub cloudfront_wait: bool,
     /// With --cloudfront-wait: give up waiting after SECS seconds (exit 1).
-    #[arg(long, value_name = "SECS", default_value_t = 900)]
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 900,
+        env = "S3SITE_CLOUDFRONT_WAIT_TIMEOUT"
+    )]
     pub cloudfront_wait_timeout: u64,
     /// Exact paths per invalidation before they are collapsed into folder wildcards (default
     /// 300, or `cloudfront_max_paths` in the rules file).
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    #[arg(
+        long,
+        value_name = "N",
+        allow_negative_numbers = true,
+        env = "S3SITE_CLOUDFRONT_MAX_PATHS"
+    )]
     pub cloudfront_max_paths: Option<i64>,
 }
 
@@ -285,7 +310,7 @@ pub struct ConnectionArgs {
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
     /// Path-style addressing (http://host/bucket/key), needed by most S3-compatible stores.
-    #[arg(long)]
+    #[arg(long, env = "S3SITE_PATH_STYLE")]
     pub path_style: bool,
     /// Region (default: from the AWS config chain, else us-east-1).
     #[arg(long, value_name = "R")]
@@ -303,13 +328,13 @@ pub struct ConnectionArgs {
 #[derive(Debug, Args)]
 pub struct OutputArgs {
     /// text: a line per action and a summary; json: one JSON document on stdout.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text, env = "S3SITE_OUTPUT")]
     pub output: OutputFormat,
     /// Print only errors.
-    #[arg(long, short = 'q', conflicts_with = "verbose")]
+    #[arg(long, short = 'q', conflicts_with = "verbose", env = "S3SITE_QUIET")]
     pub quiet: bool,
     /// Also print unchanged files and debug logs.
-    #[arg(long, short = 'v')]
+    #[arg(long, short = 'v', env = "S3SITE_VERBOSE")]
     pub verbose: bool,
 }
 

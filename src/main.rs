@@ -4,6 +4,12 @@ use clap::Parser;
 use s3site::report::ExitCode as Exit;
 use std::process::ExitCode;
 
+/// musl's allocator made the static build twice as slow as the glibc one on a no-op (system
+/// time in malloc); mimalloc brings it level (bench/RESULTS.md, "The static binary").
+#[cfg(target_env = "musl")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     cap_malloc_arenas();
     let cli = match s3site::cli::Cli::try_parse() {
@@ -44,8 +50,11 @@ fn usage_error(e: &clap::Error) -> ExitCode {
     let asked_json = {
         let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
         let machine = |v: &std::ffi::OsStr| v == "json" || v == "ndjson";
-        args.windows(2)
-            .any(|w| w[0] == "--output" && machine(&w[1]))
+        let from_env = std::env::var_os("S3SITE_OUTPUT").is_some_and(|v| machine(&v));
+        from_env
+            || args
+                .windows(2)
+                .any(|w| w[0] == "--output" && machine(&w[1]))
             || args
                 .iter()
                 .any(|a| a == "--output=json" || a == "--output=ndjson")

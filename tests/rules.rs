@@ -1,7 +1,7 @@
 //! The rules file against real servers: per-path headers, real gzip/br bodies, drift fixed in
 //! place by `sync --repair`, compression drift left to a re-upload.
 
-use crate::util::{TestEnv, assert_exit, each_server, md5_hex, stdout};
+use crate::util::{TestEnv, assert_exit, each_server, md5_hex, stderr, stdout};
 use std::io::Read;
 
 const RULES: &str = r#"
@@ -341,6 +341,61 @@ fn the_bucket_can_come_from_the_rules_file_and_explain_shows_the_result() {
         assert!(
             text.contains("text/html; charset=utf-8 (default_content_type: no extension)"),
             "{text}"
+        );
+    });
+}
+
+#[test]
+fn a_named_target_with_variables_picks_the_destination_and_s3site_variables_set_flags() {
+    each_server("rules-targets", |t| {
+        t.write("index.html", "<p>staged</p>");
+        std::fs::write(
+            t.home().join("s3site.toml"),
+            "bucket = \"s3://${SITE_BUCKET}/live\"\n\n[targets.staging]\n\
+             bucket = \"s3://${SITE_BUCKET}/preview\"\nexclude = [\"*.map\"]\n",
+        )
+        .unwrap();
+        t.write("app.js.map", "{}");
+        let sync = || t.cmd().arg("sync").arg(t.site());
+
+        // An unset variable: exit 2 naming it, before any request.
+        let out = sync().arg("--target").arg("staging").output();
+        assert_exit(&out, 2);
+        assert!(
+            stderr(&out).contains("SITE_BUCKET is not set"),
+            "{}",
+            stderr(&out)
+        );
+        assert!(t.proxy.requests().is_empty());
+
+        // S3SITE_DRY_RUN and S3SITE_TARGET: the plan names the target's prefix; nothing written.
+        let out = sync()
+            .env("SITE_BUCKET", &t.bucket)
+            .env("S3SITE_TARGET", "staging")
+            .env("S3SITE_DRY_RUN", "true")
+            .output();
+        assert_exit(&out, 0);
+        assert!(t.keys().is_empty(), "dry run");
+
+        // --target: into preview/, without the excluded map; S3SITE_OUTPUT=json is JSON.
+        let out = sync()
+            .env("SITE_BUCKET", &t.bucket)
+            .env("S3SITE_OUTPUT", "json")
+            .arg("--target")
+            .arg("staging")
+            .output();
+        assert_exit(&out, 0);
+        let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        assert_eq!(doc["totals"]["uploaded"], 1, "{doc}");
+        assert_eq!(t.keys(), ["preview/index.html"]);
+
+        // An unknown target names the ones there are.
+        let out = sync().env("S3SITE_TARGET", "prod").output();
+        assert_exit(&out, 2);
+        assert!(
+            stderr(&out).contains("has no [targets.prod] (it has: staging)"),
+            "{}",
+            stderr(&out)
         );
     });
 }

@@ -38,9 +38,22 @@ pub fn load(
     default_concurrency: usize,
 ) -> Result<Settings, SettingsError> {
     let cwd = std::env::current_dir().unwrap_or_default();
-    let config = Config::load(run.config.as_deref(), &cwd)?;
+    let config = Config::load_target(run.config.as_deref(), &cwd, run.target.as_deref())?;
     let url = match url.or(config.bucket.as_deref()) {
         Some(u) => S3Url::parse(u)?,
+        None if config.target.is_some() => {
+            return Err(SettingsError::Usage(format!(
+                "no destination: [targets.{}] has no bucket, and neither has the file or the \
+                 command line",
+                config.target.as_deref().unwrap_or_default()
+            )));
+        }
+        None if !config.targets.is_empty() => {
+            return Err(SettingsError::Usage(format!(
+                "no destination: choose a target with --target ({}), or give s3://BUCKET[/PREFIX]",
+                config.targets.join(", ")
+            )));
+        }
         None => {
             return Err(SettingsError::Usage(
                 "no destination: give s3://BUCKET[/PREFIX], or set bucket = \"s3://...\" in \

@@ -1,8 +1,9 @@
 //! Reading the rules file (`s3site.toml`).
 //!
 //! Owns: parsing and validating the file: unknown keys, bad globs, header names and values, and
-//! compress values are errors that name the line. Which keys a rule takes comes from the header
-//! table (`content::header`). Must not: read anything but the file it is given.
+//! compress values are errors that name the line; `${VAR}` in values (`vars`) and the named
+//! `[targets.NAME]` chosen with `--target`. Which keys a rule takes comes from the header table
+//! (`content::header`). Must not: read anything but the file it is given and the environment.
 
 use super::{Compress, Rule, RuleHeaders, RuleSet};
 use crate::content::coding::Coding;
@@ -41,6 +42,10 @@ pub struct Config {
     pub redirects: BTreeMap<String, String>,
     /// `strip_index_html`: `d/index.html` is stored under the key `d/`.
     pub strip_index_html: bool,
+    /// The names of its `[targets.NAME]`.
+    pub targets: Vec<String>,
+    /// The target chosen with `--target`, whose values are in place.
+    pub target: Option<String>,
 }
 
 /// A rules file that cannot be used.
@@ -64,6 +69,16 @@ pub enum ConfigError {
         /// What is wrong.
         message: String,
     },
+    /// `--target NAME` names no `[targets.NAME]`.
+    #[error("--target {name}: {} has no [targets.{name}] ({})", path.as_deref().map_or("there is no s3site.toml, so it".to_string(), |p| p.display().to_string()), if known.is_empty() { "it has no targets".to_string() } else { format!("it has: {}", known.join(", ")) })]
+    UnknownTarget {
+        /// The file (`None`: none was found).
+        path: Option<PathBuf>,
+        /// The name asked for.
+        name: String,
+        /// The targets it has.
+        known: Vec<String>,
+    },
 }
 
 #[derive(Deserialize)]
@@ -83,6 +98,21 @@ struct RawConfig {
     redirects: BTreeMap<String, Spanned<String>>,
     #[serde(default, rename = "rule")]
     rules: Vec<Spanned<RawRule>>,
+    #[serde(default)]
+    targets: BTreeMap<String, RawTarget>,
+}
+
+/// A `[targets.NAME]`: the destination and what goes with it. Its values replace the top
+/// level's, except `exclude`, which adds to it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTarget {
+    bucket: Option<Spanned<String>>,
+    #[serde(default)]
+    exclude: Vec<Spanned<String>>,
+    cloudfront: Option<Vec<Spanned<String>>>,
+    cloudfront_max_paths: Option<Spanned<i64>>,
+    cloudfront_origin_path: Option<Spanned<String>>,
 }
 
 /// A `[[rule]]` as written: its keys and their values, each with where it stands. Which keys
@@ -109,12 +139,28 @@ impl Config {
     /// Loads `explicit` (`--config FILE`, which must exist) or, without it, `s3site.toml` in
     /// `cwd` if there is one; no file gives the empty config.
     pub fn load(explicit: Option<&Path>, cwd: &Path) -> Result<Config, ConfigError> {
+        Config::load_target(explicit, cwd, None)
+    }
+
+    /// `load`, with the values of `[targets.NAME]` in place when `target` names one.
+    pub fn load_target(
+        explicit: Option<&Path>,
+        cwd: &Path,
+        target: Option<&str>,
+    ) -> Result<Config, ConfigError> {
         let path = match explicit {
             Some(p) => p.to_path_buf(),
             None => {
                 let p = cwd.join(DEFAULT_FILE);
                 if !p.is_file() {
-                    return Ok(Config::default());
+                    return match target {
+                        Some(name) => Err(ConfigError::UnknownTarget {
+                            path: None,
+                            name: name.to_string(),
+                            known: Vec::new(),
+                        }),
+                        None => Ok(Config::default()),
+                    };
                 }
                 p
             }
@@ -123,18 +169,57 @@ impl Config {
             path: path.clone(),
             reason: e.to_string(),
         })?;
-        Config::parse(&text, &path)
+        let env = |name: &str| std::env::var(name).ok();
+        Config::parse_with(&text, &path, target, &env)
     }
 
-    /// Parses and validates the text of a rules file (`path` names it in errors).
+    /// Parses and validates the text of a rules file (`path` names it in errors), with
+    /// `${VAR}` from the environment.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        Config::parse_with(text, path, None, &|name: &str| std::env::var(name).ok())
+    }
+
+    /// `parse`, choosing `target` and reading `${VAR}` from `env`.
+    pub(super) fn parse_with(
+        text: &str,
+        path: &Path,
+        target: Option<&str>,
+        env: &impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
         let invalid = |(offset, message): (usize, String)| ConfigError::Invalid {
             path: path.to_path_buf(),
             line: line_of(text, offset),
             message,
         };
-        let raw: RawConfig = toml::from_str(text)
-            .map_err(|e| invalid((e.span().map_or(0, |s| s.start), e.message().to_string())))?;
+        let toml_error = |e: toml::de::Error| {
+            invalid((e.span().map_or(0, |s| s.start), e.message().to_string()))
+        };
+        let mut table = toml::de::DeTable::parse(text).map_err(toml_error)?;
+        // An unknown target is named before any variable is needed.
+        let mut targets = super::vars::target_names(table.get_ref());
+        targets.sort();
+        if let Some(name) = target
+            && !targets.iter().any(|t| t == name)
+        {
+            return Err(ConfigError::UnknownTarget {
+                path: Some(path.to_path_buf()),
+                name: name.to_string(),
+                known: targets,
+            });
+        }
+        super::vars::expand(table.get_mut(), target, env).map_err(invalid)?;
+        let mut raw =
+            RawConfig::deserialize(toml::de::Deserializer::from(table)).map_err(toml_error)?;
+        if let Some(name) = target {
+            let Some(t) = raw.targets.remove(name) else {
+                return Err(invalid((0, format!("[targets.{name}] is not a table"))));
+            };
+            raw.bucket = t.bucket.or(raw.bucket);
+            raw.exclude.extend(t.exclude);
+            raw.cloudfront = t.cloudfront.unwrap_or(raw.cloudfront);
+            raw.cloudfront_max_paths = t.cloudfront_max_paths.or(raw.cloudfront_max_paths);
+            raw.cloudfront_origin_path = t.cloudfront_origin_path.or(raw.cloudfront_origin_path);
+        }
         let bucket = checked(raw.bucket, |url| {
             crate::settings::url::S3Url::parse(url)
                 .map(drop)
@@ -193,6 +278,8 @@ impl Config {
             website,
             redirects,
             strip_index_html,
+            targets,
+            target: target.map(str::to_string),
         })
     }
 }
@@ -452,251 +539,4 @@ fn line_of(text: &str, offset: usize) -> usize {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::settings::rules::Effective;
-
-    const EXAMPLE: &str = r#"
-bucket = "s3://www.example.com/blog"     # lets `s3site sync public/` omit the URL
-exclude = ["drafts/**", "*.psd"]
-
-[[rule]]
-match = "**/*.html"
-cache_control = "public, max-age=0, must-revalidate"
-
-[[rule]]
-match = ["assets/**", "**/*.{woff2,avif}"]
-cache_control = "public, max-age=31536000, immutable"
-
-[[rule]]
-match = "**/*.{html,css,js,mjs,json,svg,xml,txt,wasm}"
-compress = "gzip"
-
-[[rule]]
-match = "downloads/*"
-content_type = "application/octet-stream"
-content_disposition = "attachment"
-headers = { "x-amz-meta-owner" = "web" }
-"#;
-
-    fn parse(text: &str) -> Result<Config, ConfigError> {
-        Config::parse(text, Path::new("s3site.toml"))
-    }
-
-    fn err(text: &str) -> String {
-        parse(text).expect_err("should fail").to_string()
-    }
-
-    #[test]
-    fn the_example_file() {
-        let c = parse(EXAMPLE).expect("parses");
-        assert_eq!(c.bucket.as_deref(), Some("s3://www.example.com/blog"));
-        assert_eq!(c.exclude, ["drafts/**", "*.psd"]);
-        assert_eq!(c.rules.rules.len(), 4);
-        assert_eq!(c.rules.rules[1].line, 9);
-        assert!(c.rules.mentions_compress);
-
-        let html = c.rules.effective("blog/index.html");
-        assert_eq!(html.matched, [0, 2]);
-        assert_eq!(
-            html.headers.get(Header::CacheControl),
-            Some("public, max-age=0, must-revalidate")
-        );
-        assert_eq!(html.headers.coding(), Some(Coding::Gzip));
-
-        let font = c.rules.effective("fonts/inter.woff2");
-        assert_eq!(font.matched, [1]);
-        assert_eq!(
-            font.headers.get(Header::CacheControl),
-            Some("public, max-age=31536000, immutable")
-        );
-        assert_eq!(font.headers.coding(), None);
-
-        let css = c.rules.effective("assets/site.css");
-        assert_eq!(css.matched, [1, 2]);
-
-        let dl = c.rules.effective("downloads/report.pdf");
-        assert_eq!(
-            dl.headers.get(Header::ContentType),
-            Some("application/octet-stream")
-        );
-        assert_eq!(
-            dl.headers.get(Header::ContentDisposition),
-            Some("attachment")
-        );
-        assert_eq!(
-            dl.headers.metadata,
-            BTreeMap::from([("owner".to_string(), "web".to_string())])
-        );
-
-        assert_eq!(c.rules.effective("img/photo.jpg"), Effective::default());
-    }
-
-    #[test]
-    fn the_last_matching_rule_wins_per_header() {
-        let c = parse(
-            r#"
-[[rule]]
-match = "**"
-cache_control = "max-age=60"
-content_language = "en"
-headers = { "x-amz-meta-a" = "1", "x-amz-meta-b" = "1" }
-compress = "gzip"
-
-[[rule]]
-match = "*.html"
-cache_control = "no-cache"
-headers = { "x-amz-meta-b" = "2" }
-compress = "none"
-"#,
-        )
-        .expect("parses");
-        let e = c.rules.effective("a/b/page.html");
-        assert_eq!(e.headers.get(Header::CacheControl), Some("no-cache"));
-        assert_eq!(e.headers.get(Header::ContentLanguage), Some("en"));
-        assert_eq!(e.headers.metadata["a"], "1");
-        assert_eq!(e.headers.metadata["b"], "2");
-        assert_eq!(e.headers.compress, Some(Compress::None));
-        assert_eq!(e.headers.coding(), None);
-        let css = c.rules.effective("a/site.css");
-        assert_eq!(css.headers.get(Header::CacheControl), Some("max-age=60"));
-        assert_eq!(css.headers.coding(), Some(Coding::Gzip));
-    }
-
-    #[test]
-    fn globs_star_crosses_folders_and_brace_sets_work() {
-        let c = parse(
-            r#"
-[[rule]]
-match = ["*.{woff2,avif}", "static/*"]
-cache_control = "immutable"
-"#,
-        )
-        .expect("parses");
-        for hit in ["f.woff2", "a/b/f.avif", "static/x.js", "static/a/b.js"] {
-            assert_eq!(c.rules.effective(hit).matched, [0], "{hit}");
-        }
-        for miss in ["f.woff", "staticx/a.js", "a/static/x.js"] {
-            assert!(c.rules.effective(miss).matched.is_empty(), "{miss}");
-        }
-    }
-
-    #[test]
-    fn default_content_type_and_redirect() {
-        let c = parse(
-            r#"
-default_content_type = "text/html; charset=utf-8"
-[[rule]]
-match = "old/**"
-redirect = "/new/"
-"#,
-        )
-        .expect("parses");
-        assert_eq!(
-            c.rules.default_content_type.as_deref(),
-            Some("text/html; charset=utf-8")
-        );
-        assert_eq!(
-            c.rules
-                .effective("old/a.html")
-                .headers
-                .get(Header::WebsiteRedirect),
-            Some("/new/")
-        );
-        assert!(!c.rules.mentions_compress);
-    }
-
-    #[test]
-    fn too_many_rules_is_one_clear_error_and_many_rules_match_in_one_pass() {
-        let rules = |n: usize| {
-            (0..n)
-                .map(|i| {
-                    format!("[[rule]]\nmatch = \"p{i}/**\"\ncache_control = \"max-age={i}\"\n")
-                })
-                .collect::<String>()
-        };
-        let e = err(&rules(MAX_RULES + 1));
-        assert!(e.contains("at most 10000"), "{e}");
-        assert!(e.contains(&format!("line {}", 3 * MAX_RULES + 1)), "{e}");
-        let many: String = (0..MAX_GLOBS + 1)
-            .map(|i| format!("\"g{i}/**\", "))
-            .collect();
-        let e = err(&format!(
-            "[[rule]]\nmatch = [{many}]\ncache_control = \"x\"\n"
-        ));
-        assert!(e.contains("at most 20000"), "{e}");
-        let c = parse(&rules(3000)).expect("3,000 rules");
-        let eff = c.rules.effective("p2999/a/b.html");
-        assert_eq!(eff.matched, [2999]);
-        assert_eq!(eff.headers.get(Header::CacheControl), Some("max-age=2999"));
-        assert!(c.rules.effective("q/a.html").matched.is_empty());
-    }
-
-    #[test]
-    fn bad_files_name_the_line() {
-        let e = err("bucket = \"s3://b\"\ncolour = \"red\"\n");
-        assert!(e.starts_with("s3site.toml: line 2: "), "{e}");
-        assert!(e.contains("colour"), "{e}");
-
-        let e = err("[[rule]]\nmatch = \"a\"\ncache_kontrol = \"x\"\n");
-        assert!(e.contains("line 3") && e.contains("cache_kontrol"), "{e}");
-
-        // Errors inside a rule name the line where the rule starts.
-        let e = err("\n\n[[rule]]\nmatch = \"a/{b\"\n");
-        assert!(e.contains("line 3"), "{e}");
-        assert!(e.contains("rule 1: invalid glob 'a/{b'"), "{e}");
-
-        let e = err("[[rule]]\nmatch = \"a\"\ncompress = \"zip\"\n");
-        assert!(e.contains("compress = 'zip'"), "{e}");
-
-        let e = err("[[rule]]\nmatch = \"a\"\nheaders = { \"Content-Type\" = \"x\" }\n");
-        assert!(
-            e.contains("header 'Content-Type' cannot be set here"),
-            "{e}"
-        );
-
-        let e = err("[[rule]]\nmatch = \"a\"\nheaders = { \"x-amz-meta-bad name\" = \"x\" }\n");
-        assert!(e.contains("cannot be set here"), "{e}");
-
-        let e = err("[[rule]]\nmatch = \"a\"\nheaders = { \"x-amz-meta-md5chksum\" = \"x\" }\n");
-        assert!(e.contains("s3site's own metadata"), "{e}");
-
-        let e = err("[[rule]]\nmatch = \"a\"\ncache_control = \"a\\nb\"\n");
-        assert!(e.contains("printable ASCII"), "{e}");
-
-        let e = err("[[rule]]\nmatch = \"a\"\ncontent_type = \"html\"\n");
-        assert!(e.contains("not a media type"), "{e}");
-
-        let e = err("[[rule]]\nmatch = \"a\"\nredirect = \"new\"\n");
-        assert!(e.contains("redirect 'new'"), "{e}");
-
-        let e = err("[[rule]]\ncache_control = \"x\"\n");
-        assert!(e.contains("match"), "{e}");
-
-        let e = err("exclude = [\"a[\"]\n");
-        assert!(
-            e.contains("line 1") && e.contains("invalid glob 'a['"),
-            "{e}"
-        );
-
-        let e = err("bucket = \"http://x\"\n");
-        assert!(e.contains("invalid S3 URL"), "{e}");
-
-        let e = err("[[rule]\n");
-        assert!(e.contains("line 1"), "{e}");
-    }
-
-    #[test]
-    fn no_file_is_the_empty_config_but_a_named_missing_file_is_an_error() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let c = Config::load(None, dir.path()).expect("no file is fine");
-        assert!(c.path.is_none() && c.rules.is_empty());
-        let e = Config::load(Some(&dir.path().join("nope.toml")), dir.path())
-            .expect_err("missing")
-            .to_string();
-        assert!(e.contains("cannot read config file"), "{e}");
-        std::fs::write(dir.path().join(DEFAULT_FILE), "exclude = [\"x\"]\n").expect("write");
-        let c = Config::load(None, dir.path()).expect("found in cwd");
-        assert_eq!(c.exclude, ["x"]);
-    }
-}
+mod tests;

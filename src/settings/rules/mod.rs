@@ -6,6 +6,7 @@
 //! anything or talk to a store.
 
 mod file;
+mod vars;
 
 pub use file::{Config, ConfigError, DEFAULT_FILE, MAX_GLOBS, MAX_RULES};
 pub(crate) use file::{check_distribution, check_max_paths};
