@@ -14,7 +14,9 @@
 //! | file name with a control character | 2 | `reliability::control_characters_in_keys_never_break_the_bucket` |
 //! | a flag error with `--output json` | 2, JSON on stdout | `flag_errors_with_json_output_are_json` |
 //! | unknown bucket | 2 | `unknown_bucket`, `repair_unknown_bucket` |
-//! | bucket in another region | 2 | `app::tests::a_bucket_in_another_region_says_which_flag_fixes_it` (unit: neither test server enforces regions) |
+//! | bucket in another region | followed (0); 2 when S3 names no region and GetBucketLocation does not help | `faults::a_bucket_in_another_region_is_followed_and_v_says_so` (the proxy redirects what is signed for us-east-1), `app::tests::a_bucket_in_another_region_says_which_flag_fixes_it` |
+//! | CA bundle unreadable or not PEM; certificate not trusted, expired, for another name | 2 | `tls::a_store_behind_a_private_ca_is_trusted_with_a_bundle_and_refused_with_one_line_without` |
+//! | `--target` naming no `[targets.NAME]`; `${VAR}` unset | 2 | `rules::a_named_target_with_variables_picks_the_destination_and_s3site_variables_set_flags` |
 //! | access denied on the listing / on uploads | 2 | `access_denied_on_list_or_on_put` |
 //! | no credentials / unknown profile | 2 | `no_credentials`, `unknown_profile` |
 //! | bad `--concurrency` (0, huge, not a number) | 2 | `bad_concurrency` |

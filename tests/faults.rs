@@ -417,3 +417,59 @@ fn a_file_changed_during_its_upload_is_rejected_and_never_stored_mixed() {
         },
     );
 }
+
+#[test]
+fn a_bucket_in_another_region_is_followed_and_v_says_so() {
+    each_server("faults-region", |t| {
+        t.write("index.html", "<p>far away</p>");
+        t.put("old.html", b"old");
+        // The bucket "is" in eu-west-1: whatever is signed for us-east-1 is redirected.
+        let east = |s: &Seen| s.region.as_deref() == Some("us-east-1");
+        t.proxy.fault(
+            east,
+            crate::util::proxy::FaultKind::WrongRegion("eu-west-1"),
+            None,
+        );
+        let out = t.sync("", &["--delete", "-v"]);
+        assert_exit(&out, 0);
+        let err = stderr(&out);
+        assert!(
+            err.contains("is in eu-west-1, not us-east-1: following it"),
+            "{err}"
+        );
+        assert_eq!(t.keys(), ["index.html"]);
+        let seen = t.proxy.requests();
+        let redirected = seen.iter().filter(|s| east(s)).count();
+        // Only the first requests (the listing slices sent at once) went to the wrong region.
+        assert!((1..=8).contains(&redirected), "{redirected}: {seen:?}");
+        assert!(
+            seen.iter()
+                .filter(|s| s.is_write())
+                .all(|s| s.region.as_deref() == Some("eu-west-1")),
+            "{seen:?}"
+        );
+
+        // --region still sets it: no request goes astray.
+        t.proxy.clear();
+        t.write("index.html", "<p>far away, again</p>");
+        let out = t.sync("", &["--region", "eu-west-1"]);
+        assert_exit(&out, 0);
+        assert!(!t.proxy.requests().iter().any(east));
+
+        // A redirect that names no region, for a bucket GetBucketLocation places where the
+        // request went: not followed, exit 2 with the flag that fixes it.
+        t.proxy.clear_faults();
+        t.proxy.fault(
+            |s: &Seen| s.region.as_deref() == Some("us-east-1") && !s.query.contains("location"),
+            crate::util::proxy::FaultKind::Error(301, "PermanentRedirect"),
+            None,
+        );
+        let out = t.sync("", &[]);
+        assert_exit(&out, 2);
+        let err = stderr(&out);
+        assert!(
+            err.contains("is in another region") && err.contains("--region"),
+            "{err}"
+        );
+    });
+}

@@ -25,6 +25,8 @@ pub struct Seen {
     pub query: String,
     /// Whether it carried `x-amz-copy-source` (CopyObject, UploadPartCopy).
     pub copy: bool,
+    /// The region it was signed for (its Authorization's credential scope), if signed.
+    pub region: Option<String>,
 }
 
 impl Seen {
@@ -78,6 +80,9 @@ pub enum FaultKind {
     Delay(u64),
     /// Forward, then send only the first half of the response body and close.
     CutBody,
+    /// Answer 301 PermanentRedirect with `x-amz-bucket-region: REGION`, as S3 answers a request
+    /// signed for another region than the bucket's, without forwarding.
+    WrongRegion(&'static str),
 }
 
 struct Fault {
@@ -250,11 +255,20 @@ async fn handle(
     shared: Arc<Shared>,
 ) -> Result<Response<Body>, BoxError> {
     let copy = req.headers().contains_key("x-amz-copy-source");
+    // `Credential=KEY/DATE/REGION/s3/aws4_request`.
+    let region = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|a| a.split("Credential=").nth(1))
+        .and_then(|c| c.split('/').nth(2))
+        .map(str::to_string);
     let seen = Seen {
         method: req.method().to_string(),
         path: req.uri().path().to_string(),
         query: req.uri().query().unwrap_or("").to_string(),
         copy,
+        region,
     };
     shared.seen.lock().unwrap().push(seen.clone());
     let fault = shared.fault_for(&seen);
@@ -270,6 +284,13 @@ async fn handle(
         Some(FaultKind::CloudFrontError(status, code)) => {
             let _ = req.into_body().collect().await;
             return Ok(cloudfront_error(status, code));
+        }
+        Some(FaultKind::WrongRegion(region)) => {
+            let _ = req.into_body().collect().await;
+            let mut r = s3_error_coded(301, "PermanentRedirect");
+            r.headers_mut()
+                .insert("x-amz-bucket-region", region.parse().expect("header value"));
+            return Ok(r);
         }
         Some(FaultKind::Reset) => return Err("injected connection reset".into()),
         Some(FaultKind::Delay(ms)) => {

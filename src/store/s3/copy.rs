@@ -76,7 +76,7 @@ impl S3Store {
             return self.copy_multipart(copy, expires, &grants).await;
         }
         let req = self
-            .client
+            .client()
             .copy_object()
             .bucket(&self.bucket)
             .key(&copy.key)
@@ -102,7 +102,7 @@ impl S3Store {
             .uses_acls
             .get_or_init(|| async {
                 match self
-                    .client
+                    .client()
                     .get_bucket_ownership_controls()
                     .bucket(&self.bucket)
                     .send()
@@ -131,7 +131,7 @@ impl S3Store {
             return Ok(None);
         }
         let out = match self
-            .client
+            .client()
             .get_object_acl()
             .bucket(&self.bucket)
             .key(key)
@@ -190,7 +190,7 @@ impl S3Store {
     /// The object's tags as a `x-amz-tagging` value (a multipart copy does not copy them).
     pub(super) async fn tags(&self, key: &str) -> Result<Option<String>, StoreError> {
         let out = self
-            .client
+            .client()
             .get_object_tagging()
             .bucket(&self.bucket)
             .key(key)
@@ -223,7 +223,7 @@ impl S3Store {
             None
         };
         let req = self
-            .client
+            .client()
             .create_multipart_upload()
             .bucket(&self.bucket)
             .key(&copy.key);
@@ -258,7 +258,7 @@ impl S3Store {
                     let last = (first + part_size).min(copy.size) - 1;
                     let number = i as i32 + 1;
                     let out = self
-                        .client
+                        .client()
                         .upload_part_copy()
                         .bucket(&self.bucket)
                         .key(&copy.key)

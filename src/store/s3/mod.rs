@@ -84,7 +84,8 @@ const LIST_PAGE: usize = 1000;
 /// An S3 bucket as an `ObjectStore`.
 #[derive(Clone, Debug)]
 pub struct S3Store {
-    client: Client,
+    /// The client, for the bucket's region once it is known (see `follow_region`).
+    client: Arc<std::sync::RwLock<Client>>,
     bucket: String,
     /// The endpoint, as messages name it.
     endpoint: String,
@@ -153,7 +154,7 @@ impl S3Store {
         let max_single_copy = conn.max_single_copy.unwrap_or(MAX_SINGLE_COPY);
         let list_page = conn.list_page.map_or(LIST_PAGE, |n| n.clamp(1, LIST_PAGE));
         Ok(S3Store {
-            client: Client::from_conf(b.build()),
+            client: Arc::new(std::sync::RwLock::new(Client::from_conf(b.build()))),
             bucket: bucket.to_string(),
             endpoint,
             max_single_copy,
@@ -161,6 +162,71 @@ impl S3Store {
             uses_acls: Arc::default(),
             gate: Arc::new(gate::Gate::new(DEFAULT_CONCURRENCY)),
             journal: journal::Journal::new(conn.state_dir.as_deref()),
+        })
+    }
+
+    /// The client requests are made with now.
+    fn client(&self) -> Client {
+        self.client
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Makes every later request for `region`, where S3 says the bucket is (the error's
+    /// `x-amz-bucket-region`, else GetBucketLocation), as aws-cli and s3cmd do; `false` when
+    /// the region cannot be found or requests already go there.
+    async fn follow_region(&self, said: Option<String>, signed_for: &str) -> bool {
+        let region = match said {
+            Some(r) => r,
+            None => match self.bucket_location().await {
+                Some(r) => r,
+                None => return false,
+            },
+        };
+        let mut client = self
+            .client
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let current = client.config().region().map(|r| r.to_string());
+        if current.as_deref() != Some(region.as_str()) {
+            tracing::info!(
+                "bucket '{}' is in {region}, not {}: following it (--region {region} saves a \
+                 request)",
+                self.bucket,
+                current.as_deref().unwrap_or("?")
+            );
+            let conf = client
+                .config()
+                .to_builder()
+                .region(Region::new(region.clone()))
+                .build();
+            *client = Client::from_conf(conf);
+            return true;
+        }
+        // Another request switched already: this one was signed before it did.
+        signed_for != region
+    }
+
+    /// The bucket's region from GetBucketLocation (asked of us-east-1, which answers for
+    /// every bucket).
+    async fn bucket_location(&self) -> Option<String> {
+        let conf = self
+            .client()
+            .config()
+            .to_builder()
+            .region(Region::new("us-east-1"))
+            .build();
+        let out = Client::from_conf(conf)
+            .get_bucket_location()
+            .bucket(&self.bucket)
+            .send()
+            .await
+            .ok()?;
+        Some(match out.location_constraint().map(|c| c.as_str()) {
+            None | Some("") => "us-east-1".to_string(),
+            Some("EU") => "eu-west-1".to_string(),
+            Some(r) => r.to_string(),
         })
     }
 
@@ -180,11 +246,24 @@ impl S3Store {
     {
         let mut pause = THROTTLED_PAUSE;
         let mut round = 0;
+        let mut followed = false;
         loop {
+            let signed_for = self.client().config().region().map(|r| r.to_string());
             let pass = self.gate.enter().await;
             let result = op().await;
             drop(pass);
             match result {
+                Err(StoreError::WrongRegion { region, .. })
+                    if !followed
+                        && self
+                            .follow_region(
+                                region.clone(),
+                                signed_for.as_deref().unwrap_or_default(),
+                            )
+                            .await =>
+                {
+                    followed = true;
+                }
                 Err(StoreError::Throttled(m)) if round < THROTTLED_ROUNDS => {
                     round += 1;
                     if let Some(limit) = self.gate.throttled() {
@@ -228,7 +307,7 @@ impl S3Store {
     async fn put_single(&self, put: &PutFile) -> Result<(), StoreError> {
         let body = self.body(put, 0, put.size).await?;
         let req = self
-            .client
+            .client()
             .put_object()
             .bucket(&self.bucket)
             .key(&put.key)
@@ -250,7 +329,7 @@ impl S3Store {
     ) -> Result<(), StoreError> {
         self.abort_stale_uploads(&put.key).await;
         let req = self
-            .client
+            .client()
             .create_multipart_upload()
             .bucket(&self.bucket)
             .key(&put.key);
@@ -280,7 +359,7 @@ impl S3Store {
     /// is not an error.
     async fn abort_stale_uploads(&self, key: &str) {
         let listed = self
-            .client
+            .client()
             .list_multipart_uploads()
             .bucket(&self.bucket)
             .prefix(key)
@@ -329,7 +408,7 @@ impl S3Store {
                     let len = layout.part_size.min(put.size.saturating_sub(offset));
                     let number = i as i32 + 1;
                     let out = self
-                        .client
+                        .client()
                         .upload_part()
                         .bucket(&self.bucket)
                         .key(&put.key)
@@ -363,7 +442,7 @@ impl S3Store {
         parts: Vec<CompletedPart>,
         if_match: Option<&str>,
     ) -> Result<(), StoreError> {
-        self.client
+        self.client()
             .complete_multipart_upload()
             .bucket(&self.bucket)
             .key(key)
@@ -384,7 +463,7 @@ impl S3Store {
     /// failed upload or copy this is best effort (callers ignore the error): an upload left open
     /// is aborted by the next run that uploads the key (`abort_stale_uploads`).
     async fn abort(&self, key: &str, upload_id: &str) -> Result<(), String> {
-        self.client
+        self.client()
             .abort_multipart_upload()
             .bucket(&self.bucket)
             .key(key)
@@ -478,7 +557,7 @@ impl S3Store {
         // Keys travel URL-encoded: a key with a control character (legal in S3) cannot be
         // carried by XML 1.0, and one such object would otherwise make every listing fail.
         let mut pages = self
-            .client
+            .client()
             .list_objects_v2()
             .bucket(&self.bucket)
             .prefix(prefix)
@@ -512,7 +591,7 @@ impl S3Store {
 
     async fn list_one_once(&self, req: &PageRequest) -> Result<Page, StoreError> {
         let out = self
-            .client
+            .client()
             .list_objects_v2()
             .bucket(&self.bucket)
             .prefix(&req.prefix)
@@ -562,7 +641,7 @@ impl S3Store {
         part_number: Option<u32>,
     ) -> Result<ObjectHead, StoreError> {
         let out = self
-            .client
+            .client()
             .head_object()
             .bucket(&self.bucket)
             .key(key)
@@ -588,7 +667,7 @@ impl S3Store {
     /// (credentials, access, throttling); `None` for anything else.
     async fn why_refused(&self, key: &str) -> Option<StoreError> {
         let err = self
-            .client
+            .client()
             .get_object()
             .bucket(&self.bucket)
             .key(key)
@@ -608,7 +687,7 @@ impl S3Store {
 
     async fn read_prefix_once(&self, key: &str, len: u64) -> Result<Vec<u8>, StoreError> {
         let out = self
-            .client
+            .client()
             .get_object()
             .bucket(&self.bucket)
             .key(key)
@@ -644,7 +723,7 @@ impl S3Store {
         let mut failures = Vec::new();
         for key in single {
             if let Err(e) = self
-                .client
+                .client()
                 .delete_object()
                 .bucket(&self.bucket)
                 .key(key)
@@ -675,7 +754,7 @@ impl S3Store {
             .build()
             .map_err(|e| StoreError::Other(e.to_string()))?;
         let out = self
-            .client
+            .client()
             .delete_objects()
             .bucket(&self.bucket)
             .delete(delete)

@@ -14,7 +14,7 @@ use aws_sdk_s3::types::{
 impl S3Store {
     pub(super) async fn get_website(&self) -> Result<Option<Website>, StoreError> {
         let out = match self
-            .client
+            .client()
             .get_bucket_website()
             .bucket(&self.bucket)
             .send()
@@ -89,7 +89,7 @@ impl S3Store {
                     .build(),
             );
         }
-        self.client
+        self.client()
             .put_bucket_website()
             .bucket(&self.bucket)
             .website_configuration(config.build())
