@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the static Linux binary that is shipped: x86_64-unknown-linux-musl, profile `dist`
-# (stripped, thin LTO), with mimalloc as the allocator. It needs nothing at run time: no libc,
+# (stripped, thin LTO), with jemalloc as the allocator (`--no-default-features`: musl's own). It needs nothing at run time: no libc,
 # no /etc/ssl (the built-in Mozilla roots stand in when the system has none). Installs the rustup
 # target and Debian's musl-tools when missing. Prints the path of the binary it built.
 set -euo pipefail
@@ -11,10 +11,10 @@ if ! command -v musl-gcc >/dev/null; then
     echo "installing musl-tools" >&2
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq musl-tools >/dev/null
 fi
-# aws-lc-sys and libmimalloc-sys compile C for the target.
+# aws-lc-sys and jemalloc compile C for the target.
 export CC_x86_64_unknown_linux_musl=musl-gcc
 cargo build --profile dist --target "$target" --bin s3site "$@" >&2
-bin="$PWD/target/$target/dist/s3site"
+bin="${CARGO_TARGET_DIR:-$PWD/target}/$target/dist/s3site"
 if ldd "$bin" 2>&1 | grep -q "=>"; then
     echo "build-static.sh: $bin links shared libraries:" >&2
     ldd "$bin" >&2

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 /// Deploy static sites to S3 and S3-compatible stores, with correct headers.
 #[derive(Debug, Parser)]
-#[command(name = "s3site", version, about, max_term_width = 100)]
+#[command(name = "s3site", version = env!("S3SITE_VERSION"), about, max_term_width = 100)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]

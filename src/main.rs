@@ -5,10 +5,11 @@ use s3site::report::ExitCode as Exit;
 use std::process::ExitCode;
 
 /// musl's allocator made the static build twice as slow as the glibc one on a no-op (system
-/// time in malloc); mimalloc brings it level (bench/RESULTS.md, "The static binary").
-#[cfg(target_env = "musl")]
+/// time in malloc); jemalloc brings it level at a few MB more. mimalloc, tried first, was still
+/// 1.17 times slower and held up to 30 times the memory (bench/RESULTS.md, "The static binary").
+#[cfg(all(target_env = "musl", feature = "jemalloc"))]
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() -> ExitCode {
     cap_malloc_arenas();

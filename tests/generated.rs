@@ -1,6 +1,8 @@
-//! What is generated from the command-line definition: shell completions and the man page.
+//! What a person or a CI job sees beyond the records: shell completions and the man page
+//! (generated from the command-line definition), GitHub Actions annotations and summaries, and
+//! the progress bar on a terminal.
 
-use crate::util::{assert_exit, s3site, stdout};
+use crate::util::{assert_exit, s3site, stderr, stdout};
 
 #[test]
 fn completions_and_the_man_page_cover_every_command_and_flag() {
@@ -67,5 +69,67 @@ fn under_github_actions_failures_are_annotated_and_the_summary_is_appended() {
         // Outside GitHub Actions, neither.
         let out = t.sync_cmd("").env_remove("GITHUB_ACTIONS").output();
         assert!(!crate::util::stderr(&out).contains("::error"));
+    });
+}
+
+/// Runs `cmd` on a pseudo-terminal (util-linux `script`), so stderr is a TTY; returns what the
+/// terminal showed.
+fn on_a_terminal(cmd: std::process::Command) -> String {
+    let quote = |s: &std::ffi::OsStr| format!("'{}'", s.to_string_lossy().replace('\'', "'\\''"));
+    let mut line = quote(cmd.get_program());
+    for a in cmd.get_args() {
+        line.push(' ');
+        line.push_str(&quote(a));
+    }
+    let mut script = std::process::Command::new("script");
+    script.args(["-qec", &line, "/dev/null"]).env_clear();
+    for (k, v) in cmd.get_envs() {
+        if let Some(v) = v {
+            script.env(k, v);
+        }
+    }
+    if let Some(dir) = cmd.get_current_dir() {
+        script.current_dir(dir);
+    }
+    let out = script
+        .output()
+        .expect("util-linux `script` runs a command on a pseudo-terminal");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn on_a_terminal_the_bar_shows_the_phase_bytes_rate_and_time_left() {
+    crate::util::each_server("generated-progress", |t| {
+        for i in 0..3 {
+            t.write(&format!("media/{i}.bin"), vec![i as u8; 3 * 1024 * 1024]);
+        }
+        let cmd = t
+            .sync_cmd("")
+            .env("TERM", "xterm")
+            .arg("--concurrency")
+            .arg("1")
+            .into_command();
+        let screen = on_a_terminal(cmd);
+        assert!(screen.contains("hashing 3 files and listing"), "{screen:?}");
+        assert!(screen.contains("uploading"), "{screen:?}");
+        assert!(
+            screen.contains("/9.00 MiB"),
+            "bytes of the total: {screen:?}"
+        );
+        assert!(
+            screen.contains("MiB/s") && screen.contains("ETA"),
+            "{screen:?}"
+        );
+        assert!(screen.contains("/3 files"), "{screen:?}");
+        assert_eq!(t.keys().len(), 3);
+        // Not on a terminal: no bar at all.
+        t.write("media/0.bin", vec![9u8; 1024]);
+        let out = t.sync("", &[]);
+        assert!(!stderr(&out).contains("ETA") && !stdout(&out).contains("ETA"));
     });
 }

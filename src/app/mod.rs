@@ -153,10 +153,8 @@ async fn run_sync(args: SyncArgs) -> Result<ExitCode, Error> {
     };
     let sink = |r: &crate::report::Record| printer.record(r);
     let runner = Runner::new(&store, concurrency, &cancel, &sink);
-    let mut report = sync::run(runner, files, &opts, |total| {
-        printer.start_progress(Some(total))
-    })
-    .await?;
+    printer.phase(&format!("hashing {} files and listing", files.len()));
+    let mut report = sync::run(runner, files, &opts, |planned| printer.start_sync(planned)).await?;
     if let Some(cdn) = &cdn {
         report.invalidations = cdn.invalidate(&report.records).await;
     }

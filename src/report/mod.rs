@@ -12,7 +12,7 @@ mod printer;
 use crate::plan::repair::Change;
 use crate::plan::sync::{DeleteBlocked, UploadReason};
 pub use exit::{ExitCode, Signal};
-pub use printer::{Format, Printer};
+pub use printer::{Format, Planned, Printer};
 use serde::Serialize;
 use std::time::Duration;
 

@@ -20,12 +20,26 @@ pub enum Format {
     Ndjson,
 }
 
+/// What a sync's plan will do, for the progress bar.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Planned {
+    /// Actions, unchanged files included.
+    pub actions: u64,
+    /// Bytes the uploads will send.
+    pub upload_bytes: u64,
+}
+
 /// Prints records as they happen (text mode), with a progress bar on a terminal.
 pub struct Printer {
     format: Format,
     quiet: bool,
     verbose: bool,
     bar: std::sync::OnceLock<ProgressBar>,
+    /// Whether the bar counts bytes sent (a sync with uploads) rather than actions.
+    by_bytes: std::sync::atomic::AtomicBool,
+    /// Actions shown so far, and how many there are (for the bar's message in bytes mode).
+    done: std::sync::atomic::AtomicU64,
+    actions: std::sync::atomic::AtomicU64,
     ci: Ci,
 }
 
@@ -37,6 +51,9 @@ impl Printer {
             quiet,
             verbose,
             bar: std::sync::OnceLock::new(),
+            by_bytes: std::sync::atomic::AtomicBool::new(false),
+            done: std::sync::atomic::AtomicU64::new(0),
+            actions: std::sync::atomic::AtomicU64::new(0),
             ci: Ci::default(),
         }
     }
@@ -46,31 +63,89 @@ impl Printer {
         Printer { ci, ..self }
     }
 
+    /// Whether a progress bar is shown: on a terminal, in text mode, without `-q`.
+    fn wants_bar(&self) -> bool {
+        self.format == Format::Text && !self.quiet && std::io::stderr().is_terminal()
+    }
+
+    /// The bar, made (hidden until styled) when one is wanted.
+    fn bar(&self) -> Option<&ProgressBar> {
+        if !self.wants_bar() {
+            return None;
+        }
+        Some(
+            self.bar
+                .get_or_init(|| ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())),
+        )
+    }
+
+    /// Shows what the run is doing before its actions are known (`hashing and listing`).
+    pub fn phase(&self, what: &str) {
+        if let Some(bar) = self.bar() {
+            bar.set_style(style("{spinner} {prefix} {elapsed} {wide_msg}"));
+            bar.set_prefix(what.to_string());
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        }
+    }
+
     /// Starts the progress bar for `total` actions (`None`: not known in advance, a counter),
     /// when one is wanted.
     pub fn start_progress(&self, total: Option<u64>) {
-        if self.format != Format::Text
-            || self.quiet
-            || !std::io::stderr().is_terminal()
-            || total.is_some_and(|t| t < 2)
-        {
+        if total.is_some_and(|t| t < 2) {
+            if let Some(bar) = self.bar.get() {
+                bar.finish_and_clear();
+            }
             return;
         }
-        let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr());
-        let template = match total {
-            Some(_) => "{bar:30} {pos}/{len} {wide_msg}",
-            None => "{spinner} {human_pos} objects, {per_sec} {wide_msg}",
-        };
-        bar.set_style(
-            ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        let _ = self.bar.set(bar);
+        if let Some(bar) = self.bar() {
+            bar.set_length(total.unwrap_or(0));
+            bar.set_position(0);
+            bar.set_style(style(match total {
+                Some(_) => "{bar:30} {pos}/{len} {wide_msg}",
+                None => "{spinner} {human_pos} objects, {per_sec} {wide_msg}",
+            }));
+            if total.is_none() {
+                bar.unset_length();
+            }
+        }
+    }
+
+    /// Starts a sync's bar: bytes sent, rate and time left while it uploads (as rclone `-P`
+    /// does), then the deletes; by actions when nothing is uploaded.
+    pub fn start_sync(&self, planned: Planned) {
+        use std::sync::atomic::Ordering::Relaxed;
+        if planned.upload_bytes == 0 {
+            return self.start_progress(Some(planned.actions));
+        }
+        self.actions.store(planned.actions, Relaxed);
+        self.by_bytes.store(true, Relaxed);
+        if let Some(bar) = self.bar() {
+            bar.set_style(style(
+                "{prefix} {bar:20} {msg} {binary_bytes}/{binary_total_bytes} \
+                 {binary_bytes_per_sec} ETA {eta}",
+            ));
+            bar.set_message(format!("0/{} files", planned.actions));
+            bar.set_prefix("uploading");
+            bar.set_length(planned.upload_bytes);
+            bar.set_position(0);
+        }
     }
 
     /// Shows one finished (or planned) action.
     pub fn record(&self, r: &Record) {
         if let Some(bar) = self.bar.get() {
-            bar.inc(1);
+            use std::sync::atomic::Ordering::Relaxed;
+            if self.by_bytes.load(Relaxed) {
+                let done = self.done.fetch_add(1, Relaxed) + 1;
+                if r.action == Action::Upload {
+                    bar.inc(r.bytes);
+                } else if r.action == Action::Delete {
+                    bar.set_prefix("deleting");
+                }
+                bar.set_message(format!("{done}/{} files", self.actions.load(Relaxed)));
+            } else {
+                bar.inc(1);
+            }
         }
         if self.ci.annotations
             && let Some(a) = super::ci::annotation(r)
@@ -183,4 +258,9 @@ impl Printer {
             None => crate::report::output::err_line(line),
         }
     }
+}
+
+/// A bar style from a template (the default bar if the template were wrong).
+fn style(template: &str) -> ProgressStyle {
+    ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar())
 }

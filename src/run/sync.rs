@@ -57,7 +57,7 @@ pub async fn run<S: ObjectStore>(
     run: Runner<'_, S>,
     files: Vec<FoundFile>,
     opts: &SyncOptions,
-    on_start: impl FnOnce(u64),
+    on_start: impl FnOnce(crate::report::Planned),
 ) -> Result<Report, Error> {
     let started = Instant::now();
     let scope = &opts.scope;
@@ -91,9 +91,16 @@ pub async fn run<S: ObjectStore>(
         ms = started.elapsed().as_millis(),
         "planned"
     );
-    on_start(
-        (plan.unchanged.len() + plan.assets.len() + plan.pages.len() + plan.deletes.len()) as u64,
-    );
+    on_start(crate::report::Planned {
+        actions: (plan.unchanged.len() + plan.assets.len() + plan.pages.len() + plan.deletes.len())
+            as u64,
+        upload_bytes: plan
+            .assets
+            .iter()
+            .chain(&plan.pages)
+            .map(|u| u.put.size)
+            .sum(),
+    });
     // With --repair, unchanged objects are repaired (or found right) instead of just skipped.
     let unchanged = if opts.repair {
         std::mem::take(&mut plan.unchanged)
