@@ -4,9 +4,14 @@
 use std::process::Command;
 
 fn main() {
-    println!("cargo:rerun-if-changed=.git/HEAD");
-    println!("cargo:rerun-if-changed=.git/refs/heads");
-    println!("cargo:rerun-if-changed=.git/packed-refs");
+    // Only paths that exist: a missing one would run this again, and rebuild the crate, on
+    // every build.
+    println!("cargo:rerun-if-changed=build.rs");
+    for p in [".git/HEAD", ".git/refs/heads", ".git/packed-refs"] {
+        if std::path::Path::new(p).exists() {
+            println!("cargo:rerun-if-changed={p}");
+        }
+    }
     let version = env!("CARGO_PKG_VERSION");
     let rev = Command::new("git")
         .args(["rev-parse", "--short=9", "HEAD"])
