@@ -213,9 +213,10 @@ async fn run_repair(args: RepairArgs) -> Result<ExitCode, Error> {
     }
     let mut planner = batch_planner(&args, &url.bucket, std::time::SystemTime::now())?;
     let dry_run = args.dry_run || planner.is_some();
-    let inventory_connection = args.connection.clone();
+    // For CloudFront and an inventory in another bucket: the same profile, region and CA bundle.
+    let access = args.connection.clone();
     let store = connect(args.connection, &url.bucket, settings.concurrency).await?;
-    let cdn = Invalidator::prepare(&settings, &inventory_connection, dry_run).await?;
+    let cdn = Invalidator::prepare(&settings, &access, dry_run).await?;
     let (scope, concurrency) = scope(settings, dry_run);
     let printer = printer(&args.output);
     let opts = RepairOptions {
@@ -230,9 +231,7 @@ async fn run_repair(args: RepairArgs) -> Result<ExitCode, Error> {
     let sink = |r: &crate::report::Record| printer.record(r);
     let runner = Runner::new(&store, concurrency, &cancel, &sink);
     let inventory_store = match &source {
-        KeySource::Inventory(inv) => {
-            Some(connect(inventory_connection, &inv.bucket, concurrency).await?)
-        }
+        KeySource::Inventory(inv) => Some(connect(access, &inv.bucket, concurrency).await?),
         _ => None,
     };
     let total = match &source {
