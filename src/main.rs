@@ -13,6 +13,7 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() -> ExitCode {
     cap_malloc_arenas();
+    drop_empty_variables();
     let cli = match s3site::cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return usage_error(&e),
@@ -43,6 +44,21 @@ fn main() -> ExitCode {
         }
     };
     runtime.block_on(s3site::app::run(cli)).into()
+}
+
+/// Takes an empty `S3SITE_*` variable for unset, as CI systems set a variable to nothing when
+/// its source is undefined (`${{ vars.X }}`): clap would refuse an empty `S3SITE_DRY_RUN` and
+/// take an empty `S3SITE_CLOUDFRONT` for a distribution id.
+#[allow(unsafe_code)]
+fn drop_empty_variables() {
+    let empty: Vec<std::ffi::OsString> = std::env::vars_os()
+        .filter(|(k, v)| k.to_string_lossy().starts_with("S3SITE_") && v.is_empty())
+        .map(|(k, _)| k)
+        .collect();
+    for k in empty {
+        // SAFETY: called first thing in main, before any other thread exists.
+        unsafe { std::env::remove_var(k) };
+    }
 }
 
 /// A command line clap refused (or `--help`, `--version`): clap's own text, except that with

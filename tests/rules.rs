@@ -378,8 +378,11 @@ fn a_named_target_with_variables_picks_the_destination_and_s3site_variables_set_
         assert!(t.keys().is_empty(), "dry run");
 
         // --target: into preview/, without the excluded map; S3SITE_OUTPUT=json is JSON.
+        // Empty variables are unset, as CI leaves an undefined one.
         let out = sync()
             .env("SITE_BUCKET", &t.bucket)
+            .env("S3SITE_DRY_RUN", "")
+            .env("S3SITE_CLOUDFRONT", "")
             .env("S3SITE_OUTPUT", "json")
             .arg("--target")
             .arg("staging")
