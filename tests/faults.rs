@@ -422,6 +422,9 @@ fn a_file_changed_during_its_upload_is_rejected_and_never_stored_mixed() {
 fn a_bucket_in_another_region_is_followed_and_v_says_so() {
     each_server("faults-region", |t| {
         t.write("index.html", "<p>far away</p>");
+        for i in 0..12 {
+            t.write(&format!("page-{i:02}.html"), format!("<p>{i}</p>"));
+        }
         t.put("old.html", b"old");
         // The bucket "is" in eu-west-1: whatever is signed for us-east-1 is redirected.
         let east = |s: &Seen| s.region.as_deref() == Some("us-east-1");
@@ -430,14 +433,20 @@ fn a_bucket_in_another_region_is_followed_and_v_says_so() {
             crate::util::proxy::FaultKind::WrongRegion("eu-west-1"),
             None,
         );
-        let out = t.sync("", &["--delete", "-v"]);
+        // Two keys a page: the listing goes out in several slices at once, all signed for
+        // us-east-1, and those refused after the first switch are sent again too.
+        let out = t.sync_env("", &[("S3SITE_LIST_PAGE", "2")], &["--delete", "-v"]);
         assert_exit(&out, 0);
         let err = stderr(&out);
         assert!(
             err.contains("is in eu-west-1, not us-east-1: following it"),
             "{err}"
         );
-        assert_eq!(t.keys(), ["index.html"]);
+        assert_eq!(
+            t.keys(),
+            files_under(&t.site()),
+            "exactly the site; old.html deleted"
+        );
         let seen = t.proxy.requests();
         let redirected = seen.iter().filter(|s| east(s)).count();
         // Only the first requests (the listing slices sent at once) went to the wrong region.

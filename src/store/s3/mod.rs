@@ -87,6 +87,9 @@ const LIST_PAGE: usize = 1000;
 pub struct S3Store {
     /// The client, for the bucket's region once it is known (see `follow_region`).
     client: Arc<std::sync::RwLock<Client>>,
+    /// How many times the client was switched to another region: a request sent before a
+    /// switch is sent again without asking where the bucket is.
+    region_switches: Arc<std::sync::atomic::AtomicUsize>,
     bucket: String,
     /// The endpoint, as messages name it.
     endpoint: String,
@@ -156,6 +159,7 @@ impl S3Store {
         let list_page = conn.list_page.map_or(LIST_PAGE, |n| n.clamp(1, LIST_PAGE));
         Ok(S3Store {
             client: Arc::new(std::sync::RwLock::new(Client::from_conf(b.build()))),
+            region_switches: Arc::default(),
             bucket: bucket.to_string(),
             endpoint,
             max_single_copy,
@@ -184,19 +188,15 @@ impl S3Store {
         let mut round = 0;
         let mut followed = false;
         loop {
-            let signed_for = self.client().config().region().map(|r| r.to_string());
+            let switches = self
+                .region_switches
+                .load(std::sync::atomic::Ordering::Acquire);
             let pass = self.gate.enter().await;
             let result = op().await;
             drop(pass);
             match result {
                 Err(StoreError::WrongRegion { region, .. })
-                    if !followed
-                        && self
-                            .follow_region(
-                                region.clone(),
-                                signed_for.as_deref().unwrap_or_default(),
-                            )
-                            .await =>
+                    if !followed && self.follow_region(region.clone(), switches).await =>
                 {
                     followed = true;
                 }

@@ -18,9 +18,15 @@ impl S3Store {
     }
 
     /// Makes every later request for `region`, where S3 says the bucket is (the error's
-    /// `x-amz-bucket-region`, else GetBucketLocation), as aws-cli and s3cmd do; `false` when
-    /// the region cannot be found or requests already go there.
-    pub(super) async fn follow_region(&self, said: Option<String>, signed_for: &str) -> bool {
+    /// `x-amz-bucket-region`, else GetBucketLocation), as aws-cli and s3cmd do. `true` when the
+    /// request that was refused should be sent again: the client was switched now, or after
+    /// `switches` (what `region_switches` was when it was sent); `false` when the region
+    /// cannot be found or requests already go there.
+    pub(super) async fn follow_region(&self, said: Option<String>, switches: usize) -> bool {
+        use std::sync::atomic::Ordering::{AcqRel, Acquire};
+        if self.region_switches.load(Acquire) != switches {
+            return true;
+        }
         let region = match said {
             Some(r) => r,
             None => match self.bucket_location().await {
@@ -32,6 +38,9 @@ impl S3Store {
             .client
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if self.region_switches.load(Acquire) != switches {
+            return true;
+        }
         let current = client.config().region().map(|r| r.to_string());
         if current.as_deref() != Some(region.as_str()) {
             tracing::info!(
@@ -46,10 +55,10 @@ impl S3Store {
                 .region(Region::new(region.clone()))
                 .build();
             *client = Client::from_conf(conf);
+            self.region_switches.fetch_add(1, AcqRel);
             return true;
         }
-        // Another request switched already: this one was signed before it did.
-        signed_for != region
+        false
     }
 
     /// The bucket's region from GetBucketLocation (asked of us-east-1, which answers for
