@@ -63,23 +63,13 @@ fn expand_home(path: &str) -> PathBuf {
     }
 }
 
-/// `loader` with the HTTP client every AWS client of a run shares: rustls with AWS-LC, trusting
-/// the roots and `bundle`. An unreadable bundle, or one with no usable certificate, is an error
-/// naming it.
+/// `loader` with an HTTP client on rustls with AWS-LC, trusting the roots and `bundle`. An
+/// unreadable bundle, or one with no usable certificate, is an error naming it.
 pub(crate) fn with_trust(
     loader: aws_config::ConfigLoader,
     bundle: Option<&CaBundle>,
 ) -> Result<aws_config::ConfigLoader, String> {
-    let mut pem = String::new();
-    let mut usable = 0;
-    let (roots, which) = roots();
-    for der in roots {
-        if is_anchor(&der) {
-            usable += 1;
-            push_pem(&mut pem, &der);
-        }
-    }
-    tracing::debug!("TLS: trusting {usable} {which}");
+    let mut pem = roots_pem().to_string();
     if let Some(b) = bundle {
         let certs = read_bundle(b)?;
         tracing::debug!(
@@ -106,6 +96,23 @@ pub(crate) fn with_trust(
         .tls_context(context)
         .build_https();
     Ok(loader.http_client(client))
+}
+
+/// The usable roots as PEM, read once a run (the S3, CloudFront and inventory clients each
+/// need them).
+fn roots_pem() -> &'static str {
+    static PEM: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    PEM.get_or_init(|| {
+        let mut pem = String::new();
+        let mut usable = 0;
+        let (roots, which) = roots();
+        for der in roots.iter().filter(|d| is_anchor(d)) {
+            usable += 1;
+            push_pem(&mut pem, der);
+        }
+        tracing::debug!("TLS: trusting {usable} {which}");
+        pem
+    })
 }
 
 /// The system's roots, else the built-in ones, and which they are.
