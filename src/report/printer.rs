@@ -98,15 +98,15 @@ impl Printer {
             return;
         }
         if let Some(bar) = self.bar() {
-            bar.set_length(total.unwrap_or(0));
+            match total {
+                Some(t) => bar.set_length(t),
+                None => bar.unset_length(),
+            }
             bar.set_position(0);
             bar.set_style(style(match total {
                 Some(_) => "{bar:30} {pos}/{len} {wide_msg}",
                 None => "{spinner} {human_pos} objects, {per_sec} {wide_msg}",
             }));
-            if total.is_none() {
-                bar.unset_length();
-            }
         }
     }
 
