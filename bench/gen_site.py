@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """Generate a deterministic static site for benchmarks.
 
-    bench/gen_site.py OUT_DIR [--files N] [--seed S]
+    bench/gen_site.py OUT_DIR [--files N] [--seed S] [--small]
 
 The same N and seed always give the same bytes. The mix is that of a real built site: many
 small HTML pages, CSS/JS bundles with source maps, JSON/XML, images (incompressible bytes),
 fonts, a wasm module, and a few large media files (10-30 MB, one per ~700 files).
+
+With --small every file is 1-7 KB (about 4 KB on average) of the same kinds and there are no
+media files: the shape where per-file costs (memory, requests, the listing) dominate.
 """
 
 import argparse
@@ -59,9 +62,10 @@ def main() -> None:
     ap.add_argument("out")
     ap.add_argument("--files", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--small", action="store_true")
     args = ap.parse_args()
     rng = random.Random(args.seed)
-    n_big = max(1, args.files // 700)
+    n_big = 0 if args.small else max(1, args.files // 700)
     n_small = args.files - n_big - 1
     total = 0
 
@@ -83,7 +87,7 @@ def main() -> None:
                 kind = k
                 break
         _, folder, ext, lo, hi, gen = kind
-        size = rng.randint(lo, hi)
+        size = rng.randint(1_000, 7_000) if args.small else rng.randint(lo, hi)
         sub = f"{folder}/{i % 37:02d}"
         if gen == "html":
             data = html(rng, i, size)
@@ -92,7 +96,8 @@ def main() -> None:
         else:
             data = rng.randbytes(size)
         write(f"{sub}/f{i:06d}.{ext}", data)
-    write("wasm/app.wasm", b"\x00asm\x01\x00\x00\x00" + rng.randbytes(300_000))
+    wasm = 4_000 if args.small else 300_000
+    write("wasm/app.wasm", b"\x00asm\x01\x00\x00\x00" + rng.randbytes(wasm))
     for j in range(n_big):
         write(f"media/video{j}.mp4", rng.randbytes(rng.randint(10_000_000, 30_000_000)))
     print(f"{args.files} files, {total / 1e6:.1f} MB in {args.out}")

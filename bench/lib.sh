@@ -27,9 +27,11 @@ pinned_venv() {
     fi
 }
 
-# site_of N: the generated N-file site (generated on first use), printed.
+# site_of N [small]: the generated N-file site (generated on first use), printed; with "small",
+# the site of N files of about 4 KB each (gen_site.py --small).
 site_of() {
-    local site=bench/out/site-$1
-    [[ -d $site ]] || python3 bench/gen_site.py "$site" --files "$1" >&2
+    local site=bench/out/site-$1 flags=()
+    if [[ ${2:-} == small ]]; then site=bench/out/small-$1 flags=(--small); fi
+    [[ -d $site ]] || python3 bench/gen_site.py "$site" --files "$1" "${flags[@]}" >&2
     echo "$site"
 }

@@ -121,6 +121,14 @@ class Tools:
         if tool == "s3site":
             return [self.args.s3site, "sync", site, f"s3://{bucket}", "--endpoint-url", endpoint,
                     "--path-style", "-q"] + (["--delete"] if delete else []), None
+        if tool in ("s3sync", "s3sync-etag"):
+            # s3sync's default compares size and modification time; --check-etag compares
+            # each file's MD5 (or multipart ETag) with the object's ETag.
+            return [self.args.s3sync, "--target-endpoint-url", endpoint,
+                    "--target-force-path-style", "--target-region", "us-east-1",
+                    "--target-access-key", KEY, "--target-secret-access-key", SECRET] + \
+                (["--check-etag"] if tool == "s3sync-etag" else []) + \
+                (["--delete"] if delete else []) + [site, f"s3://{bucket}/"], None
         if tool == "s3cmd":
             hostport = endpoint.split("://", 1)[1]
             return [os.path.join(b, "s3cmd"), "-c", self.s3cfg, "--host", hostport,
@@ -163,6 +171,7 @@ def main() -> None:
     ap.add_argument("--phases", default="abcde")
     ap.add_argument("--s3site", required=True)
     ap.add_argument("--hugo", required=True)
+    ap.add_argument("--s3sync", default="s3sync", help="the s3sync executable")
     ap.add_argument("--bin", required=True, help="folder with the peers' executables")
     ap.add_argument("--json", help="also write the results here")
     args = ap.parse_args()
