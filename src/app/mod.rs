@@ -150,6 +150,8 @@ async fn run_sync(args: SyncArgs) -> Result<ExitCode, Error> {
         }),
         placement,
         keep: !args.placement.no_keep,
+        // The invalidation plan needs every key under its roots to choose wildcards.
+        keep_unchanged: args.output.output == OutputFormat::Json || cdn.is_some(),
     };
     let sink = |r: &crate::report::Record| printer.record(r);
     let runner = Runner::new(&store, concurrency, &cancel, &sink);

@@ -6,7 +6,7 @@
 //! upload (that is `plan`) or know about S3 itself.
 
 use crate::content::coding::Coding;
-use crate::plan::sync::{Delete, Plan, Upload};
+use crate::plan::sync::{Delete, Plan, Unchanged, Upload};
 use crate::report::{Action, Outcome, Reason, Record};
 use crate::run::Runner;
 use crate::site::compress;
@@ -18,9 +18,10 @@ use std::collections::HashMap;
 pub const DELETE_BATCH: usize = 1000;
 
 /// The records of a plan that is not executed (`--dry-run`): every action `Planned`, deletes
-/// `NotRun` when the plan blocks them.
+/// `NotRun` when the plan blocks them (the unchanged files' records are the caller's:
+/// [`unchanged_record`]).
 pub fn dry_run(plan: &Plan) -> Vec<Record> {
-    let mut out = unchanged_records(plan);
+    let mut out = Vec::new();
     for u in plan.assets.iter().chain(&plan.pages) {
         out.push(upload_record(u, Outcome::Planned));
     }
@@ -33,13 +34,10 @@ pub fn dry_run(plan: &Plan) -> Vec<Record> {
 }
 
 /// Executes `plan`, handing each record to the runner's sink as its action finishes, and
-/// returns every record. Once the run is cancelled, no new request starts: what is in flight
+/// returns the record of every action (not of the unchanged files: [`unchanged_record`]). Once the run is cancelled, no new request starts: what is in flight
 /// finishes, the rest is `NotRun`, and nothing is deleted.
 pub async fn execute<S: ObjectStore>(run: Runner<'_, S>, plan: &Plan) -> Vec<Record> {
-    let mut out: Vec<Record> = unchanged_records(plan)
-        .into_iter()
-        .map(|r| run.record(r))
-        .collect();
+    let mut out = Vec::new();
     let assets = upload_all(run, &plan.assets).await;
     let assets_ok = all_ok(&assets);
     out.extend(assets);
@@ -258,14 +256,12 @@ async fn delete_batch<S: ObjectStore>(run: Runner<'_, S>, batch: &[&Delete]) -> 
         .collect()
 }
 
-fn unchanged_records(plan: &Plan) -> Vec<Record> {
-    plan.unchanged
-        .iter()
-        .map(|u| Record {
-            bytes: u.size,
-            ..Record::new(&u.key, Action::Unchanged, Reason::Unchanged, Outcome::Ok)
-        })
-        .collect()
+/// The record of a file left alone.
+pub fn unchanged_record(u: &Unchanged) -> Record {
+    Record {
+        bytes: u.size,
+        ..Record::new(&u.key, Action::Unchanged, Reason::Unchanged, Outcome::Ok)
+    }
 }
 
 fn upload_record(u: &Upload, outcome: Outcome) -> Record {

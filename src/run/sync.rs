@@ -14,7 +14,7 @@ use crate::plan::sync::UploadReason;
 use crate::plan::sync::{
     self as planner, Evidence, MULTIPART_THRESHOLD, PART_SIZE, Plan, Unchanged,
 };
-use crate::report::{Action, Command, Outcome, Reason, Record, Report};
+use crate::report::{Action, Command, Outcome, Reason, Record, Report, Totals};
 use crate::run::{Runner, Scope, execute, repair};
 use crate::site::cache::HashCache;
 use crate::site::hash::{self, LocalFile, NotCompressed};
@@ -48,6 +48,11 @@ pub struct SyncOptions {
     pub website: Option<Website>,
     /// `[redirects]`: a path relative to DIR, and where it redirects.
     pub redirects: BTreeMap<String, String>,
+    /// Keep a record of every unchanged file in the report (`--output json` lists them, and a
+    /// CDN invalidation chooses its wildcards from every key);
+    /// otherwise they are handed to the sink and counted, not kept (a record is about 200
+    /// bytes, and a large site is mostly unchanged files).
+    pub keep_unchanged: bool,
 }
 
 /// Runs a sync of `files` (from `site::walk`); `on_start` is told how many actions the plan
@@ -102,19 +107,24 @@ pub async fn run<S: ObjectStore>(
             .sum(),
     });
     // With --repair, unchanged objects are repaired (or found right) instead of just skipped.
-    let unchanged = if opts.repair {
-        std::mem::take(&mut plan.unchanged)
+    let unchanged = std::mem::take(&mut plan.unchanged);
+    let (mut records, mut counted) = (Vec::new(), Totals::default());
+    if !opts.repair {
+        for u in &unchanged {
+            let r = run.record(execute::unchanged_record(u));
+            if opts.keep_unchanged {
+                records.push(r);
+            } else {
+                counted.count(&r);
+            }
+        }
+    }
+    let unchanged = if opts.repair { unchanged } else { Vec::new() };
+    if scope.dry_run {
+        records.extend(execute::dry_run(&plan).into_iter().map(|r| run.record(r)));
     } else {
-        Vec::new()
-    };
-    let mut records = if scope.dry_run {
-        execute::dry_run(&plan)
-            .into_iter()
-            .map(|r| run.record(r))
-            .collect()
-    } else {
-        execute::execute(run, &plan).await
-    };
+        records.extend(execute::execute(run, &plan).await);
+    }
     records.extend(collisions(run, &plan));
     let mut notes: Vec<String> = plain_note(&plan, &local)
         .into_iter()
@@ -136,6 +146,7 @@ pub async fn run<S: ObjectStore>(
         }
     }
     let mut report = scope.report(Command::Sync, records, run.cancel, started);
+    report.counted = counted;
     report.delete_blocked = plan.delete_blocked;
     report.notes = notes;
     Ok(report)

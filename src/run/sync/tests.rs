@@ -49,6 +49,7 @@ fn options(dry_run: bool) -> SyncOptions {
         cache: Arc::new(HashCache::disabled()),
         placement: Placement::default(),
         keep: true,
+        keep_unchanged: true,
         website: None,
         redirects: BTreeMap::new(),
     }
