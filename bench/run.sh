@@ -9,7 +9,7 @@
 # --small: N files of about 4 KB (bench/gen_site.py --small) instead of the mixed site.
 #
 # The peers are installed, pinned, from PyPI into bench/.tools/ (git-ignored), and s3sync (a Rust
-# peer, not on PyPI) with cargo into ~/.cache/s3site-bench (about 10 minutes, once); the site goes
+# peer, not on PyPI) with cargo into ~/.cache/s3site-bench (10-20 minutes, once); the site goes
 # to bench/out/. SeaweedFS runs on S3SITE_SEAWEEDFS_PORT (default here 9300, away from the test
 # servers); every request goes through bench/proxy.py on the next port + 99, which counts
 # requests by kind and, with --delay-ms, delays each one.
@@ -40,7 +40,7 @@ hugo=$(realpath "$(find "$venv" -path '*/hugo/binaries/hugo' -type f | head -n1)
 # s3sync builds from source; kept outside the clone, so later runs reuse it.
 s3sync_root=${S3SITE_BENCH_CACHE:-$HOME/.cache/s3site-bench}/s3sync-1.62.4
 if [[ ,$tools, == *,s3sync* && ! -x $s3sync_root/bin/s3sync ]]; then
-    echo "installing s3sync 1.62.4 into $s3sync_root (about 10 minutes) ..." >&2
+    echo "installing s3sync 1.62.4 into $s3sync_root (10-20 minutes) ..." >&2
     cargo install s3sync --version 1.62.4 --locked --quiet --root "$s3sync_root"
 fi
 

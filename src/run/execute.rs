@@ -34,8 +34,9 @@ pub fn dry_run(plan: &Plan) -> Vec<Record> {
 }
 
 /// Executes `plan`, handing each record to the runner's sink as its action finishes, and
-/// returns the record of every action (not of the unchanged files: [`unchanged_record`]). Once the run is cancelled, no new request starts: what is in flight
-/// finishes, the rest is `NotRun`, and nothing is deleted.
+/// returns the record of every action (not of the unchanged files: [`unchanged_record`]).
+/// Once the run is cancelled, no new request starts: what is in flight finishes, the rest is
+/// `NotRun`, and nothing is deleted.
 pub async fn execute<S: ObjectStore>(run: Runner<'_, S>, plan: &Plan) -> Vec<Record> {
     let mut out = Vec::new();
     let assets = upload_all(run, &plan.assets).await;

@@ -49,9 +49,9 @@ pub struct SyncOptions {
     /// `[redirects]`: a path relative to DIR, and where it redirects.
     pub redirects: BTreeMap<String, String>,
     /// Keep a record of every unchanged file in the report (`--output json` lists them, and a
-    /// CDN invalidation chooses its wildcards from every key);
-    /// otherwise they are handed to the sink and counted, not kept (a record is about 200
-    /// bytes, and a large site is mostly unchanged files).
+    /// CDN invalidation chooses its wildcards from every key); otherwise they are handed to the
+    /// sink and counted, not kept (a record is about 200 bytes, and a large site is mostly
+    /// unchanged files).
     pub keep_unchanged: bool,
 }
 
@@ -107,9 +107,11 @@ pub async fn run<S: ObjectStore>(
             .sum(),
     });
     // With --repair, unchanged objects are repaired (or found right) instead of just skipped.
-    let unchanged = std::mem::take(&mut plan.unchanged);
     let (mut records, mut counted) = (Vec::new(), Totals::default());
-    if !opts.repair {
+    let unchanged = std::mem::take(&mut plan.unchanged);
+    let unchanged = if opts.repair {
+        unchanged
+    } else {
         for u in &unchanged {
             let r = run.record(execute::unchanged_record(u));
             if opts.keep_unchanged {
@@ -118,8 +120,8 @@ pub async fn run<S: ObjectStore>(
                 counted.count(&r);
             }
         }
-    }
-    let unchanged = if opts.repair { unchanged } else { Vec::new() };
+        Vec::new()
+    };
     if scope.dry_run {
         records.extend(execute::dry_run(&plan).into_iter().map(|r| run.record(r)));
     } else {
