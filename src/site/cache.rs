@@ -129,22 +129,8 @@ pub struct HashCache {
     entries: Mutex<Entries>,
 }
 
-/// The entries read from a cache file, none of them seen yet.
-fn unseen(read: HashMap<String, (Stamp, Hashed)>) -> Mutex<Entries> {
-    let by_path = read
-        .into_iter()
-        .map(|(path, (stamp, hashed))| {
-            let seen = false;
-            (
-                path,
-                Entry {
-                    stamp,
-                    hashed,
-                    seen,
-                },
-            )
-        })
-        .collect();
+/// The entries read from a cache file (none of them seen yet), before this run put any.
+fn unseen(by_path: HashMap<String, Entry>) -> Mutex<Entries> {
     Mutex::new(Entries {
         by_path,
         put: false,
@@ -163,7 +149,11 @@ impl HashCache {
         HashCache {
             entries: unseen(HashMap::from([(
                 path.to_string_lossy().into_owned(),
-                (stamp, hashed),
+                Entry {
+                    stamp,
+                    hashed,
+                    seen: false,
+                },
             )])),
             ..HashCache::default()
         }
@@ -246,15 +236,8 @@ impl HashCache {
             let coded = new.clone().any(|(_, e)| e.hashed.coded.is_some());
             let fingerprint = if coded { compress::fingerprint() } else { "-" };
             writeln!(w, "{HEADER} {fingerprint}")?;
-            for (
-                path,
-                Entry {
-                    stamp: s,
-                    hashed: h,
-                    ..
-                },
-            ) in new
-            {
+            for (path, e) in new {
+                let (s, h) = (&e.stamp, &e.hashed);
                 writeln!(
                     w,
                     "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
@@ -277,12 +260,9 @@ impl HashCache {
     }
 }
 
-/// The entries of a cache file; compressed bodies only if the file's encoder fingerprint is
-/// `fingerprint()` (asked only when the file has any).
-fn parse(
-    text: &str,
-    fingerprint: impl FnOnce() -> &'static str,
-) -> HashMap<String, (Stamp, Hashed)> {
+/// The entries of a cache file, none seen yet; compressed bodies only if the file's encoder
+/// fingerprint is `fingerprint()` (asked only when the file has any).
+fn parse(text: &str, fingerprint: impl FnOnce() -> &'static str) -> HashMap<String, Entry> {
     let mut lines = text.lines();
     let Some(saved) = lines
         .next()
@@ -291,16 +271,16 @@ fn parse(
     else {
         return HashMap::new();
     };
-    let mut entries: HashMap<String, (Stamp, Hashed)> = lines.filter_map(parse_line).collect();
+    let mut entries: HashMap<String, Entry> = lines.filter_map(parse_line).collect();
     if saved == "-" || saved != fingerprint() {
-        for (_, h) in entries.values_mut() {
-            h.coded = None;
+        for e in entries.values_mut() {
+            e.hashed.coded = None;
         }
     }
     entries
 }
 
-fn parse_line(line: &str) -> Option<(String, (Stamp, Hashed))> {
+fn parse_line(line: &str) -> Option<(String, Entry)> {
     let f: Vec<&str> = line.splitn(10, '\t').collect();
     let [md5, utf8, first, coded, size, mtime, ctime, ino, dev, path] = f.as_slice() else {
         return None;
@@ -319,7 +299,12 @@ fn parse_line(line: &str) -> Option<(String, (Stamp, Hashed))> {
         first_bytes: hex::decode(first).ok()?,
         coded: parse_coded(coded)?,
     };
-    Some((path.to_string(), (stamp, hashed)))
+    let entry = Entry {
+        stamp,
+        hashed,
+        seen: false,
+    };
+    Some((path.to_string(), entry))
 }
 
 /// `-`, `CODING:nogain` or `CODING:SIZE:MD5:FIRST`.
@@ -567,7 +552,12 @@ mod tests {
         assert!(text.starts_with(&format!("{HEADER} {}\n", compress::fingerprint())));
         let same = parse(&text, compress::fingerprint);
         for (p, s, h) in &entries {
-            assert_eq!(same.get(p.to_str().unwrap()), Some(&(*s, h.clone())));
+            let entry = Entry {
+                stamp: *s,
+                hashed: h.clone(),
+                seen: false,
+            };
+            assert_eq!(same.get(p.to_str().unwrap()), Some(&entry));
         }
         let other = parse(&text, || "another encoder");
         for (p, s, h) in &entries {
@@ -575,7 +565,12 @@ mod tests {
                 coded: None,
                 ..h.clone()
             };
-            assert_eq!(other.get(p.to_str().unwrap()), Some(&(*s, plain)));
+            let entry = Entry {
+                stamp: *s,
+                hashed: plain,
+                seen: false,
+            };
+            assert_eq!(other.get(p.to_str().unwrap()), Some(&entry));
         }
     }
 }
