@@ -77,6 +77,45 @@ pub fn magic_of(coding: &str) -> Option<&'static [u8]> {
         .map(|(_, m)| *m)
 }
 
+/// How many leading bytes of a body [`FirstBytes`] keeps: more than any coding's magic bytes.
+pub const FIRST_BYTES: usize = 8;
+
+/// The first bytes of a body (up to [`FIRST_BYTES`]), kept inline: enough to recognise the
+/// magic bytes of a compressed body, without an allocation for each of a site's files.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub struct FirstBytes {
+    len: u8,
+    bytes: [u8; FIRST_BYTES],
+}
+
+impl FirstBytes {
+    /// The first bytes of `body`.
+    pub fn of(body: &[u8]) -> FirstBytes {
+        let mut f = FirstBytes::default();
+        f.extend(body);
+        f
+    }
+
+    /// Adds the beginning of `chunk` while there is room (a body read chunk by chunk).
+    pub fn extend(&mut self, chunk: &[u8]) {
+        let len = usize::from(self.len);
+        let take = (FIRST_BYTES - len).min(chunk.len());
+        self.bytes[len..len + take].copy_from_slice(&chunk[..take]);
+        self.len += take as u8;
+    }
+
+    /// The bytes kept.
+    pub fn as_slice(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+}
+
+impl std::fmt::Debug for FirstBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "FirstBytes({:02x?})", self.as_slice())
+    }
+}
+
 /// Extensions of formats that are compressed already: compressing them again wastes CPU and
 /// gains nothing, so a rule that says `compress` uploads them plain.
 const PRECOMPRESSED: &[&str] = &[
@@ -95,6 +134,19 @@ pub fn is_precompressed(key: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn first_bytes_keep_the_beginning_of_a_body_read_in_chunks() {
+        let mut f = FirstBytes::default();
+        assert_eq!(f.as_slice(), b"");
+        f.extend(b"\x1f\x8b\x08");
+        f.extend(b"");
+        f.extend(b"0123456789");
+        assert_eq!(f.as_slice(), b"\x1f\x8b\x0801234");
+        f.extend(b"more");
+        assert_eq!(f, FirstBytes::of(b"\x1f\x8b\x08012345678"));
+        assert_eq!(FirstBytes::of(b"ab").as_slice(), b"ab");
+    }
 
     #[test]
     fn content_codings() {

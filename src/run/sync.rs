@@ -300,7 +300,11 @@ async fn hash_and_list<S: ObjectStore>(
             )
             .await;
             tracing::debug!(ms = started.elapsed().as_millis(), "hashed");
-            if let Err(e) = opts.cache.save() {
+            let saved = match &r {
+                Ok(local) => opts.cache.save(local.iter().filter_map(hash::remembered)),
+                Err(_) => Ok(()),
+            };
+            if let Err(e) = saved {
                 tracing::debug!(error = %e, "could not save the hash cache");
             }
             r
@@ -411,8 +415,8 @@ async fn repair_unchanged<S: ObjectStore>(
     repair::repair_all(run, keys, scope.dry_run, |key| {
         let sniff = by_key.get(key).map(|l| Sniff {
             prefix: match &l.compressed {
-                Some(c) => c.first_bytes.clone(),
-                None => l.first_bytes.clone(),
+                Some(c) => c.first_bytes.as_slice().to_vec(),
+                None => l.first_bytes.as_slice().to_vec(),
             },
             utf8: Some(l.is_utf8),
             decoded: true,

@@ -5,7 +5,7 @@
 //! (compressed as a stream into the hasher, never stored); and the hash cache lookups. Must not:
 //! walk folders, talk to a store or decide what to upload.
 
-use crate::content::coding::{self, Coding};
+use crate::content::coding::{self, Coding, FirstBytes};
 use crate::content::digest::Md5;
 use crate::content::digest::Md5Stream;
 use crate::content::media;
@@ -18,8 +18,6 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// How many leading bytes of each file are kept in `LocalFile::first_bytes`.
-pub const FIRST_BYTES: usize = 8;
 /// Read buffer for hashing: large enough to keep MD5 busy, small enough to never matter.
 const READ_BUF: usize = 256 * 1024;
 
@@ -36,15 +34,20 @@ pub struct LocalFile {
     pub md5: Md5,
     /// Whether the bytes are valid UTF-8; only measured for text types (false otherwise).
     pub is_utf8: bool,
-    /// The first bytes of the file (up to `FIRST_BYTES`): enough to recognise the magic bytes
-    /// of a compressed body.
-    pub first_bytes: Vec<u8>,
-    /// MD5 of each `part_size` part, for files at or over the multipart threshold.
-    pub parts: Option<Parts>,
+    /// The first bytes of the file: enough to recognise the magic bytes of a compressed body.
+    pub first_bytes: FirstBytes,
+    /// MD5 of each `part_size` part, for files at or over the multipart threshold (boxed, as
+    /// the compressed body: most files have neither, and a site holds one `LocalFile` per file).
+    pub parts: Option<Box<Parts>>,
     /// The compressed body, when the rules compress this file and it shrinks.
-    pub compressed: Option<Compressed>,
+    pub compressed: Option<Box<Compressed>>,
     /// Why a file the rules compress is uploaded plain.
     pub not_compressed: Option<NotCompressed>,
+    /// The coding the rules ask for (`None` too for a format compressed already).
+    pub compress: Option<Coding>,
+    /// The stamp the hash cache remembers this file by; `None`: not remembered (too large, or
+    /// modified too recently to trust its stamp).
+    pub cache_stamp: Option<Stamp>,
 }
 
 /// A file's compressed body, as uploaded (deterministic, so it is the same on every run).
@@ -59,7 +62,7 @@ pub struct Compressed {
     /// Per-part MD5s of the compressed bytes, for large files.
     pub parts: Option<Parts>,
     /// Their first bytes.
-    pub first_bytes: Vec<u8>,
+    pub first_bytes: FirstBytes,
 }
 
 /// Why a file the rules compress goes up plain.
@@ -97,7 +100,7 @@ impl LocalFile {
             None => Wire {
                 size: self.size,
                 md5: self.md5,
-                parts: self.parts.as_ref(),
+                parts: self.parts.as_deref(),
                 coding: None,
             },
         }
@@ -238,7 +241,7 @@ pub fn hash_file(
     let coding = f.compress.filter(|_| !precompressed);
     let stamp = Stamp::of(&meta);
     if cacheable
-        && let Some(hit) = cache.get(&f.path, &stamp)
+        && let Some(hit) = cache.take(&f.path, &stamp)
         && let Some((compressed, not_compressed)) = from_cache(&hit, coding, precompressed)
     {
         return Ok(LocalFile {
@@ -249,8 +252,10 @@ pub fn hash_file(
             is_utf8: hit.is_utf8,
             first_bytes: hit.first_bytes,
             parts: None,
-            compressed,
+            compressed: compressed.map(Box::new),
             not_compressed,
+            compress: coding,
+            cache_stamp: Some(stamp),
         });
     }
     let check_utf8 = media::takes_charset(media::media_type(&f.key));
@@ -262,9 +267,7 @@ pub fn hash_file(
         Some(_) => (None, Some(NotCompressed::NoGain)),
         None => (None, precompressed.then_some(NotCompressed::Precompressed)),
     };
-    if cacheable && read.size == len_hint {
-        remember(cache, &f.path, stamp, &read, coding, compressed.as_ref());
-    }
+    let cache_stamp = (cacheable && read.size == len_hint && cache.admits(&stamp)).then_some(stamp);
     // A file that grew past the threshold while it was read still gets uploaded in one part:
     // the planner only uses `parts` when they are there.
     Ok(LocalFile {
@@ -274,9 +277,11 @@ pub fn hash_file(
         md5: read.md5,
         is_utf8: read.is_utf8,
         first_bytes: read.first_bytes,
-        parts: read.parts.map(|md5s| Parts { part_size, md5s }),
-        compressed,
+        parts: read.parts.map(|md5s| Box::new(Parts { part_size, md5s })),
+        compressed: compressed.map(Box::new),
         not_compressed,
+        compress: coding,
+        cache_stamp,
     })
 }
 
@@ -285,7 +290,7 @@ struct Measured {
     size: u64,
     md5: Md5,
     is_utf8: bool,
-    first_bytes: Vec<u8>,
+    first_bytes: FirstBytes,
     parts: Option<Vec<Md5>>,
     /// The body compressed with the coding asked for (whether or not it is smaller).
     encoded: Option<Compressed>,
@@ -301,11 +306,10 @@ fn read_file(
 ) -> io::Result<Measured> {
     let mut h = Hasher::new(check_utf8, part_size);
     let mut encoder = coding.map(|c| (c, Encoder::new(c, HashSink::new(part_size))));
-    let mut first_bytes = Vec::new();
+    let mut first_bytes = FirstBytes::default();
     let mut encode_err = None;
     read_all(file, |chunk| {
-        let room = FIRST_BYTES.saturating_sub(first_bytes.len());
-        first_bytes.extend_from_slice(&chunk[..room.min(chunk.len())]);
+        first_bytes.extend(chunk);
         h.update(chunk);
         if let Some((_, e)) = &mut encoder
             && let Err(err) = e.write_all(chunk)
@@ -344,33 +348,25 @@ fn read_file(
     })
 }
 
-/// Remembers what `read` measured of the file at `path`, for the next run.
-fn remember(
-    cache: &HashCache,
-    path: &Path,
-    stamp: Stamp,
-    read: &Measured,
-    coding: Option<Coding>,
-    compressed: Option<&Compressed>,
-) {
-    let coded = coding.map(|coding| Coded {
+/// What the hash cache remembers of `l`, if anything: its path, stamp and hash (with the
+/// compressed body, when the rules compress it).
+pub fn remembered(l: &LocalFile) -> Option<(&Path, Stamp, Hashed)> {
+    let stamp = l.cache_stamp?;
+    let coded = l.compress.map(|coding| Coded {
         coding,
-        body: compressed.map(|c| CodedBody {
+        body: l.compressed.as_ref().map(|c| CodedBody {
             size: c.size,
             md5: c.md5,
-            first_bytes: c.first_bytes.clone(),
+            first_bytes: c.first_bytes,
         }),
     });
-    cache.put(
-        path,
-        stamp,
-        Hashed {
-            md5: read.md5,
-            is_utf8: read.is_utf8,
-            first_bytes: read.first_bytes.clone(),
-            coded,
-        },
-    );
+    let hashed = Hashed {
+        md5: l.md5,
+        is_utf8: l.is_utf8,
+        first_bytes: l.first_bytes,
+        coded,
+    };
+    Some((&l.path, stamp, hashed))
 }
 
 /// The compressed body and the reason for none that a cache hit gives for a file compressed
@@ -391,7 +387,7 @@ fn from_cache(
                 size: b.size,
                 md5: b.md5,
                 parts: None,
-                first_bytes: b.first_bytes.clone(),
+                first_bytes: b.first_bytes,
             }),
             None,
         ),
@@ -429,23 +425,21 @@ fn read_all(mut file: std::fs::File, mut f: impl FnMut(&[u8])) -> io::Result<()>
 /// A writer that hashes what an encoder writes into it (the compressed body is never stored).
 struct HashSink {
     hasher: Hasher,
-    first_bytes: Vec<u8>,
+    first_bytes: FirstBytes,
 }
 
 impl HashSink {
     fn new(part_size: Option<u64>) -> HashSink {
         HashSink {
             hasher: Hasher::new(false, part_size),
-            first_bytes: Vec::new(),
+            first_bytes: FirstBytes::default(),
         }
     }
 }
 
 impl Write for HashSink {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let room = FIRST_BYTES.saturating_sub(self.first_bytes.len());
-        self.first_bytes
-            .extend_from_slice(&buf[..room.min(buf.len())]);
+        self.first_bytes.extend(buf);
         self.hasher.update(buf);
         Ok(buf.len())
     }

@@ -1,6 +1,7 @@
 //! Unit tests of the sync planner, from literal local files and listings.
 
 use super::*;
+use crate::content::coding::FirstBytes;
 use crate::content::digest::md5_of;
 use crate::content::header::Header;
 use crate::site::hash::Parts;
@@ -13,14 +14,12 @@ fn file(key: &str, body: &[u8]) -> LocalFile {
         size: body.len() as u64,
         md5: md5_of(body),
         is_utf8: std::str::from_utf8(body).is_ok(),
-        first_bytes: body
-            .iter()
-            .take(crate::site::hash::FIRST_BYTES)
-            .copied()
-            .collect(),
+        first_bytes: FirstBytes::of(body),
         parts: None,
         compressed: None,
         not_compressed: None,
+        compress: None,
+        cache_stamp: None,
     }
 }
 
@@ -237,10 +236,10 @@ fn big(key: &str, part_size: u64, parts: &[&[u8]]) -> LocalFile {
     let body: Vec<u8> = parts.concat();
     let mut l = file(key, &body);
     l.size = MULTIPART_THRESHOLD + 1; // pretend: only the layout matters here
-    l.parts = Some(Parts {
+    l.parts = Some(Box::new(Parts {
         part_size,
         md5s: parts.iter().map(|p| md5_of(p)).collect(),
-    });
+    }));
     l
 }
 
@@ -334,13 +333,13 @@ fn size_change_wins_over_etag_kind() {
 }
 
 fn gz(l: &mut LocalFile, body: &[u8]) {
-    l.compressed = Some(crate::site::hash::Compressed {
+    l.compressed = Some(Box::new(crate::site::hash::Compressed {
         coding: Coding::Gzip,
         size: body.len() as u64,
         md5: md5_of(body),
         parts: None,
-        first_bytes: body.iter().take(8).copied().collect(),
-    });
+        first_bytes: FirstBytes::of(body),
+    }));
 }
 
 #[test]

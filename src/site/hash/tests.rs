@@ -2,6 +2,7 @@
 //! the hash cache.
 
 use super::*;
+use crate::content::coding::FirstBytes;
 use crate::content::digest::md5_of;
 
 fn utf8_in_chunks(bytes: &[u8], chunk: usize) -> bool {
@@ -74,23 +75,24 @@ fn the_cache_remembers_compressed_bodies_per_coding() {
     let remembered = CodedBody {
         size: 9,
         md5: md5_of(b"not what gzip makes"),
-        first_bytes: vec![0x1f, 0x8b],
+        first_bytes: FirstBytes::of(&[0x1f, 0x8b]),
     };
     let stamp = Stamp::of(&std::fs::metadata(&path).unwrap());
-    let cache = HashCache::seeded(
-        &path,
-        stamp,
-        Hashed {
-            md5: md5_of(body.as_bytes()),
-            is_utf8: true,
-            first_bytes: body.as_bytes()[..FIRST_BYTES].to_vec(),
-            coded: Some(Coded {
-                coding: Coding::Gzip,
-                body: Some(remembered.clone()),
-            }),
-        },
-    );
+    // Each hash is a run of its own: a run takes each entry it finds out of the cache.
     let hash = |coding| {
+        let cache = HashCache::seeded(
+            &path,
+            stamp,
+            Hashed {
+                md5: md5_of(body.as_bytes()),
+                is_utf8: true,
+                first_bytes: FirstBytes::of(body.as_bytes()),
+                coded: Some(Coded {
+                    coding: Coding::Gzip,
+                    body: Some(remembered.clone()),
+                }),
+            },
+        );
         let f = FoundFile {
             key: "a.css".to_string(),
             path: path.clone(),
@@ -131,7 +133,7 @@ fn compressed_body_is_hashed_as_it_will_be_uploaded() {
             (out.len() as u64, md5_of(&out)),
             "{coding:?}"
         );
-        assert_eq!(c.first_bytes, out[..8].to_vec());
+        assert_eq!(c.first_bytes.as_slice(), &out[..8]);
         assert_eq!(l.md5, md5_of(body.as_bytes()), "the source MD5 is kept too");
         assert!(
             c.parts.is_some(),
