@@ -137,22 +137,29 @@ pub async fn hash_all(
         ms = started.elapsed().as_millis(),
         "sized for hashing"
     );
-    let mut batches: Vec<Vec<(usize, FoundFile)>> = Vec::new();
-    let mut batch_bytes = 0u64;
-    for (len, i, f) in sized {
-        let full = batches
-            .last()
-            .is_none_or(|b| batch_bytes + len > BATCH_BYTES || b.len() >= BATCH_FILES);
-        if full {
-            batches.push(Vec::new());
-            batch_bytes = 0;
+    let count = sized.len();
+    // Batches are made as the hashing takes them, so only the ones in flight exist beside the
+    // sorted list.
+    let mut sized = sized.into_iter().peekable();
+    let batches = std::iter::from_fn(move || {
+        let mut batch = Vec::new();
+        let mut batch_bytes = 0u64;
+        while let Some((len, _, _)) = sized.peek() {
+            if !batch.is_empty() && (batch_bytes + len > BATCH_BYTES || batch.len() >= BATCH_FILES)
+            {
+                break;
+            }
+            batch_bytes += len;
+            let (_, i, f) = sized.next()?;
+            batch.push((i, f));
         }
-        batch_bytes += len;
-        if let Some(b) = batches.last_mut() {
-            b.push((i, f));
-        }
-    }
-    let hashed: Vec<Vec<(usize, LocalFile)>> = futures::stream::iter(batches)
+        (!batch.is_empty()).then_some(batch)
+    });
+    // Each file goes straight to its place: one vector of them all, sized once (collecting
+    // the batches and then the files was three copies of it at 100,000 files).
+    let mut slots: Vec<Option<LocalFile>> = Vec::new();
+    slots.resize_with(count, || None);
+    let mut hashed = futures::stream::iter(batches)
         .map(|batch| {
             let cache = cache.clone();
             async move {
@@ -168,13 +175,18 @@ pub async fn hash_all(
                 .map_err(|e| Error::Task(e.to_string()))?
             }
         })
-        .buffer_unordered(parallel.max(1))
-        .try_collect()
-        .await?;
-    // Back in the order given.
-    let mut hashed: Vec<(usize, LocalFile)> = hashed.into_iter().flatten().collect();
-    hashed.sort_unstable_by_key(|(i, _)| *i);
-    Ok(hashed.into_iter().map(|(_, f)| f).collect())
+        .buffer_unordered(parallel.max(1));
+    while let Some(batch) = hashed.try_next().await? {
+        for (i, f) in batch {
+            slots[i] = Some(f);
+        }
+    }
+    // Every index was hashed once. Collected in place: `Option<LocalFile>` is the size of a
+    // `LocalFile` (`flatten` would have grown a second vector beside this one).
+    slots
+        .into_iter()
+        .map(|f| f.ok_or_else(|| Error::Task("a file was not hashed".into())))
+        .collect()
 }
 
 /// Each file's size (0 if it cannot be read: hashing then reports why) and index. The stats
@@ -185,6 +197,7 @@ async fn sizes(
     files: Vec<FoundFile>,
     parallel: usize,
 ) -> Result<Vec<(u64, usize, FoundFile)>, Error> {
+    let files_len = files.len();
     let mut chunks: Vec<Vec<(usize, FoundFile)>> = Vec::new();
     for (i, f) in files.into_iter().enumerate() {
         if chunks.last().is_none_or(|c| c.len() >= STAT_CHUNK) {
@@ -194,6 +207,7 @@ async fn sizes(
             c.push((i, f));
         }
     }
+    let count = files_len;
     let sized: Vec<Vec<(u64, usize, FoundFile)>> = futures::stream::iter(chunks)
         .map(|chunk| {
             tokio::task::spawn_blocking(move || {
@@ -207,7 +221,9 @@ async fn sizes(
         .try_collect()
         .await
         .map_err(|e| Error::Task(e.to_string()))?;
-    Ok(sized.into_iter().flatten().collect())
+    let mut all = Vec::with_capacity(count);
+    all.extend(sized.into_iter().flatten());
+    Ok(all)
 }
 
 /// Files statted by one blocking task.
@@ -364,7 +380,7 @@ pub fn remembered(l: &LocalFile) -> Option<(&Path, Stamp, Hashed)> {
         md5: l.md5,
         is_utf8: l.is_utf8,
         first_bytes: l.first_bytes,
-        coded,
+        coded: coded.map(Box::new),
     };
     Some((&l.path, stamp, hashed))
 }

@@ -144,7 +144,16 @@ pub async fn list<S: ObjectStore>(
         drop(parts);
         return store.list(prefix).await;
     }
-    Ok(parts.into_iter().flat_map(|p| p.objects).collect())
+    // Into the first slice's vector, grown once: collecting the slices into a new one grew it
+    // by doubling beside them all (at 100,000 objects, 8 MB on top of the 6.4 MB listed).
+    let total: usize = parts.iter().map(|p| p.objects.len()).sum();
+    let mut parts = parts.into_iter();
+    let mut all = parts.next().map(|p| p.objects).unwrap_or_default();
+    all.reserve(total - all.len());
+    for p in parts {
+        all.extend(p.objects);
+    }
+    Ok(all)
 }
 
 #[cfg(test)]

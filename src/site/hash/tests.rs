@@ -87,10 +87,10 @@ fn the_cache_remembers_compressed_bodies_per_coding() {
                 md5: md5_of(body.as_bytes()),
                 is_utf8: true,
                 first_bytes: FirstBytes::of(body.as_bytes()),
-                coded: Some(Coded {
+                coded: Some(Box::new(Coded {
                     coding: Coding::Gzip,
                     body: Some(remembered.clone()),
-                }),
+                })),
             },
         );
         let f = FoundFile {
