@@ -289,6 +289,12 @@ def main() -> None:
         print(f"| {r['tool']} | " + " | ".join(cells) +
               f" | {p.get('a', {}).get('cpu', 0):.2f} s | {max(v['rss'] for v in p.values()):.0f} MB |")
     print()
+    print("| tool | " + " | ".join(f"peak RSS {ph}" for ph in args.phases) + " |")
+    print("|---|" + "---|" * len(args.phases))
+    for r in results:
+        print(f"| {r['tool']} | " +
+              " | ".join(f"{r['phases'][ph]['rss']:.0f} MB" for ph in args.phases) + " |")
+    print()
     print("| tool | " + " | ".join(f"requests {ph}" for ph in args.phases) + " |")
     print("|---|" + "---|" * len(args.phases))
     for r in results:
@@ -306,6 +312,13 @@ def main() -> None:
             parts.append(f"{ph}) {ratio:.2f} (best peer {best['tool']} "
                          f"{best['phases'][ph]['wall']:.2f} s)")
         print("s3site / best peer: " + "; ".join(parts))
+        parts = []
+        for ph in args.phases:
+            best = min(peers, key=lambda r: r["phases"][ph]["rss"])
+            ratio = mine["phases"][ph]["rss"] / best["phases"][ph]["rss"]
+            parts.append(f"{ph}) {ratio:.2f} (leanest peer {best['tool']} "
+                         f"{best['phases'][ph]['rss']:.0f} MB)")
+        print("s3site / leanest peer, peak RSS: " + "; ".join(parts))
 
 
 if __name__ == "__main__":

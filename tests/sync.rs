@@ -1,6 +1,9 @@
 //! `s3site sync` against real servers, checked the way a browser or a user would check it.
 
-use crate::util::{assert_exit, each_server, files_under, md5_hex, stderr, stdout};
+use crate::util::proxy::FaultKind;
+use crate::util::{
+    Capability, assert_exit, each_server, each_server_with, files_under, md5_hex, stderr, stdout,
+};
 
 /// What a browser must get for each fixture file: (key, Content-Type).
 pub(crate) const FIXTURE_TYPES: &[(&str, &str)] = &[
@@ -259,7 +262,8 @@ fn large_file_is_uploaded_in_parts_once_then_skipped() {
 }
 
 /// An object uploaded by another tool with another part size and no stored MD5 is compared by
-/// learning its part size (HEAD partNumber=1) and re-hashing, not re-uploaded.
+/// learning its part size (HEAD partNumber=1) and re-hashing, not re-uploaded; the next run
+/// remembers what that HEAD proved and makes only the LIST.
 #[test]
 fn foreign_multipart_object_is_compared_without_reupload() {
     let body: Vec<u8> = (0..(12 * 1024 * 1024 + 7u32))
@@ -269,10 +273,27 @@ fn foreign_multipart_object_is_compared_without_reupload() {
         t.write("data.bin", &body);
         t.put_multipart("data.bin", &body, 5 * 1024 * 1024);
         assert!(t.head("data.bin").unwrap().etag.ends_with("-3"));
+        // Old enough for the hash cache to remember it (not a file changed in the last 2 s).
+        std::thread::sleep(std::time::Duration::from_millis(2100));
+        t.proxy.clear();
         let out = t.sync("", &[]);
         assert_exit(&out, 0);
         assert_eq!(t.proxy.writes(), [], "{}", stdout(&out));
         assert!(stdout(&out).contains("unchanged 1"), "{}", stdout(&out));
+        assert!(
+            t.proxy.requests().iter().any(|r| r.is_head()),
+            "the first run asks the object's part size: {:?}",
+            t.proxy.requests()
+        );
+        t.proxy.clear();
+        let out = t.sync("", &[]);
+        assert_exit(&out, 0);
+        assert!(stdout(&out).contains("unchanged 1"), "{}", stdout(&out));
+        let reqs = t.proxy.requests();
+        assert!(
+            !reqs.is_empty() && reqs.iter().all(|r| r.is_list()),
+            "the proof is remembered: only the LIST, no HEAD: {reqs:?}"
+        );
         // Same size, other bytes: now it is uploaded, as a changed file.
         let mut other = body.clone();
         other[6 * 1024 * 1024] ^= 0xff;
@@ -285,6 +306,82 @@ fn foreign_multipart_object_is_compared_without_reupload() {
             stdout(&out)
         );
         assert_eq!(t.head("data.bin").unwrap().etag, md5_hex(&other));
+    });
+}
+
+/// Under a bucket's SSE-KMS default no ETag is the MD5 (the proxy gives the ETags AWS would;
+/// moto's are the MD5): each upload stores its MD5, the next run decides each object with one
+/// HEAD and remembers what it proved, and the run after makes only the LIST.
+#[test]
+fn a_kms_bucket_costs_one_head_per_object_once() {
+    each_server_with(Capability::HasKms, "kms-default", |t| {
+        t.sdk(async |c, b| {
+            use aws_sdk_s3::types::{
+                ServerSideEncryption, ServerSideEncryptionByDefault,
+                ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
+            };
+            let by_default = ServerSideEncryptionByDefault::builder()
+                .sse_algorithm(ServerSideEncryption::AwsKms)
+                .build()
+                .unwrap();
+            let rule = ServerSideEncryptionRule::builder()
+                .apply_server_side_encryption_by_default(by_default)
+                .build();
+            let conf = ServerSideEncryptionConfiguration::builder()
+                .rules(rule)
+                .build()
+                .unwrap();
+            c.put_bucket_encryption()
+                .bucket(b)
+                .server_side_encryption_configuration(conf)
+                .send()
+                .await
+                .unwrap();
+        });
+        t.proxy.fault(|_| true, FaultKind::KmsEtags, None);
+        t.write("index.html", "<p>home</p>");
+        t.write("a.css", "body{}");
+        // Old enough for the hash cache to remember them (not files changed in the last 2 s).
+        std::thread::sleep(std::time::Duration::from_millis(2100));
+        let out = t.sync("", &[]);
+        assert_exit(&out, 0);
+        assert!(stdout(&out).contains("uploaded 2"), "{}", stdout(&out));
+        let stored = t.head("a.css").unwrap().metadata.get("md5chksum").cloned();
+        assert_eq!(
+            stored,
+            Some(s3site::content::etag::to_base64(
+                &s3site::content::digest::md5_of(b"body{}")
+            )),
+            "the MD5 is stored: the ETag will not be it"
+        );
+
+        t.proxy.clear();
+        let out = t.sync("", &[]);
+        assert_exit(&out, 0);
+        assert_eq!(
+            t.proxy.writes(),
+            [],
+            "nothing re-uploaded: {}",
+            stdout(&out)
+        );
+        assert!(stdout(&out).contains("unchanged 2"), "{}", stdout(&out));
+        let heads = t.proxy.requests().iter().filter(|r| r.is_head()).count();
+        assert_eq!(
+            heads,
+            2,
+            "one HEAD per object decides: {:?}",
+            t.proxy.requests()
+        );
+
+        t.proxy.clear();
+        let out = t.sync("", &[]);
+        assert_exit(&out, 0);
+        assert!(stdout(&out).contains("unchanged 2"), "{}", stdout(&out));
+        let reqs = t.proxy.requests();
+        assert!(
+            !reqs.is_empty() && reqs.iter().all(|r| r.is_list()),
+            "what the HEADs proved is remembered: only the LIST: {reqs:?}"
+        );
     });
 }
 

@@ -223,8 +223,12 @@ enum Compared {
     Undecided,
 }
 
-/// Compares the bytes s3site would upload (the compressed body, if any) with the listing.
+/// Compares the bytes s3site would upload (the compressed body, if any) with the listing. An
+/// object an earlier run's HEAD proved to hold them is the same while it lists unchanged.
 fn compare(local: &LocalFile, remote: &RemoteObject) -> Compared {
+    if local.proven(&remote.etag, remote.size) {
+        return Compared::Same;
+    }
     let wire = local.wire();
     if wire.size != remote.size {
         return Compared::Differs(UploadReason::SizeChanged);
@@ -559,6 +563,19 @@ pub fn keep(put: &mut PutFile, kept: Kept) {
     }
     if had_etag_md5 && put.placement.encryption.hides_md5() {
         store_md5(put);
+    }
+}
+
+/// For a bucket whose default encryption hides the MD5 (SSE-KMS), stores the MD5 of every upload
+/// that sets no encryption of its own: its ETag will not be the MD5 either.
+pub fn store_md5_under(plan: &mut Plan, bucket_default: &Encryption) {
+    if !bucket_default.hides_md5() {
+        return;
+    }
+    for u in plan.assets.iter_mut().chain(plan.pages.iter_mut()) {
+        if u.put.placement.encryption == Encryption::None {
+            store_md5(&mut u.put);
+        }
     }
 }
 

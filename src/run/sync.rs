@@ -16,13 +16,13 @@ use crate::plan::sync::{
 };
 use crate::report::{Action, Command, Outcome, Reason, Record, Report, Totals};
 use crate::run::{Runner, Scope, execute, repair};
-use crate::site::cache::HashCache;
+use crate::site::cache::{HashCache, Proof};
 use crate::site::hash::{self, LocalFile, NotCompressed};
 use crate::site::walk::FoundFile;
 use crate::store::listing;
-use crate::store::{ObjectStore, Placement, RemoteObject, Website};
+use crate::store::{Encryption, ObjectStore, Placement, RemoteObject, Website};
 use futures::StreamExt;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -69,7 +69,7 @@ pub async fn run<S: ObjectStore>(
     let redirects = redirect_keys(opts, &files)?;
     let also_kept: HashSet<String> = redirects.keys().cloned().collect();
     let files = with_codings(files, scope);
-    let (local, remote) = hash_and_list(run.store, files, opts, started).await?;
+    let (mut local, remote) = hash_and_list(run.store, files, opts, started).await?;
     // The HEADs made for evidence, reused to learn what a replaced object keeps.
     let heads = Heads::default();
     let evidence = gather_evidence(run, &local, &remote, &heads).await;
@@ -83,9 +83,13 @@ pub async fn run<S: ObjectStore>(
         also_kept: &also_kept,
     };
     let mut plan = planner::plan(&local, &remote, &evidence, &plan_opts);
+    remember_proofs(&opts.cache, &mut local, &remote, &evidence, &plan);
     plan_redirects(run, &mut plan, &redirects, &remote, &plan_opts, &heads).await;
     if opts.keep && !scope.dry_run {
         keep_existing(run, &mut plan, &heads).await;
+    }
+    if !scope.dry_run {
+        kms_default(run, &mut plan).await;
     }
     tracing::debug!(
         assets = plan.assets.len(),
@@ -350,6 +354,20 @@ async fn keep_existing<S: ObjectStore>(run: Runner<'_, S>, plan: &mut Plan, head
         .await;
 }
 
+/// With uploads to make and no encryption of their own, asks the bucket's default (one request):
+/// under SSE-KMS no ETag is the MD5, so each upload stores its MD5 for later runs to compare.
+/// A bucket whose setting cannot be read is taken to have none.
+async fn kms_default<S: ObjectStore>(run: Runner<'_, S>, plan: &mut Plan) {
+    let plain = |u: &crate::plan::sync::Upload| u.put.placement.encryption == Encryption::None;
+    if !plan.assets.iter().chain(&plan.pages).any(plain) {
+        return;
+    }
+    match run.store.default_encryption().await {
+        Ok(e) => planner::store_md5_under(plan, &e),
+        Err(e) => tracing::debug!(error = %e, "cannot read the bucket's default encryption"),
+    }
+}
+
 /// HEADs already made this run, by key (the object-level headers; a part's length aside).
 type Heads = std::sync::Mutex<std::collections::HashMap<String, crate::store::ObjectHead>>;
 
@@ -504,6 +522,53 @@ async fn gather_evidence<S: ObjectStore>(
         .filter_map(|(k, ev)| async move { ev.map(|e| (k, e)) })
         .collect()
         .await
+}
+
+/// Remembers, for each file a HEAD proved unchanged although the listing could not tell (its
+/// ETag is not the MD5 of its bytes), the object's ETag and size in the hash cache: the next
+/// run makes no HEAD for it while neither the file nor the object changes.
+fn remember_proofs(
+    cache: &HashCache,
+    local: &mut [LocalFile],
+    remote: &[RemoteObject],
+    evidence: &BTreeMap<String, Evidence>,
+    plan: &Plan,
+) {
+    if evidence.is_empty() {
+        return;
+    }
+    let uploaded: HashSet<&str> = plan
+        .assets
+        .iter()
+        .chain(&plan.pages)
+        .map(|u| u.put.key.as_str())
+        .collect();
+    let by_key: HashMap<&str, &RemoteObject> = remote.iter().map(|r| (r.key.as_str(), r)).collect();
+    let mut proved = 0usize;
+    for l in local.iter_mut() {
+        if l.cache_stamp.is_none()
+            || !evidence.contains_key(&l.key)
+            || uploaded.contains(l.key.as_str())
+        {
+            continue;
+        }
+        let Some(r) = by_key.get(l.key.as_str()) else {
+            continue;
+        };
+        l.proof = Some(Box::new(Proof {
+            etag: r.etag.clone(),
+            size: r.size,
+            coding: l.wire().coding,
+        }));
+        proved += 1;
+    }
+    if proved > 0 {
+        cache.mark_changed();
+        if let Err(e) = cache.save(local.iter().filter_map(hash::remembered)) {
+            tracing::debug!(error = %e, "could not save the hash cache");
+        }
+        tracing::debug!(proved, "remembered what HEADs proved");
+    }
 }
 
 async fn evidence_for<S: ObjectStore>(

@@ -10,6 +10,7 @@
 
 use crate::content::coding::{Coding, FirstBytes};
 use crate::content::digest::Md5;
+use crate::content::etag::ETag;
 use crate::site::compress;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -82,6 +83,22 @@ pub struct Hashed {
     /// Its compressed body, when a rule compressed it (boxed: most files have none, and the
     /// cache holds one `Hashed` per file).
     pub coded: Option<Box<Coded>>,
+    /// The object a HEAD proved holds this file's bytes, when its ETag is not their MD5.
+    pub proof: Option<Box<Proof>>,
+}
+
+/// What a HEAD proved: the object listed with this ETag and size holds the file's bytes in this
+/// coding (its ETag is not their MD5: uploaded in parts by another tool, or encrypted with
+/// SSE-KMS). While the file's stamp and the listing both stay the same, the next run needs no
+/// HEAD to know it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Proof {
+    /// The object's ETag, as listed.
+    pub etag: ETag,
+    /// Its size.
+    pub size: u64,
+    /// The coding of the bytes it holds (`None`: the file itself).
+    pub coding: Option<Coding>,
 }
 
 /// What is remembered of a file's compressed body (valid only under the same encoders:
@@ -270,6 +287,11 @@ impl HashCache {
         true
     }
 
+    /// Makes the next `save` write, for what the run learned after hashing (proofs).
+    pub fn mark_changed(&self) {
+        self.lock().changed = true;
+    }
+
     /// Saves `remembered`: what this run hashed, each file's path, stamp and hash (atomically:
     /// a temporary file renamed over the old one). Nothing is written when every entry read was
     /// taken and nothing was hashed anew; the entries not taken (files this run did not see)
@@ -303,7 +325,7 @@ impl HashCache {
             for (path, s, h) in lines {
                 writeln!(
                     w,
-                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
                     hex::encode(h.md5),
                     u8::from(h.is_utf8),
                     hex::encode(h.first_bytes.as_slice()),
@@ -313,6 +335,7 @@ impl HashCache {
                     s.ctime_ns,
                     s.ino,
                     s.dev,
+                    proof_field(h.proof.as_deref()),
                     path
                 )?;
             }
@@ -342,16 +365,26 @@ fn parse(text: impl io::BufRead, size: u64, fingerprint: impl FnOnce() -> &'stat
     rows.extend(lines.filter_map(|l| parse_line(&l)));
     rows.shrink_to_fit();
     if saved == "-" || saved != fingerprint() {
+        // Other encoders: what was proved of a compressed body may not hold for theirs.
         for e in rows.iter_mut().filter_map(|(_, e)| e.as_mut()) {
             e.hashed.coded = None;
+            if e.hashed.proof.as_ref().is_some_and(|p| p.coding.is_some()) {
+                e.hashed.proof = None;
+            }
         }
     }
     Table::new(rows)
 }
 
 fn parse_line(line: &str) -> Option<(Box<str>, Option<Entry>)> {
-    let f: Vec<&str> = line.splitn(10, '\t').collect();
-    let [md5, utf8, first, coded, size, mtime, ctime, ino, dev, path] = f.as_slice() else {
+    // Ten fields, or eleven with a proof (the path, last, holds no tab).
+    let f: Vec<&str> = line.splitn(11, '\t').collect();
+    let (proof, path) = match f.as_slice() {
+        [.., proof, path] if f.len() == 11 => (parse_proof(proof)?.map(Box::new), *path),
+        [.., path] if f.len() == 10 => (None, *path),
+        _ => return None,
+    };
+    let &[md5, utf8, first, coded, size, mtime, ctime, ino, dev] = &f[..9] else {
         return None;
     };
     let md5: Md5 = hex::decode(md5).ok()?.try_into().ok()?;
@@ -364,17 +397,47 @@ fn parse_line(line: &str) -> Option<(Box<str>, Option<Entry>)> {
     };
     let hashed = Hashed {
         md5,
-        is_utf8: *utf8 == "1",
+        is_utf8: utf8 == "1",
         first_bytes: first_bytes(first)?,
         coded: parse_coded(coded)?.map(Box::new),
+        proof,
     };
-    Some(((*path).into(), Some(Entry { stamp, hashed })))
+    Some((path.into(), Some(Entry { stamp, hashed })))
 }
 
 /// First bytes written in hex; `None` when malformed or longer than a `FirstBytes` holds.
 fn first_bytes(field: &str) -> Option<FirstBytes> {
     let bytes = hex::decode(field).ok()?;
     (bytes.len() <= crate::content::coding::FIRST_BYTES).then(|| FirstBytes::of(&bytes))
+}
+
+/// `-`, or `CODING:SIZE:ETAG` (`CODING` is `-` for the file itself; the ETag goes last, as it
+/// may hold a colon).
+fn proof_field(p: Option<&Proof>) -> String {
+    match p {
+        None => "-".to_string(),
+        Some(p) => format!(
+            "{}:{}:{}",
+            p.coding.map_or("-", |c| c.as_str()),
+            p.size,
+            p.etag
+        ),
+    }
+}
+
+/// The inverse of `proof_field`: `Some(None)` for `-`, `None` when malformed.
+fn parse_proof(field: &str) -> Option<Option<Proof>> {
+    if field == "-" {
+        return Some(None);
+    }
+    let mut parts = field.splitn(3, ':');
+    let coding = match parts.next()? {
+        "-" => None,
+        c => Some(Coding::from_header(c)?),
+    };
+    let size = parts.next()?.parse().ok()?;
+    let etag = ETag::parse(parts.next()?);
+    Some(Some(Proof { etag, size, coding }))
 }
 
 /// `-`, `CODING:nogain` or `CODING:SIZE:MD5:FIRST`.

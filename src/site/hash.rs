@@ -10,7 +10,7 @@ use crate::content::digest::Md5;
 use crate::content::digest::Md5Stream;
 use crate::content::media;
 use crate::site::SiteError as Error;
-use crate::site::cache::{Coded, CodedBody, HashCache, Hashed, Stamp};
+use crate::site::cache::{Coded, CodedBody, HashCache, Hashed, Proof, Stamp};
 use crate::site::compress::Encoder;
 use crate::site::walk::FoundFile;
 use futures::{StreamExt, TryStreamExt};
@@ -48,6 +48,19 @@ pub struct LocalFile {
     /// The stamp the hash cache remembers this file by; `None`: not remembered (too large, or
     /// modified too recently to trust its stamp).
     pub cache_stamp: Option<Stamp>,
+    /// The object an earlier run's HEAD proved holds these bytes (from the hash cache), or this
+    /// run's, to be remembered.
+    pub proof: Option<Box<Proof>>,
+}
+
+impl LocalFile {
+    /// Whether `proof` is of these bytes: those this run uploads (the same coding) and only
+    /// while the file is remembered unchanged.
+    pub fn proven(&self, etag: &crate::content::etag::ETag, size: u64) -> bool {
+        self.proof
+            .as_ref()
+            .is_some_and(|p| p.etag == *etag && p.size == size && p.coding == self.wire().coding)
+    }
 }
 
 /// A file's compressed body, as uploaded (deterministic, so it is the same on every run).
@@ -272,6 +285,7 @@ pub fn hash_file(
             not_compressed,
             compress: coding,
             cache_stamp: Some(stamp),
+            proof: hit.proof,
         });
     }
     let check_utf8 = media::takes_charset(media::media_type(&f.key));
@@ -298,6 +312,7 @@ pub fn hash_file(
         not_compressed,
         compress: coding,
         cache_stamp,
+        proof: None,
     })
 }
 
@@ -381,6 +396,7 @@ pub fn remembered(l: &LocalFile) -> Option<(&Path, Stamp, Hashed)> {
         is_utf8: l.is_utf8,
         first_bytes: l.first_bytes,
         coded: coded.map(Box::new),
+        proof: l.proof.clone(),
     };
     Some((&l.path, stamp, hashed))
 }

@@ -364,6 +364,12 @@ pub trait ObjectStore: Send + Sync {
         async { Ok(None) }
     }
 
+    /// What the bucket encrypts objects uploaded without an encryption header with
+    /// (GetBucketEncryption); `Encryption::None` for none, or a store with no such setting.
+    fn default_encryption(&self) -> impl Future<Output = Result<Encryption, StoreError>> + Send {
+        async { Ok(Encryption::None) }
+    }
+
     /// The bucket's website configuration (`None`: the bucket is not a website).
     fn website(&self) -> impl Future<Output = Result<Option<Website>, StoreError>> + Send;
 

@@ -4,7 +4,7 @@
 //! a response cut mid-body. It forwards requests untouched (the Host header too, so SigV4
 //! signatures still verify).
 
-use http_body_util::{BodyExt, StreamBody};
+use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::body::{Bytes, Frame, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -83,6 +83,44 @@ pub enum FaultKind {
     /// Answer 301 PermanentRedirect with `x-amz-bucket-region: REGION`, as S3 answers a request
     /// signed for another region than the bucket's, without forwarding.
     WrongRegion(&'static str),
+    /// Forward, then answer as SSE-KMS does (moto gives KMS objects their MD5 as ETag, AWS never
+    /// does): each 32-hex ETag, in the `ETag` header and in a listing's `<ETag>`, becomes the
+    /// MD5 of those 32 digits, which is not the body's MD5.
+    KmsEtags,
+}
+
+/// The ETag an SSE-KMS store would give in place of `md5` (32 hex digits): the MD5 of them.
+pub fn kms_etag(md5: &str) -> String {
+    crate::util::md5_hex(md5.as_bytes())
+}
+
+/// `text` with every 32-hex run right after `<ETag>` and an optional quote replaced by
+/// `kms_etag` of it (the same length, so Content-Length holds).
+fn kms_etags(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("<ETag>") {
+        let (head, tail) = rest.split_at(i + "<ETag>".len());
+        out.push_str(head);
+        let quote = ["&quot;", "&#34;", "\""]
+            .into_iter()
+            .find(|q| tail.starts_with(q))
+            .unwrap_or("");
+        out.push_str(quote);
+        let after = &tail[quote.len()..];
+        match after
+            .get(..32)
+            .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
+        {
+            Some(hex) => {
+                out.push_str(&kms_etag(hex));
+                rest = &after[32..];
+            }
+            None => rest = after,
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 struct Fault {
@@ -320,7 +358,27 @@ async fn handle(
         Ok(r) => r,
         Err(e) => return Ok(full(502, e.to_string())),
     };
-    let (parts, body) = resp.into_parts();
+    let (mut parts, body) = resp.into_parts();
+    if fault == Some(FaultKind::KmsEtags) {
+        if let Some(e) = parts.headers.get("etag").and_then(|v| v.to_str().ok()) {
+            let hex = e.trim_matches('"');
+            if hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                let kms = format!("\"{}\"", kms_etag(hex));
+                parts
+                    .headers
+                    .insert("etag", kms.parse().expect("header value"));
+            }
+        }
+        let bytes = body.collect().await?.to_bytes();
+        let body = match std::str::from_utf8(&bytes) {
+            Ok(text) if text.contains("<ETag>") => Bytes::from(kms_etags(text)),
+            _ => bytes,
+        };
+        return Ok(Response::from_parts(
+            parts,
+            Full::new(body).map_err(|e| match e {}).boxed(),
+        ));
+    }
     if fault == Some(FaultKind::CutBody) {
         let bytes = body.collect().await?.to_bytes();
         let half = bytes.slice(..bytes.len() / 2);

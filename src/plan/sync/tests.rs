@@ -20,6 +20,7 @@ fn file(key: &str, body: &[u8]) -> LocalFile {
         not_compressed: None,
         compress: None,
         cache_stamp: None,
+        proof: None,
     }
 }
 
@@ -255,6 +256,52 @@ fn own_multipart_etag_matches_without_evidence() {
     assert!(needing_evidence(std::slice::from_ref(&l), std::slice::from_ref(&r)).is_empty());
     let p = plan(&[l], &[r], &BTreeMap::new(), &opts(&f));
     assert_eq!(p.unchanged.len(), 1);
+}
+
+/// What an earlier run's HEAD proved stands in for the HEAD while the object lists with the
+/// same ETag and size, for the bytes proved (not another coding of them).
+#[test]
+fn a_remembered_proof_decides_an_etag_that_is_not_the_md5_without_a_head() {
+    let f = no_filter();
+    let mut l = file("a.css", b"body{}");
+    // An SSE-KMS object: 32 hex digits that are not the MD5; and a foreign multipart one.
+    for etag in [
+        ETag::Md5(md5_of(b"not the body")),
+        ETag::multipart(&[md5_of(b"bo"), md5_of(b"dy{}")]),
+    ] {
+        let r = RemoteObject {
+            key: "a.css".into(),
+            size: l.size,
+            etag: etag.clone(),
+        };
+        let proof = |etag: &ETag, size, coding| {
+            Some(Box::new(crate::site::cache::Proof {
+                etag: etag.clone(),
+                size,
+                coding,
+            }))
+        };
+        let decide = |l: &LocalFile| {
+            let need = needing_evidence(std::slice::from_ref(l), std::slice::from_ref(&r));
+            let p = plan(
+                std::slice::from_ref(l),
+                std::slice::from_ref(&r),
+                &BTreeMap::new(),
+                &opts(&f),
+            );
+            (need.len(), p.unchanged.len())
+        };
+        l.proof = None;
+        assert_eq!(decide(&l), (1, 0), "no proof: a HEAD decides");
+        l.proof = proof(&etag, l.size, None);
+        assert_eq!(decide(&l), (0, 1), "proved: no HEAD, unchanged");
+        l.proof = proof(&ETag::Md5(md5_of(b"other")), l.size, None);
+        assert_eq!(decide(&l), (1, 0), "the object changed since");
+        l.proof = proof(&etag, l.size + 1, None);
+        assert_eq!(decide(&l), (1, 0), "another size");
+        l.proof = proof(&etag, l.size, Some(Coding::Gzip));
+        assert_eq!(decide(&l), (1, 0), "proved of other bytes (gzip)");
+    }
 }
 
 #[test]
@@ -530,5 +577,44 @@ fn a_kms_upload_stores_its_md5() {
         put.headers
             .metadata
             .contains_key(crate::content::meta::MD5_METADATA_KEY)
+    );
+}
+
+/// Under a bucket's SSE-KMS default no ETag is the MD5: each upload that sets no encryption of
+/// its own stores its MD5, so the next run compares that instead of uploading again.
+#[test]
+fn uploads_to_a_kms_bucket_store_their_md5() {
+    let f = no_filter();
+    let stored = |default: &Encryption, own: Encryption| {
+        let mut p = plan(
+            &[file("a.css", b"body{}")],
+            &[],
+            &BTreeMap::new(),
+            &opts(&f),
+        );
+        p.assets[0].put.placement.encryption = own;
+        store_md5_under(&mut p, default);
+        p.assets[0]
+            .put
+            .headers
+            .metadata
+            .get(crate::content::meta::MD5_METADATA_KEY)
+            .cloned()
+    };
+    let kms = Encryption::Kms {
+        algorithm: "aws:kms".into(),
+        key_id: None,
+        bucket_key: false,
+    };
+    assert_eq!(
+        stored(&kms, Encryption::None),
+        Some(etag::to_base64(&md5_of(b"body{}")))
+    );
+    assert_eq!(stored(&Encryption::S3, Encryption::None), None);
+    assert_eq!(stored(&Encryption::None, Encryption::None), None);
+    assert_eq!(
+        stored(&kms, Encryption::S3),
+        None,
+        "its own SSE-S3: the ETag is the MD5"
     );
 }

@@ -91,6 +91,7 @@ fn the_cache_remembers_compressed_bodies_per_coding() {
                     coding: Coding::Gzip,
                     body: Some(remembered.clone()),
                 })),
+                proof: None,
             },
         );
         let f = FoundFile {

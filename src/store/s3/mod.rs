@@ -9,6 +9,7 @@
 #[macro_use]
 mod headers;
 mod copy;
+mod encryption;
 mod error;
 mod gate;
 mod journal;
@@ -745,6 +746,13 @@ impl ObjectStore for S3Store {
     async fn delete_batch(&self, keys: &[String]) -> Result<Vec<DeleteFailure>, StoreError> {
         self.patiently("deleting", || self.delete_batch_once(keys))
             .await
+    }
+
+    async fn default_encryption(&self) -> Result<crate::store::Encryption, StoreError> {
+        self.patiently("reading the bucket's encryption", || {
+            self.get_default_encryption()
+        })
+        .await
     }
 
     async fn website(&self) -> Result<Option<crate::store::Website>, StoreError> {
