@@ -161,14 +161,14 @@ impl Table {
     }
 
     /// Takes the entry of `path` out. The rows shrink as the run takes them (the run's hashed
-    /// files fill up meanwhile): when half are taken, the rest are moved into a vector their
-    /// size, so the table is gone by the end of the hashing. In place: a copy beside it would be
-    /// the run's peak.
+    /// files fill up meanwhile): each time a quarter of them is taken, the rest are moved
+    /// together and the vector fitted to them, so the table is gone by the end of the hashing.
+    /// In place: a copy beside it would be the run's peak.
     fn take(&mut self, path: &str) -> Option<Entry> {
         let i = self.find(path)?;
         let e = self.rows[i].1.take()?;
         self.left -= 1;
-        if self.left * 2 < self.rows.len() {
+        if self.left * 4 < self.rows.len() * 3 {
             self.rows.retain(|(_, e)| e.is_some());
             self.rows.shrink_to_fit();
         }

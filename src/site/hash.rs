@@ -168,10 +168,9 @@ pub async fn hash_all(
         }
         (!batch.is_empty()).then_some(batch)
     });
-    // Each file goes straight to its place: one vector of them all, sized once (collecting
-    // the batches and then the files was three copies of it at 100,000 files).
-    let mut slots: Vec<Option<LocalFile>> = Vec::new();
-    slots.resize_with(count, || None);
+    // One vector of the files as they are hashed, growing while the hash cache shrinks (a
+    // vector of them all made up front stood beside the whole cache: the no-op's peak).
+    let mut done: Vec<(usize, LocalFile)> = Vec::new();
     let mut hashed = futures::stream::iter(batches)
         .map(|batch| {
             let cache = cache.clone();
@@ -190,16 +189,14 @@ pub async fn hash_all(
         })
         .buffer_unordered(parallel.max(1));
     while let Some(batch) = hashed.try_next().await? {
-        for (i, f) in batch {
-            slots[i] = Some(f);
-        }
+        done.extend(batch);
     }
-    // Every index was hashed once. Collected in place: `Option<LocalFile>` is the size of a
-    // `LocalFile` (`flatten` would have grown a second vector beside this one).
-    slots
-        .into_iter()
-        .map(|f| f.ok_or_else(|| Error::Task("a file was not hashed".into())))
-        .collect()
+    debug_assert_eq!(done.len(), count);
+    // Back in the order given, collected in place (no second vector), then fitted.
+    done.sort_unstable_by_key(|(i, _)| *i);
+    let mut files: Vec<LocalFile> = done.into_iter().map(|(_, f)| f).collect();
+    files.shrink_to_fit();
+    Ok(files)
 }
 
 /// Each file's size (0 if it cannot be read: hashing then reports why) and index. The stats
