@@ -21,7 +21,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// tick as the read would go unnoticed.
 const RACY_SECONDS: i64 = 2;
 /// First line of the file: the format version, then the encoders' fingerprint (or `-`).
-const HEADER: &str = "s3site-hash-cache 2";
+const HEADER: &str = "s3site-hash-cache 3";
 
 /// What the file system says about a file's content (times in nanoseconds since 1970: an `i64`
 /// reaches 2262, and keeps the stamp that every cached file carries at 40 bytes).
@@ -197,6 +197,9 @@ struct Entries {
 pub struct HashCache {
     /// Where it is saved; `None`: not saved (disabled).
     file: Option<PathBuf>,
+    /// The source folder as given: entries are kept by path relative to it (shorter than the
+    /// whole path, and the same however the folder is spelt).
+    source: PathBuf,
     entries: Mutex<Entries>,
 }
 
@@ -248,8 +251,14 @@ impl HashCache {
             .unwrap_or_default();
         HashCache {
             file: Some(file),
+            source: source.to_path_buf(),
             entries: read(entries),
         }
+    }
+
+    /// `path` as the cache keeps it: relative to the source folder.
+    fn key<'p>(&self, path: &'p Path) -> Option<&'p str> {
+        path.strip_prefix(&self.source).unwrap_or(path).to_str()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
@@ -259,7 +268,7 @@ impl HashCache {
     /// What was remembered of `path`, if its stamp is exactly the same; taken out of the cache
     /// either way (`save` writes what the run hashed).
     pub fn take(&self, path: &Path, stamp: &Stamp) -> Option<Hashed> {
-        let key = path.to_str()?;
+        let key = self.key(path)?;
         let mut entries = self.lock();
         let e = entries.by_path.take(key)?;
         if e.stamp != *stamp {
@@ -312,7 +321,7 @@ impl HashCache {
             entries.changed = false;
         }
         let lines = remembered
-            .filter_map(|(p, s, h)| Some((p.to_str()?, s, h)))
+            .filter_map(|(p, s, h)| Some((self.key(p)?, s, h)))
             .filter(|(p, _, _)| !p.contains(['\t', '\n', '\r']));
         let dir = file.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir)?;
@@ -377,16 +386,25 @@ fn parse(text: impl io::BufRead, size: u64, fingerprint: impl FnOnce() -> &'stat
 }
 
 fn parse_line(line: &str) -> Option<(Box<str>, Option<Entry>)> {
-    // Ten fields, or eleven with a proof (the path, last, holds no tab).
+    // The path goes last: it holds no tab.
     let f: Vec<&str> = line.splitn(11, '\t').collect();
-    let (proof, path) = match f.as_slice() {
-        [.., proof, path] if f.len() == 11 => (parse_proof(proof)?.map(Box::new), *path),
-        [.., path] if f.len() == 10 => (None, *path),
-        _ => return None,
-    };
-    let &[md5, utf8, first, coded, size, mtime, ctime, ino, dev] = &f[..9] else {
+    let &[
+        md5,
+        utf8,
+        first,
+        coded,
+        size,
+        mtime,
+        ctime,
+        ino,
+        dev,
+        proof,
+        path,
+    ] = f.as_slice()
+    else {
         return None;
     };
+    let proof = parse_proof(proof)?.map(Box::new);
     let md5: Md5 = hex::decode(md5).ok()?.try_into().ok()?;
     let stamp = Stamp {
         size: size.parse().ok()?,
