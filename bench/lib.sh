@@ -14,6 +14,19 @@ start_proxy() {
     return 1
 }
 
+# fresh_seaweedfs DELAY_MS: a fresh SeaweedFS on S3SITE_SEAWEEDFS_PORT (default 9300), with
+# volumes large enough that none is allocated in the middle of a timed run (an allocation stalls
+# writes for seconds, at random), and bench/proxy.py in front of it on the port + 99. Sets
+# `endpoint` (the server) and `proxy_port`.
+fresh_seaweedfs() {
+    export S3SITE_SEAWEEDFS_PORT=${S3SITE_SEAWEEDFS_PORT:-9300}
+    export S3SITE_SEAWEEDFS_VOLUME_MB=${S3SITE_SEAWEEDFS_VOLUME_MB:-1024}
+    scripts/s3-server.sh stop seaweedfs
+    endpoint=$(scripts/s3-server.sh start seaweedfs)
+    proxy_port=$((S3SITE_SEAWEEDFS_PORT + 99))
+    start_proxy "$endpoint" "$proxy_port" "$1"
+}
+
 # pinned_venv DIR "PKG==V ...": a Python venv in DIR with exactly these packages (made again
 # when the list changes).
 pinned_venv() {

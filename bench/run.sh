@@ -45,14 +45,7 @@ if [[ ,$tools, == *,s3sync* && ! -x $s3sync_root/bin/s3sync ]]; then
 fi
 
 cargo build --release --quiet
-export S3SITE_SEAWEEDFS_PORT=${S3SITE_SEAWEEDFS_PORT:-9300}
-# A fresh server for every benchmark, with volumes large enough that none is allocated in the
-# middle of a timed run (an allocation stalls writes for seconds, at random).
-export S3SITE_SEAWEEDFS_VOLUME_MB=${S3SITE_SEAWEEDFS_VOLUME_MB:-1024}
-scripts/s3-server.sh stop seaweedfs
-endpoint=$(scripts/s3-server.sh start seaweedfs)
-proxy_port=$((S3SITE_SEAWEEDFS_PORT + 99))
-start_proxy "$endpoint" "$proxy_port" "$delay"
+fresh_seaweedfs "$delay"
 site=$(site_of "$files" $kind)
 
 echo "s3site $(target/release/s3site --version | cut -d' ' -f2), $("$venv/bin/s3cmd" --version)," \
