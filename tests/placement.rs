@@ -281,3 +281,80 @@ fn an_s3cmd_flag_names_its_replacement() {
         }
     });
 }
+
+/// Under a bucket's SSE-KMS default no ETag is the MD5 (the proxy gives the ETags AWS would;
+/// moto's are the MD5): each upload stores its MD5, the next run decides each object with one
+/// HEAD and remembers what it proved, and the run after makes only the LIST.
+#[test]
+fn a_kms_bucket_costs_one_head_per_object_once() {
+    each_server_with(Capability::HasKms, "kms-default", |t| {
+        t.sdk(async |c, b| {
+            use aws_sdk_s3::types::{
+                ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
+                ServerSideEncryptionRule,
+            };
+            let by_default = ServerSideEncryptionByDefault::builder()
+                .sse_algorithm(Sse::AwsKms)
+                .build()
+                .unwrap();
+            let rule = ServerSideEncryptionRule::builder()
+                .apply_server_side_encryption_by_default(by_default)
+                .build();
+            let conf = ServerSideEncryptionConfiguration::builder()
+                .rules(rule)
+                .build()
+                .unwrap();
+            c.put_bucket_encryption()
+                .bucket(b)
+                .server_side_encryption_configuration(conf)
+                .send()
+                .await
+                .unwrap();
+        });
+        t.proxy
+            .fault(|_| true, crate::util::proxy::FaultKind::KmsEtags, None);
+        t.write("index.html", "<p>home</p>");
+        t.write("a.css", "body{}");
+        // Old enough for the hash cache to remember them (not files changed in the last 2 s).
+        std::thread::sleep(std::time::Duration::from_millis(2100));
+        let out = t.sync("", &[]);
+        assert_exit(&out, 0);
+        assert!(stdout(&out).contains("uploaded 2"), "{}", stdout(&out));
+        let stored = t.head("a.css").unwrap().metadata.get("md5chksum").cloned();
+        assert_eq!(
+            stored,
+            Some(s3site::content::etag::to_base64(
+                &s3site::content::digest::md5_of(b"body{}")
+            )),
+            "the MD5 is stored: the ETag will not be it"
+        );
+
+        t.proxy.clear();
+        let out = t.sync("", &[]);
+        assert_exit(&out, 0);
+        assert_eq!(
+            t.proxy.writes(),
+            [],
+            "nothing re-uploaded: {}",
+            stdout(&out)
+        );
+        assert!(stdout(&out).contains("unchanged 2"), "{}", stdout(&out));
+        let heads = t.proxy.requests().iter().filter(|r| r.is_head()).count();
+        assert_eq!(
+            heads,
+            2,
+            "one HEAD per object decides: {:?}",
+            t.proxy.requests()
+        );
+
+        t.proxy.clear();
+        let out = t.sync("", &[]);
+        assert_exit(&out, 0);
+        assert!(stdout(&out).contains("unchanged 2"), "{}", stdout(&out));
+        let reqs = t.proxy.requests();
+        assert!(
+            !reqs.is_empty() && reqs.iter().all(|r| r.is_list()),
+            "what the HEADs proved is remembered: only the LIST: {reqs:?}"
+        );
+    });
+}
