@@ -305,20 +305,17 @@ def main() -> None:
     mine = next((r for r in results if r["tool"] == "s3site"), None)
     if mine and peers:
         print()
-        parts = []
-        for ph in args.phases:
-            best = min(peers, key=lambda r: r["phases"][ph]["wall"])
-            ratio = mine["phases"][ph]["wall"] / best["phases"][ph]["wall"]
-            parts.append(f"{ph}) {ratio:.2f} (best peer {best['tool']} "
-                         f"{best['phases'][ph]['wall']:.2f} s)")
-        print("s3site / best peer: " + "; ".join(parts))
-        parts = []
-        for ph in args.phases:
-            best = min(peers, key=lambda r: r["phases"][ph]["rss"])
-            ratio = mine["phases"][ph]["rss"] / best["phases"][ph]["rss"]
-            parts.append(f"{ph}) {ratio:.2f} (leanest peer {best['tool']} "
-                         f"{best['phases'][ph]['rss']:.0f} MB)")
-        print("s3site / leanest peer, peak RSS: " + "; ".join(parts))
+        for title, measure, peer, unit in (("s3site / best peer", "wall", "best peer", " s"),
+                                           ("s3site / leanest peer, peak RSS", "rss",
+                                            "leanest peer", " MB")):
+            parts = []
+            for ph in args.phases:
+                best = min(peers, key=lambda r: r["phases"][ph][measure])
+                ratio = mine["phases"][ph][measure] / best["phases"][ph][measure]
+                value = best["phases"][ph][measure]
+                shown = f"{value:.2f}" if measure == "wall" else f"{value:.0f}"
+                parts.append(f"{ph}) {ratio:.2f} ({peer} {best['tool']} {shown}{unit})")
+            print(f"{title}: " + "; ".join(parts))
 
 
 if __name__ == "__main__":

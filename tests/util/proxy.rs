@@ -230,6 +230,12 @@ impl Proxy {
         self.shared.seen.lock().unwrap().clone()
     }
 
+    /// Whether the requests seen so far are listings and nothing else (and there was one).
+    pub fn only_lists(&self) -> bool {
+        let reqs = self.requests();
+        !reqs.is_empty() && reqs.iter().all(Seen::is_list)
+    }
+
     /// The requests that could change the store.
     pub fn writes(&self) -> Vec<Seen> {
         self.requests().into_iter().filter(Seen::is_write).collect()
