@@ -144,7 +144,8 @@ pub async fn hash_all(
     // files go in batches, so a blocking-pool task costs less than the hashing it does.
     let started = std::time::Instant::now();
     let mut sized = sizes(files, parallel).await?;
-    sized.sort_by_key(|(len, i, _)| (std::cmp::Reverse(*len), *i));
+    // Taken from the end: largest first, and in the order given among equal sizes.
+    sized.sort_by_key(|(len, i, _)| (*len, std::cmp::Reverse(*i)));
     tracing::debug!(
         files = sized.len(),
         ms = started.elapsed().as_millis(),
@@ -152,19 +153,22 @@ pub async fn hash_all(
     );
     let count = sized.len();
     // Batches are made as the hashing takes them, so only the ones in flight exist beside the
-    // sorted list.
-    let mut sized = sized.into_iter().peekable();
+    // sorted list, and the list gives its memory back as it empties (it was the rebuild's
+    // peak beside the hashed files: 72 bytes a file).
     let batches = std::iter::from_fn(move || {
         let mut batch = Vec::new();
         let mut batch_bytes = 0u64;
-        while let Some((len, _, _)) = sized.peek() {
+        while let Some(&(len, _, _)) = sized.last() {
             if !batch.is_empty() && (batch_bytes + len > BATCH_BYTES || batch.len() >= BATCH_FILES)
             {
                 break;
             }
             batch_bytes += len;
-            let (_, i, f) = sized.next()?;
+            let (_, i, f) = sized.pop()?;
             batch.push((i, f));
+        }
+        if sized.len() < sized.capacity() / 2 {
+            sized.shrink_to_fit();
         }
         (!batch.is_empty()).then_some(batch)
     });
