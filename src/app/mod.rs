@@ -117,9 +117,9 @@ async fn run_sync(args: SyncArgs) -> Result<ExitCode, Error> {
     let placement = settings::placement(&args.placement)?;
     // Everything local is checked before connecting: bad input never costs a request.
     let walked = std::time::Instant::now();
+    let source = Arc::new(walk::Source::new(&args.dir, &settings.url.prefix));
     let files = walk::walk(
-        &args.dir,
-        &settings.url.prefix,
+        &source,
         &settings.filter,
         args.follow_outside,
         settings.config.strip_index_html,
@@ -137,6 +137,7 @@ async fn run_sync(args: SyncArgs) -> Result<ExitCode, Error> {
     let (scope, concurrency) = scope(settings, args.dry_run);
     let printer = printer(&args.output);
     let opts = SyncOptions {
+        source,
         website,
         redirects,
         scope,

@@ -15,6 +15,7 @@ use crate::content::meta;
 use crate::settings::filter::Filter;
 use crate::settings::rules::RuleSet;
 use crate::site::hash::{LocalFile, NotCompressed};
+use crate::site::walk::Source;
 use crate::store::{
     Acl, Encryption, Grants, Multipart, ObjectHeaders, Placement, PutFile, RemoteObject,
 };
@@ -198,8 +199,8 @@ pub struct Evidence {
 /// Options that shape a plan.
 #[derive(Clone, Debug)]
 pub struct Options<'a> {
-    /// The key prefix (empty, or ending with `/`).
-    pub prefix: &'a str,
+    /// The site folder (where each upload's bytes are read) and the key prefix.
+    pub source: &'a Source,
     /// Whether remote objects with no local file are deleted.
     pub delete: bool,
     /// Most deletes allowed; more blocks all deletes.
@@ -384,7 +385,7 @@ fn deletes(
     let mut deletes: Vec<Delete> = remote
         .iter()
         .filter(|r| !keep(&r.key))
-        .filter(|r| match r.key.strip_prefix(opts.prefix) {
+        .filter(|r| match r.key.strip_prefix(opts.source.prefix()) {
             // Never the prefix's own folder marker, never anything outside the prefix.
             Some(rel) => !rel.is_empty() && !opts.filter.is_excluded(rel),
             None => false,
@@ -593,7 +594,7 @@ fn store_md5(put: &mut PutFile) {
 /// The request that uploads `l`: its headers, and for large bodies the multipart layout (of
 /// the compressed body, when the rules compress it).
 fn put_file(l: &LocalFile, opts: &Options<'_>) -> PutFile {
-    let rel = key::rules_path(key::relative(opts.prefix, &l.key));
+    let rel = key::rules_path(key::relative(opts.source.prefix(), &l.key));
     let rel = rel.as_ref();
     let wire = l.wire();
     let multipart = match wire.parts {
@@ -605,7 +606,7 @@ fn put_file(l: &LocalFile, opts: &Options<'_>) -> PutFile {
     };
     let mut put = PutFile {
         key: l.key.clone(),
-        path: l.path.clone(),
+        path: l.path(opts.source),
         size: wire.size,
         md5: wire.md5,
         headers: upload_headers(l, rel, opts.rules),

@@ -18,7 +18,7 @@ use crate::report::{Action, Command, Outcome, Reason, Record, Report, Totals};
 use crate::run::{Runner, Scope, execute, repair};
 use crate::site::cache::{HashCache, Proof};
 use crate::site::hash::{self, LocalFile, NotCompressed};
-use crate::site::walk::FoundFile;
+use crate::site::walk::{FoundFile, Source};
 use crate::store::listing;
 use crate::store::{Encryption, ObjectStore, Placement, RemoteObject, Website};
 use futures::StreamExt;
@@ -29,6 +29,8 @@ use std::time::Instant;
 /// A validated sync.
 #[derive(Clone, Debug)]
 pub struct SyncOptions {
+    /// The site folder and the prefix its keys go under (the prefix of `scope`'s URL).
+    pub source: Arc<Source>,
     /// Where, and how.
     pub scope: Scope,
     /// Delete remote objects with no local file.
@@ -72,9 +74,9 @@ pub async fn run<S: ObjectStore>(
     let (mut local, remote) = hash_and_list(run.store, files, opts, started).await?;
     // The HEADs made for evidence, reused to learn what a replaced object keeps.
     let heads = Heads::default();
-    let evidence = gather_evidence(run, &local, &remote, &heads).await;
+    let evidence = gather_evidence(run, &opts.source, &local, &remote, &heads).await;
     let plan_opts = planner::Options {
-        prefix: &scope.url.prefix,
+        source: &opts.source,
         delete: opts.delete,
         max_delete: opts.max_delete,
         filter: &scope.filter,
@@ -83,7 +85,7 @@ pub async fn run<S: ObjectStore>(
         also_kept: &also_kept,
     };
     let mut plan = planner::plan(&local, &remote, &evidence, &plan_opts);
-    remember_proofs(&opts.cache, &mut local, &remote, &evidence, &plan);
+    remember_proofs(opts, &mut local, &remote, &evidence, &plan);
     plan_redirects(run, &mut plan, &redirects, &remote, &plan_opts, &heads).await;
     if opts.keep && !scope.dry_run {
         keep_existing(run, &mut plan, &heads).await;
@@ -174,7 +176,7 @@ fn redirect_keys(
         return Err(crate::settings::SettingsError::Usage(format!(
             "[redirects] '{}' is also a file in the site folder ('{}'): remove one of the two",
             opts.scope.url.rel(&f.key),
-            f.path.display()
+            f.path(&opts.source).display()
         ))
         .into());
     }
@@ -296,6 +298,7 @@ async fn hash_and_list<S: ObjectStore>(
     let (local, remote) = tokio::join!(
         async {
             let r = hash::hash_all(
+                opts.source.clone(),
                 files,
                 hashers,
                 MULTIPART_THRESHOLD,
@@ -305,7 +308,11 @@ async fn hash_and_list<S: ObjectStore>(
             .await;
             tracing::debug!(ms = started.elapsed().as_millis(), "hashed");
             let saved = match &r {
-                Ok(local) => opts.cache.save(local.iter().filter_map(hash::remembered)),
+                Ok(local) => opts.cache.save(
+                    local
+                        .iter()
+                        .filter_map(|l| hash::remembered(&opts.source, l)),
+                ),
                 Err(_) => Ok(()),
             };
             if let Err(e) = saved {
@@ -509,13 +516,14 @@ fn plain_note(plan: &Plan, local: &[LocalFile]) -> Option<String> {
 /// with that part size. A failed HEAD leaves the file undecided (it is uploaded).
 async fn gather_evidence<S: ObjectStore>(
     run: Runner<'_, S>,
+    source: &Source,
     local: &[LocalFile],
     remote: &[RemoteObject],
     heads: &Heads,
 ) -> BTreeMap<String, Evidence> {
     futures::stream::iter(planner::needing_evidence(local, remote))
         .map(|(l, r)| async move {
-            let ev = evidence_for(run.store, l, &r, heads).await;
+            let ev = evidence_for(run.store, l, l.path(source), &r, heads).await;
             (l.key.clone(), ev)
         })
         .buffer_unordered(run.concurrency)
@@ -528,7 +536,7 @@ async fn gather_evidence<S: ObjectStore>(
 /// ETag is not the MD5 of its bytes), the object's ETag and size in the hash cache: the next
 /// run makes no HEAD for it while neither the file nor the object changes.
 fn remember_proofs(
-    cache: &HashCache,
+    opts: &SyncOptions,
     local: &mut [LocalFile],
     remote: &[RemoteObject],
     evidence: &BTreeMap<String, Evidence>,
@@ -563,8 +571,12 @@ fn remember_proofs(
         proved += 1;
     }
     if proved > 0 {
+        let cache = &opts.cache;
         cache.mark_changed();
-        if let Err(e) = cache.save(local.iter().filter_map(hash::remembered)) {
+        let remembered = local
+            .iter()
+            .filter_map(|l| hash::remembered(&opts.source, l));
+        if let Err(e) = cache.save(remembered) {
             tracing::debug!(error = %e, "could not save the hash cache");
         }
         tracing::debug!(proved, "remembered what HEADs proved");
@@ -574,6 +586,7 @@ fn remember_proofs(
 async fn evidence_for<S: ObjectStore>(
     store: &S,
     l: &LocalFile,
+    path: std::path::PathBuf,
     r: &RemoteObject,
     heads: &Heads,
 ) -> Option<Evidence> {
@@ -612,7 +625,6 @@ async fn evidence_for<S: ObjectStore>(
     if parts < 2 || part_size == 0 || etag::part_count(l.size, part_size) != u64::from(parts) {
         return Some(ev);
     }
-    let path = l.path.clone();
     let md5s = tokio::task::spawn_blocking(move || hash::part_md5s(&path, part_size))
         .await
         .ok()?

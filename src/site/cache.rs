@@ -306,9 +306,9 @@ impl HashCache {
     /// a temporary file renamed over the old one). Nothing is written when every entry read was
     /// taken and nothing was hashed anew; the entries not taken (files this run did not see)
     /// drop out.
-    pub fn save<'a>(
+    pub fn save<P: AsRef<Path>>(
         &self,
-        remembered: impl Iterator<Item = (&'a Path, Stamp, Hashed)> + Clone,
+        remembered: impl Iterator<Item = (P, Stamp, Hashed)> + Clone,
     ) -> io::Result<()> {
         let Some(file) = &self.file else {
             return Ok(());
@@ -322,7 +322,7 @@ impl HashCache {
             entries.changed = false;
         }
         let lines = remembered
-            .filter_map(|(p, s, h)| Some((self.key(p)?, s, h)))
+            .filter_map(|(p, s, h)| Some((self.key(p.as_ref())?.to_string(), s, h)))
             .filter(|(p, _, _)| !p.contains(['\t', '\n', '\r']));
         let dir = file.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir)?;

@@ -12,7 +12,7 @@ use crate::content::media;
 use crate::site::SiteError as Error;
 use crate::site::cache::{Coded, CodedBody, HashCache, Hashed, Proof, Stamp};
 use crate::site::compress::Encoder;
-use crate::site::walk::FoundFile;
+use crate::site::walk::{FoundFile, Source};
 use futures::{StreamExt, TryStreamExt};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -26,8 +26,8 @@ const READ_BUF: usize = 256 * 1024;
 pub struct LocalFile {
     /// The S3 key it maps to (prefix included).
     pub key: String,
-    /// Where it is on disk.
-    pub path: PathBuf,
+    /// The key is its folder's (`--strip-index-html`): the file is that folder's `index.html`.
+    pub index_stripped: bool,
     /// Size in bytes, as read while hashing.
     pub size: u64,
     /// MD5 of the whole file.
@@ -54,6 +54,11 @@ pub struct LocalFile {
 }
 
 impl LocalFile {
+    /// Where it is on disk (rebuilt from the key: see `Source`).
+    pub fn path(&self, source: &Source) -> PathBuf {
+        source.path(&self.key, self.index_stripped)
+    }
+
     /// Whether `proof` is of these bytes: those this run uploads (the same coding) and only
     /// while the file is remembered unchanged.
     pub fn proven(&self, etag: &crate::content::etag::ETag, size: u64) -> bool {
@@ -133,6 +138,7 @@ pub struct Parts {
 /// `multipart_threshold` bytes or more also get per-part MD5s for `part_size` parts.
 /// Returns files in the order given.
 pub async fn hash_all(
+    source: Arc<Source>,
     files: Vec<FoundFile>,
     parallel: usize,
     multipart_threshold: u64,
@@ -143,7 +149,7 @@ pub async fn hash_all(
     // site's few large files showed no measurable change; it bounds the worst case); small
     // files go in batches, so a blocking-pool task costs less than the hashing it does.
     let started = std::time::Instant::now();
-    let mut sized = sizes(files, parallel).await?;
+    let mut sized = sizes(&source, files, parallel).await?;
     // Taken from the end: largest first, and in the order given among equal sizes.
     sized.sort_by_key(|(len, i, _)| (*len, std::cmp::Reverse(*i)));
     tracing::debug!(
@@ -177,13 +183,16 @@ pub async fn hash_all(
     let mut done: Vec<(usize, LocalFile)> = Vec::new();
     let mut hashed = futures::stream::iter(batches)
         .map(|batch| {
-            let cache = cache.clone();
+            let (cache, source) = (cache.clone(), source.clone());
             async move {
                 tokio::task::spawn_blocking(move || {
                     batch
                         .into_iter()
                         .map(|(i, f)| {
-                            Ok((i, hash_file(f, multipart_threshold, part_size, &cache)?))
+                            let path = f.path(&source);
+                            let hashed =
+                                hash_file(f, &path, multipart_threshold, part_size, &cache);
+                            Ok((i, hashed?))
                         })
                         .collect::<Result<Vec<_>, Error>>()
                 })
@@ -208,6 +217,7 @@ pub async fn hash_all(
 /// they held up the listing running beside them, and with it the first LIST request
 /// (bench/RESULTS.md, "Startup").
 async fn sizes(
+    source: &Arc<Source>,
     files: Vec<FoundFile>,
     parallel: usize,
 ) -> Result<Vec<(u64, usize, FoundFile)>, Error> {
@@ -224,10 +234,17 @@ async fn sizes(
     let count = files_len;
     let sized: Vec<Vec<(u64, usize, FoundFile)>> = futures::stream::iter(chunks)
         .map(|chunk| {
+            let source = source.clone();
             tokio::task::spawn_blocking(move || {
                 chunk
                     .into_iter()
-                    .map(|(i, f)| (std::fs::metadata(&f.path).map_or(0, |m| m.len()), i, f))
+                    .map(|(i, f)| {
+                        (
+                            std::fs::metadata(f.path(&source)).map_or(0, |m| m.len()),
+                            i,
+                            f,
+                        )
+                    })
                     .collect()
             })
         })
@@ -248,20 +265,21 @@ const BATCH_BYTES: u64 = 1024 * 1024;
 /// Files hashed by one blocking task, at most.
 const BATCH_FILES: usize = 64;
 
-/// Hashes one file: size, MD5, UTF-8 validity for text types, part MD5s for large files, and
-/// the compressed body the rules ask for; from the cache when the file is unchanged since it
-/// was remembered.
+/// Hashes one file, found at `path`: size, MD5, UTF-8 validity for text types, part MD5s for
+/// large files, and the compressed body the rules ask for; from the cache when the file is
+/// unchanged since it was remembered.
 pub fn hash_file(
     f: FoundFile,
+    path: &Path,
     multipart_threshold: u64,
     part_size: u64,
     cache: &HashCache,
 ) -> Result<LocalFile, Error> {
     let read_err = |e: io::Error| Error::BadEntry {
-        path: f.path.clone(),
+        path: path.to_path_buf(),
         reason: format!("cannot read: {e}"),
     };
-    let file = std::fs::File::open(&f.path).map_err(read_err)?;
+    let file = std::fs::File::open(path).map_err(read_err)?;
     let meta = file.metadata().map_err(read_err)?;
     let len_hint = meta.len();
     // Files under the multipart threshold are cached: everything they need is an MD5, and the
@@ -271,12 +289,12 @@ pub fn hash_file(
     let coding = f.compress.filter(|_| !precompressed);
     let stamp = Stamp::of(&meta);
     if cacheable
-        && let Some(hit) = cache.take(&f.path, &stamp)
+        && let Some(hit) = cache.take(path, &stamp)
         && let Some((compressed, not_compressed)) = from_cache(&hit, coding, precompressed)
     {
         return Ok(LocalFile {
             key: f.key,
-            path: f.path,
+            index_stripped: f.index_stripped,
             size: len_hint,
             md5: hit.md5,
             is_utf8: hit.is_utf8,
@@ -303,7 +321,7 @@ pub fn hash_file(
     // the planner only uses `parts` when they are there.
     Ok(LocalFile {
         key: f.key,
-        path: f.path,
+        index_stripped: f.index_stripped,
         size: read.size,
         md5: read.md5,
         is_utf8: read.is_utf8,
@@ -380,9 +398,9 @@ fn read_file(
     })
 }
 
-/// What the hash cache remembers of `l`, if anything: its path, stamp and hash (with the
-/// compressed body, when the rules compress it).
-pub fn remembered(l: &LocalFile) -> Option<(&Path, Stamp, Hashed)> {
+/// What the hash cache remembers of `l` (a file of `source`), if anything: its path, stamp and
+/// hash (with the compressed body, when the rules compress it).
+pub fn remembered(source: &Source, l: &LocalFile) -> Option<(PathBuf, Stamp, Hashed)> {
     let stamp = l.cache_stamp?;
     let coded = l.compress.map(|coding| Coded {
         coding,
@@ -399,7 +417,7 @@ pub fn remembered(l: &LocalFile) -> Option<(&Path, Stamp, Hashed)> {
         coded: coded.map(Box::new),
         proof: l.proof.clone(),
     };
-    Some((&l.path, stamp, hashed))
+    Some((l.path(source), stamp, hashed))
 }
 
 /// The compressed body and the reason for none that a cache hit gives for a file compressed

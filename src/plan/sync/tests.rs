@@ -5,12 +5,11 @@ use crate::content::coding::FirstBytes;
 use crate::content::digest::md5_of;
 use crate::content::header::Header;
 use crate::site::hash::Parts;
-use std::path::PathBuf;
 
 fn file(key: &str, body: &[u8]) -> LocalFile {
     LocalFile {
         key: key.into(),
-        path: PathBuf::from("/site").join(key),
+        index_stripped: false,
         size: body.len() as u64,
         md5: md5_of(body),
         is_utf8: std::str::from_utf8(body).is_ok(),
@@ -24,6 +23,8 @@ fn file(key: &str, body: &[u8]) -> LocalFile {
     }
 }
 
+static SITE: std::sync::LazyLock<Source> =
+    std::sync::LazyLock::new(|| Source::new(std::path::Path::new("/site"), ""));
 static NO_RULES: std::sync::LazyLock<RuleSet> = std::sync::LazyLock::new(RuleSet::default);
 static NO_KEYS: std::sync::LazyLock<HashSet<String>> = std::sync::LazyLock::new(HashSet::new);
 static NO_PLACEMENT: std::sync::LazyLock<Placement> = std::sync::LazyLock::new(Placement::default);
@@ -38,7 +39,7 @@ fn obj(key: &str, body: &[u8]) -> RemoteObject {
 
 fn opts(filter: &Filter) -> Options<'_> {
     Options {
-        prefix: "",
+        source: &SITE,
         delete: false,
         max_delete: None,
         filter,
@@ -118,7 +119,8 @@ fn deletes_only_with_flag_and_never_excluded_or_outside_prefix() {
         obj("blog-old/x", b"x"),
     ];
     let mut o = opts(&f);
-    o.prefix = "blog/";
+    let blog = Source::new(std::path::Path::new("/site"), "blog/");
+    o.source = &blog;
     assert!(
         plan(&local, &remote, &BTreeMap::new(), &o)
             .deletes

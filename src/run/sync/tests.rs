@@ -37,6 +37,8 @@ fn site(dir: &Path) {
 fn options(dry_run: bool) -> SyncOptions {
     let config = Config::parse(RULES, Path::new("s3site.toml")).expect("rules");
     SyncOptions {
+        // Set to the site folder by `sync`.
+        source: Arc::new(Source::new(Path::new(""), "www/")),
         scope: Scope {
             url: S3Url::parse("s3://b/www/").expect("url"),
             dry_run,
@@ -56,14 +58,12 @@ fn options(dry_run: bool) -> SyncOptions {
 }
 
 async fn sync(store: &MemoryStore, dir: &Path, opts: &SyncOptions) -> (Report, Vec<Record>) {
-    let files = crate::site::walk::walk(
-        dir,
-        &opts.scope.url.prefix,
-        &opts.scope.filter,
-        false,
-        false,
-    )
-    .expect("walk");
+    let opts = &SyncOptions {
+        source: Arc::new(Source::new(dir, &opts.scope.url.prefix)),
+        ..opts.clone()
+    };
+    let files =
+        crate::site::walk::walk(&opts.source, &opts.scope.filter, false, false).expect("walk");
     let seen = std::sync::Mutex::new(Vec::new());
     let sink = |r: &Record| seen.lock().expect("lock").push(r.clone());
     let cancel = Cancel::default();

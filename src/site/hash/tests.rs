@@ -58,10 +58,10 @@ fn hashed(name: &str, body: &[u8], coding: Option<Coding>) -> LocalFile {
     std::fs::write(&path, body).unwrap();
     let f = FoundFile {
         key: name.to_string(),
-        path,
+        index_stripped: false,
         compress: coding,
     };
-    hash_file(f, 64, 16, &HashCache::disabled()).unwrap()
+    hash_file(f, &path, 64, 16, &HashCache::disabled()).unwrap()
 }
 
 /// A cache hit gives the compressed body of the coding asked for, without compressing;
@@ -96,10 +96,10 @@ fn the_cache_remembers_compressed_bodies_per_coding() {
         );
         let f = FoundFile {
             key: "a.css".to_string(),
-            path: path.clone(),
+            index_stripped: false,
             compress: Some(coding),
         };
-        hash_file(f, 1 << 30, 1 << 20, &cache).unwrap()
+        hash_file(f, &path, 1 << 30, 1 << 20, &cache).unwrap()
     };
     let c = hash(Coding::Gzip).compressed.expect("compressed");
     assert_eq!((c.size, c.md5), (remembered.size, remembered.md5));
