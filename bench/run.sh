@@ -2,7 +2,7 @@
 # Benchmark s3site side by side with the deploy tools users would otherwise pick, on a generated
 # site, against SeaweedFS on 127.0.0.1. Prints markdown tables (see bench/run.py).
 #
-#   bench/run.sh [--files N] [--small] [--runs R]
+#   bench/run.sh [--files N] [--small] [--runs R] [--first-runs R] [--no-count]
 #                [--tools s3site,s3sync,s3sync-etag,s3cmd,aws,rclone,s5cmd,hugo]
 #                [--phases abcde] [--delay-ms MS] [--json FILE]
 #
@@ -17,12 +17,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 
-files=2000 kind= runs=3 tools=s3site,s3cmd,aws,rclone,s5cmd,hugo phases=abcde delay=0 json=
+files=2000 kind= runs=3 first_runs= count= tools=s3site,s3cmd,aws,rclone,s5cmd,hugo phases=abcde delay=0 json=
 while [[ $# -gt 0 ]]; do
     case $1 in
         --files) files=$2; shift 2 ;;
         --small) kind=small; shift ;;
         --runs) runs=$2; shift 2 ;;
+        --first-runs) first_runs=$2; shift 2 ;;
+        --no-count) count=--no-count; shift ;;
         --tools) tools=$2; shift 2 ;;
         --phases) phases=$2; shift 2 ;;
         --delay-ms) delay=$2; shift 2 ;;
@@ -52,7 +54,7 @@ echo "s3site $(target/release/s3site --version | cut -d' ' -f2), $("$venv/bin/s3
     "$("$venv/bin/aws" --version 2>&1 | cut -d' ' -f1), rclone $("$venv/bin/rclone" version | head -n1 | cut -d' ' -f2)," \
     "s5cmd $("$venv/bin/s5cmd" version), hugo $("$hugo" version | cut -d' ' -f2)"
 echo "$(nproc) cores, $(uname -sm), $(date -u +%Y-%m-%d); $files files, $(du -sm "$site" | cut -f1) MB;" \
-    "median of $runs runs; added latency ${delay} ms per request"
+    "median of $runs runs${first_runs:+ ($first_runs of the first upload)}; added latency ${delay} ms per request"
 python3 bench/run.py --site "$site" --endpoint "$endpoint" --proxy "http://127.0.0.1:$proxy_port" \
-    --delay-ms "$delay" --runs "$runs" --tools "$tools" --phases "$phases" \
+    --delay-ms "$delay" --runs "$runs" ${first_runs:+--first-runs "$first_runs"} $count --tools "$tools" --phases "$phases" \
     --s3site target/release/s3site --hugo "$hugo" --s3sync "$s3sync_root/bin/s3sync" --bin "$venv/bin" ${json:+--json "$json"}
