@@ -307,16 +307,8 @@ async fn hash_and_list<S: ObjectStore>(
             )
             .await;
             tracing::debug!(ms = started.elapsed().as_millis(), "hashed");
-            let saved = match &r {
-                Ok(local) => opts.cache.save(
-                    local
-                        .iter()
-                        .filter_map(|l| hash::remembered(&opts.source, l)),
-                ),
-                Err(_) => Ok(()),
-            };
-            if let Err(e) = saved {
-                tracing::debug!(error = %e, "could not save the hash cache");
+            if let Ok(local) = &r {
+                save_hashes(opts, local);
             }
             r
         },
@@ -571,15 +563,20 @@ fn remember_proofs(
         proved += 1;
     }
     if proved > 0 {
-        let cache = &opts.cache;
-        cache.mark_changed();
-        let remembered = local
-            .iter()
-            .filter_map(|l| hash::remembered(&opts.source, l));
-        if let Err(e) = cache.save(remembered) {
-            tracing::debug!(error = %e, "could not save the hash cache");
-        }
+        opts.cache.mark_changed();
+        save_hashes(opts, local);
         tracing::debug!(proved, "remembered what HEADs proved");
+    }
+}
+
+/// Saves the hash cache from the hashed files; a cache that cannot be saved only costs the
+/// next run its hashing again.
+fn save_hashes(opts: &SyncOptions, local: &[LocalFile]) {
+    let remembered = local
+        .iter()
+        .filter_map(|l| hash::remembered(&opts.source, l));
+    if let Err(e) = opts.cache.save(remembered) {
+        tracing::debug!(error = %e, "could not save the hash cache");
     }
 }
 
