@@ -103,15 +103,21 @@ pub fn walk(
     let mut found = Vec::new();
     for entry in walker {
         let entry = entry.map_err(|e| walk_error(root, e))?;
+        let is_dir = entry.file_type().is_dir();
+        let rel = if is_dir {
+            None
+        } else {
+            relative(root, entry.path())
+        };
+        // An excluded file (or one in a folder kept only for the includes, matched by none) is
+        // left alone before anything is asked of it, as an excluded folder is pruned.
+        if rel.is_some_and(|r| filter.is_excluded(&to_key(r))) {
+            continue;
+        }
         if entry.path_is_symlink() && entry.depth() > 0 && !follow_outside {
             stays_inside(&entry, &real_root)?;
         }
-        if entry.file_type().is_dir() {
-            continue;
-        }
-        // Excluded, or in a folder kept only for the includes and matched by none.
-        let rel = relative(root, entry.path());
-        if !rel.is_some_and(|r| filter.is_excluded(&to_key(r))) {
+        if !is_dir {
             found.push(found_file(rel, &entry, prefix, strip_index_html)?);
         }
     }
@@ -311,5 +317,28 @@ mod tests {
                 .collect();
             assert_eq!(stripped, if strip { vec!["www/d/"] } else { vec![] });
         }
+    }
+
+    /// A link leading outside the site folder is refused, unless it is excluded: what is not
+    /// published cannot leak (with includes, too, where files are not pruned but skipped).
+    #[cfg(unix)]
+    #[test]
+    fn an_excluded_link_leading_outside_is_left_alone() {
+        let (dir, outside) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        std::fs::write(dir.path().join("index.html"), "hi").unwrap();
+        std::fs::write(outside.path().join("id_rsa"), "PRIVATE").unwrap();
+        std::os::unix::fs::symlink(outside.path().join("id_rsa"), dir.path().join("key.txt"))
+            .unwrap();
+        let source = Source::new(dir.path(), "");
+        let keys = |filter: &Filter| {
+            walk(&source, filter, false, false)
+                .map(|f| f.into_iter().map(|f| f.key).collect::<Vec<_>>())
+        };
+        let none = Filter::new::<&str>(&[]).unwrap();
+        assert!(matches!(keys(&none), Err(Error::BadEntry { .. })));
+        let excluded = Filter::new(&["key.txt"]).unwrap();
+        assert_eq!(keys(&excluded).unwrap(), ["index.html"]);
+        let only_pages = Filter::new(&["*"]).unwrap().including(&["*.html"]).unwrap();
+        assert_eq!(keys(&only_pages).unwrap(), ["index.html"]);
     }
 }
