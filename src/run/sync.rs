@@ -271,6 +271,11 @@ async fn apply_website<S: ObjectStore>(
 
 /// The files, each with the coding the rules compress it with.
 fn with_codings(mut files: Vec<FoundFile>, scope: &Scope) -> Vec<FoundFile> {
+    // Without a compress rule every answer is "none": asking costs 11 ms at 100,000 files,
+    // before the first request.
+    if !scope.rules.mentions_compress {
+        return files;
+    }
     for f in &mut files {
         f.compress = scope
             .rules
@@ -295,7 +300,13 @@ async fn hash_and_list<S: ObjectStore>(
         files.iter().map(|f| f.key.as_str()).collect(),
         store.list_page(),
     );
-    let (local, remote) = tokio::join!(
+    // The listing is polled first, so its requests are out before the hashing's setup runs.
+    let (remote, local) = tokio::join!(
+        async {
+            let r = listing::list(store, &scope.url.prefix, &list_plan).await;
+            tracing::debug!(ms = started.elapsed().as_millis(), "listed");
+            r
+        },
         async {
             let r = hash::hash_all(
                 opts.source.clone(),
@@ -310,11 +321,6 @@ async fn hash_and_list<S: ObjectStore>(
             if let Ok(local) = &r {
                 save_hashes(opts, local);
             }
-            r
-        },
-        async {
-            let r = listing::list(store, &scope.url.prefix, &list_plan).await;
-            tracing::debug!(ms = started.elapsed().as_millis(), "listed");
             r
         }
     );
