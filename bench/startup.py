@@ -2,7 +2,10 @@
 """Startup to first request: the time from starting `s3site sync DIR` to the first TCP connection
 it opens to the store (a bare listener on 127.0.0.1 that never answers), median of 7.
 
-    python3 bench/startup.py DIR [S3SITE]
+    python3 bench/startup.py DIR [S3SITE...] [--runs N]
+
+With several binaries, their runs alternate (one of each in turn), so a machine that gets busier
+or quieter during the measurement moves them all alike.
 
 Before that first request s3site parses its arguments, walks DIR, reads the rules file and loads
 credentials; hashing runs alongside the listing, so it is not counted.
@@ -17,28 +20,43 @@ import time
 
 
 def main() -> None:
-    site = sys.argv[1]
-    exe = sys.argv[2] if len(sys.argv) > 2 else "target/release/s3site"
+    args = sys.argv[1:]
+    runs = 7
+    if "--runs" in args:
+        i = args.index("--runs")
+        runs = int(args[i + 1])
+        del args[i:i + 2]
+    site = args[0]
+    exes = args[1:] or ["target/release/s3site"]
     env = dict(os.environ, AWS_ACCESS_KEY_ID="k", AWS_SECRET_ACCESS_KEY="s",
                AWS_EC2_METADATA_DISABLED="true", AWS_REGION="us-east-1")
-    times = []
-    for _ in range(7):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            s.listen(16)
-            port = s.getsockname()[1]
-            start = time.monotonic()
-            p = subprocess.Popen(
-                [exe, "sync", site, "s3://bench", "--endpoint-url", f"http://127.0.0.1:{port}",
-                 "--path-style", "-q", "--no-cache"],
-                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            conn, _ = s.accept()
-            times.append((time.monotonic() - start) * 1000)
-            p.kill()
-            p.wait()
-            conn.close()
-    print(f"startup to first request: median {statistics.median(times):.1f} ms "
-          f"(runs {', '.join(f'{t:.1f}' for t in times)})")
+    times: dict[str, list[float]] = {exe: [] for exe in exes}
+    for _ in range(runs):
+        for exe in exes:
+            times[exe].append(first_request(exe, site, env))
+    for exe, ts in times.items():
+        label = f"{exe}: " if len(exes) > 1 else ""
+        print(f"{label}startup to first request: median {statistics.median(ts):.1f} ms "
+              f"(runs {', '.join(f'{t:.1f}' for t in ts)})")
+
+
+def first_request(exe: str, site: str, env: dict) -> float:
+    """Milliseconds from starting `exe` to its first connection."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(16)
+        port = s.getsockname()[1]
+        start = time.monotonic()
+        p = subprocess.Popen(
+            [exe, "sync", site, "s3://bench", "--endpoint-url", f"http://127.0.0.1:{port}",
+             "--path-style", "-q", "--no-cache"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        conn, _ = s.accept()
+        elapsed = (time.monotonic() - start) * 1000
+        p.kill()
+        p.wait()
+        conn.close()
+        return elapsed
 
 
 if __name__ == "__main__":

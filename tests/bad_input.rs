@@ -228,6 +228,17 @@ fn broken_symlink() {
     assert!(stderr(&out).contains("style.css"), "{}", stderr(&out));
 }
 
+/// The client is built while the site folder is walked, but credentials are asked for only
+/// after it: a broken site folder is what the one line names, even with an unknown profile.
+#[cfg(unix)]
+#[test]
+fn the_site_folder_is_checked_before_credentials() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(tmp.path().join("gone.css"), tmp.path().join("style.css")).unwrap();
+    let out = run_offline(tmp.path(), "s3://bucket", &["--profile", "nope"]);
+    assert_one_line_error(&out, 2, "broken symbolic link");
+}
+
 #[test]
 fn no_credentials() {
     let tmp = tempfile::tempdir().unwrap();

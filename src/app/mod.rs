@@ -1,8 +1,8 @@
 //! The command-line application: from parsed arguments to an exit code.
 //!
-//! Owns: the order of a run (validate the flags and the rules file, walk the source, connect,
-//! run, print) and the one place a fatal error is printed. Must not: hold logic that a library
-//! layer owns.
+//! Owns: the order of a run (validate the flags and the rules file, walk the source while the
+//! client is built, ask for credentials, run, print) and the one place a fatal error is
+//! printed. Must not: hold logic that a library layer owns.
 
 mod signals;
 
@@ -115,22 +115,35 @@ async fn run_sync(args: SyncArgs) -> Result<ExitCode, Error> {
         .with_ignore_file(&args.dir)
         .map_err(SettingsError::Usage)?;
     let placement = settings::placement(&args.placement)?;
-    // Everything local is checked before connecting: bad input never costs a request.
+    // The client is built (environment, config files, CA roots) while the site folder is
+    // walked; credentials are asked for once the walk found nothing wrong: bad input never
+    // costs a request.
+    let access = args.connection.clone();
+    let building = tokio::spawn({
+        let (conn, bucket) = (connection(args.connection), settings.url.bucket.clone());
+        async move { S3Store::prepare(&conn, &bucket).await }
+    });
     let walked = std::time::Instant::now();
     let source = Arc::new(walk::Source::new(&args.dir, &settings.url.prefix));
-    let files = walk::walk(
-        &source,
-        &settings.filter,
-        args.follow_outside,
-        settings.config.strip_index_html,
-    )?;
-    tracing::debug!(
-        files = files.len(),
-        ms = walked.elapsed().as_millis(),
-        "walked"
-    );
-    let access = args.connection.clone();
-    let store = connect(args.connection, &settings.url.bucket, settings.concurrency).await?;
+    // In place, handing this worker's other tasks (the client's building) to another thread.
+    let files = tokio::task::block_in_place(|| {
+        walk::walk(
+            &source,
+            &settings.filter,
+            args.follow_outside,
+            settings.config.strip_index_html,
+        )
+    });
+    tracing::debug!(ms = walked.elapsed().as_millis(), "walked");
+    let files = files.inspect_err(|_| building.abort())?;
+    let store = building
+        .await
+        .map_err(|e| Error::Internal(format!("building the S3 client: {e}")))?
+        .map_err(connect_error)?
+        .checked()
+        .await
+        .map_err(connect_error)?;
+    set_concurrency(&store, settings.concurrency);
     let cdn = Invalidator::prepare(&settings, &access, args.dry_run).await?;
     let website = settings.config.website.clone();
     let redirects = settings.config.redirects.clone();
@@ -463,8 +476,17 @@ fn run_explain(args: ExplainArgs) -> Result<ExitCode, Error> {
 
 /// The store for `bucket`, allowed `concurrency` requests in flight.
 async fn connect(c: ConnectionArgs, bucket: &str, concurrency: usize) -> Result<S3Store, Error> {
+    let store = S3Store::connect(&connection(c), bucket)
+        .await
+        .map_err(connect_error)?;
+    set_concurrency(&store, concurrency);
+    Ok(store)
+}
+
+/// How to reach the store, from the flags and the environment's tuning.
+fn connection(c: ConnectionArgs) -> Connection {
     let tuning = settings::Tuning::from_env();
-    let conn = Connection {
+    Connection {
         endpoint_url: c.endpoint_url,
         path_style: c.path_style,
         region: c.region,
@@ -473,16 +495,19 @@ async fn connect(c: ConnectionArgs, bucket: &str, concurrency: usize) -> Result<
         list_page: tuning.list_page,
         max_single_copy: tuning.max_single_copy,
         state_dir: settings::state_dir(),
-    };
-    let store = S3Store::connect(&conn, bucket)
-        .await
-        .map_err(|source| Error::Store {
-            context: "connecting to S3".into(),
-            source,
-        })?;
-    // Listing slices run at once however low --concurrency is; SlowDown lowers it all.
+    }
+}
+
+fn connect_error(source: StoreError) -> Error {
+    Error::Store {
+        context: "connecting to S3".into(),
+        source,
+    }
+}
+
+/// Listing slices run at once however low --concurrency is; SlowDown lowers it all.
+fn set_concurrency(store: &S3Store, concurrency: usize) {
     store.set_concurrency(concurrency.max(crate::store::listing::MAX_SLICES));
-    Ok(store)
 }
 
 fn printer(o: &OutputArgs) -> Printer {

@@ -20,6 +20,19 @@ pub(crate) async fn load(
     region: Option<&str>,
     ca_bundle: Option<&std::path::Path>,
 ) -> Result<SdkConfig, LoadError> {
+    let sdk = load_unchecked(profile, region, ca_bundle).await?;
+    check_credentials(&sdk, profile).await?;
+    Ok(sdk)
+}
+
+/// `load` without asking for credentials: it reads the environment, the config files and the
+/// CA roots, and asks nothing of the network but instance metadata for a region when none is
+/// set anywhere, so it can run while the site folder is walked.
+pub(crate) async fn load_unchecked(
+    profile: Option<&str>,
+    region: Option<&str>,
+    ca_bundle: Option<&std::path::Path>,
+) -> Result<SdkConfig, LoadError> {
     let bundle = tls::ca_bundle(ca_bundle, profile).await;
     let mut loader = tls::with_trust(
         aws_config::defaults(BehaviorVersion::latest()),
@@ -37,7 +50,15 @@ pub(crate) async fn load(
     if let Some(r) = region {
         loader = loader.region(Region::new(r.to_string()));
     }
-    let sdk = loader.load().await;
+    Ok(loader.load().await)
+}
+
+/// Asks `sdk`'s chain for credentials (which may call SSO, STS or instance metadata); the error
+/// is one line saying why none could be found.
+pub(crate) async fn check_credentials(
+    sdk: &SdkConfig,
+    profile: Option<&str>,
+) -> Result<(), LoadError> {
     let provider = sdk
         .credentials_provider()
         .ok_or_else(|| LoadError::Credentials("no credentials provider configured".into()))?;
@@ -45,7 +66,7 @@ pub(crate) async fn load(
         .provide_credentials()
         .await
         .map_err(|e| LoadError::Credentials(credentials_error(&e, profile)))?;
-    Ok(sdk)
+    Ok(())
 }
 
 /// Why no configuration could be loaded, on one line.

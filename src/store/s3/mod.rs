@@ -1,13 +1,14 @@
 //! The one place that speaks aws-sdk-s3: client setup and the `ObjectStore` implementation.
 //!
-//! Owns: the client configuration (aws-config's default chain, `--endpoint-url`, `--path-style`,
-//! `--region`, `--profile`, checksums only when required, retries and throttling), and the
-//! request shapes (Content-MD5 on every body, multipart with per-part MD5s, batch
+//! Owns: the client (built in `connect`: aws-config's default chain, `--endpoint-url`,
+//! `--path-style`, `--region`, `--profile`, checksums only when required, retries and
+//! throttling), and the request shapes (Content-MD5 on every body, multipart with per-part MD5s, batch
 //! deletes). Turning SDK errors into `StoreError` is `error`'s. Must not: let an SDK type escape
 //! this module, or decide what to upload.
 
 #[macro_use]
 mod headers;
+mod connect;
 mod copy;
 mod encryption;
 mod error;
@@ -22,8 +23,6 @@ use crate::store::{
     PutFile, RangeListing, RemoteObject, StoreError,
 };
 use aws_sdk_s3::Client;
-use aws_sdk_s3::config::retry::{RetryConfig, RetryPartition, TokenBucket};
-use aws_sdk_s3::config::{Region, RequestChecksumCalculation, ResponseChecksumValidation};
 use aws_sdk_s3::error::DisplayErrorContext;
 use aws_sdk_s3::operation::head_object::HeadObjectOutput;
 use aws_sdk_s3::primitives::{ByteStream, Length};
@@ -31,6 +30,7 @@ use aws_sdk_s3::types::{
     CompletedMultipartUpload, CompletedPart, Delete, EncodingType, ObjectIdentifier,
     ServerSideEncryption,
 };
+pub use connect::Unchecked;
 use futures::{StreamExt, TryStreamExt};
 use std::sync::Arc;
 use std::time::Duration;
@@ -105,72 +105,6 @@ pub struct S3Store {
 }
 
 impl S3Store {
-    /// Builds a client for `bucket` and checks that credentials can be found, so a missing or
-    /// unknown profile fails before any request.
-    pub async fn connect(conn: &Connection, bucket: &str) -> Result<S3Store, StoreError> {
-        let sdk = crate::aws::load(
-            conn.profile.as_deref(),
-            conn.region.as_deref(),
-            conn.ca_bundle.as_deref(),
-        )
-        .await
-        .map_err(|e| match e {
-            crate::aws::LoadError::Credentials(m) => StoreError::Credentials(m),
-            crate::aws::LoadError::Trust(m) => StoreError::Tls(m),
-        })?;
-        let mut b = aws_sdk_s3::config::Builder::from(&sdk)
-            // The SDK's adaptive retry: exponential backoff with jitter on 5xx, SlowDown,
-            // timeouts and connection errors, and a client-side rate limit that slows every
-            // request down when the store says SlowDown. Two more attempts than its default.
-            .retry_config(
-                RetryConfig::standard()
-                    .with_max_attempts(MAX_ATTEMPTS)
-                    .with_initial_backoff(Duration::from_millis(200))
-                    .with_max_backoff(Duration::from_secs(10)),
-            )
-            // Retries of throttled requests cost nothing from the retry quota: with the
-            // default costs, a store throttling half the requests of a 3,000-file run used the
-            // quota up and most later failures got no retry at all.
-            .retry_partition(
-                RetryPartition::custom("s3site")
-                    .token_bucket(TokenBucket::builder().throttling_retry_cost(0).build())
-                    .build(),
-            )
-            // The SDK's default CRC trailer makes the body aws-chunked, which some stores keep
-            // as `Content-Encoding: aws-chunked` or store framed; Content-MD5 does the job.
-            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
-            .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
-            .force_path_style(conn.path_style);
-        if sdk.region().is_none() {
-            b = b.region(Region::new("us-east-1"));
-        }
-        if let Some(u) = &conn.endpoint_url {
-            b = b.endpoint_url(u);
-        }
-        // For messages only: the SDK resolves the real address.
-        let endpoint = conn
-            .endpoint_url
-            .clone()
-            .or_else(|| sdk.endpoint_url().map(str::to_string))
-            .unwrap_or_else(|| {
-                let region = sdk.region().map_or("us-east-1", |r| r.as_ref());
-                format!("https://s3.{region}.amazonaws.com")
-            });
-        let max_single_copy = conn.max_single_copy.unwrap_or(MAX_SINGLE_COPY);
-        let list_page = conn.list_page.map_or(LIST_PAGE, |n| n.clamp(1, LIST_PAGE));
-        Ok(S3Store {
-            client: Arc::new(std::sync::RwLock::new(Client::from_conf(b.build()))),
-            region_switches: Arc::default(),
-            bucket: bucket.to_string(),
-            endpoint,
-            max_single_copy,
-            list_page,
-            uses_acls: Arc::default(),
-            gate: Arc::new(gate::Gate::new(DEFAULT_CONCURRENCY)),
-            journal: journal::Journal::new(conn.state_dir.as_deref()),
-        })
-    }
-
     /// Sets the most requests in flight at once (the run's `--concurrency`); fewer are sent
     /// while the store says SlowDown.
     pub fn set_concurrency(&self, n: usize) {
