@@ -4,7 +4,7 @@
 //! the stamp is weaker: size, last-write time and creation time (100 ns ticks), see [`Stamp::of`].
 //!
 //! Owns: the cache file (one per source folder, under the user's cache directory, never inside
-//! the site), lookups (a hit is taken out), and the atomic save of what the run hashed. Must not:
+//! the site; read on its own thread while the run goes on to its first request), lookups (a hit is taken out), and the atomic save of what the run hashed. Must not:
 //! decide anything about uploads, or trust an entry whose stamp differs in any field. The change
 //! time (ctime) cannot be set back by tools like `touch`, so rewriting a file with the same size
 //! and an old mtime still misses.
@@ -202,6 +202,10 @@ pub struct HashCache {
     /// whole path, and the same however the folder is spelt).
     source: PathBuf,
     entries: Mutex<Entries>,
+    /// The cache file being read on its own thread: `open` returns at once (reading 100,000
+    /// entries takes about 100 ms, which stood before the first request) and the first use
+    /// waits for it, while the listing is under way.
+    reading: Mutex<Option<std::thread::JoinHandle<Table>>>,
 }
 
 /// The entries read from a cache file, none taken yet.
@@ -242,18 +246,31 @@ impl HashCache {
             canonical.to_string_lossy().as_bytes(),
         ));
         let file = dir.join(format!("hashes-{id}"));
-        // Read line by line: the whole text beside the entries was 14 MB at 100,000 files.
-        let entries = std::fs::File::open(&file)
-            .ok()
-            .map(|f| {
-                let size = f.metadata().map_or(0, |m| m.len());
-                parse(io::BufReader::new(f), size, compress::fingerprint)
-            })
-            .unwrap_or_default();
+        let read_file = {
+            let file = file.clone();
+            // Line by line: the whole text beside the entries was 14 MB at 100,000 files.
+            move || {
+                std::fs::File::open(&file)
+                    .ok()
+                    .map(|f| {
+                        let size = f.metadata().map_or(0, |m| m.len());
+                        parse(io::BufReader::new(f), size, compress::fingerprint)
+                    })
+                    .unwrap_or_default()
+            }
+        };
+        let (entries, reading) = match std::thread::Builder::new()
+            .name("hash cache".into())
+            .spawn(read_file.clone())
+        {
+            Ok(thread) => (Table::default(), Some(thread)),
+            Err(_) => (read_file(), None),
+        };
         HashCache {
             file: Some(file),
             source: source.to_path_buf(),
             entries: read(entries),
+            reading: Mutex::new(reading),
         }
     }
 
@@ -262,8 +279,19 @@ impl HashCache {
         path.strip_prefix(&self.source).unwrap_or(path).to_str()
     }
 
+    /// The entries, once the cache file is read.
     fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
-        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let reading = self
+            .reading
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(thread) = reading {
+            // A panic while reading (a bug) leaves the cache empty: every file is hashed.
+            entries.by_path = thread.join().unwrap_or_default();
+        }
+        entries
     }
 
     /// What was remembered of `path`, if its stamp is exactly the same; taken out of the cache
