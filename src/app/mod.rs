@@ -134,7 +134,11 @@ async fn run_sync(args: SyncArgs) -> Result<ExitCode, Error> {
             settings.config.strip_index_html,
         )
     });
-    tracing::debug!(ms = walked.elapsed().as_millis(), "walked");
+    tracing::debug!(
+        files = files.as_ref().map_or(0, Vec::len),
+        ms = walked.elapsed().as_millis(),
+        "walked"
+    );
     let files = files.inspect_err(|_| building.abort())?;
     let store = building
         .await

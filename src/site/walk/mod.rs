@@ -121,9 +121,10 @@ struct Folder {
 }
 
 /// A link to a folder that the walk followed: where the folder holding the link really is.
-/// Following a link is a loop when its target holds the real path of a folder the walk is in.
-/// Between two crossings those folders are each inside the next, so the deepest (the one
-/// holding the next link) stands for them all.
+/// Following a link is a loop when its target holds the real path of a folder the walk is in
+/// (the walk would come back to it, and to the link). Between two crossings each folder the
+/// walk is in holds the next, so a target holding any of them holds the deepest, the one with
+/// the next link: it alone is checked.
 struct Crossing {
     from: PathBuf,
     before: Option<Arc<Crossing>>,
