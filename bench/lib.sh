@@ -16,8 +16,10 @@ start_proxy() {
 
 # fresh_seaweedfs DELAY_MS: a fresh SeaweedFS on S3SITE_SEAWEEDFS_PORT (default 9300), with
 # volumes large enough that none is allocated in the middle of a timed run (an allocation stalls
-# writes for seconds, at random), and bench/proxy.py in front of it on the port + 99. Sets
-# `endpoint` (the server) and `proxy_port`.
+# writes for seconds, at random), and bench/proxy.py in front of it on the port + 99, both
+# stopped when the calling script exits (left running, the server went on deleting the dropped
+# buckets at a full core for many minutes, slowing whatever was measured next). Sets `endpoint`
+# (the server) and `proxy_port`.
 fresh_seaweedfs() {
     export S3SITE_SEAWEEDFS_PORT=${S3SITE_SEAWEEDFS_PORT:-9300}
     export S3SITE_SEAWEEDFS_VOLUME_MB=${S3SITE_SEAWEEDFS_VOLUME_MB:-1024}
@@ -25,6 +27,7 @@ fresh_seaweedfs() {
     endpoint=$(scripts/s3-server.sh start seaweedfs)
     proxy_port=$((S3SITE_SEAWEEDFS_PORT + 99))
     start_proxy "$endpoint" "$proxy_port" "$1"
+    trap 'kill $proxy_pid 2>/dev/null || true; scripts/s3-server.sh stop seaweedfs >/dev/null 2>&1 || true' EXIT
 }
 
 # pinned_venv DIR "PKG==V ...": a Python venv in DIR with exactly these packages (made again

