@@ -1,13 +1,15 @@
 //! The local hash cache: a file's MD5 from the last run (and what a HEAD proved of its object),
 //! trusted only while everything the file system changes with a file's content is unchanged
-//! (size, modification and change times to the nanosecond, inode, device). On Windows, which has no change time and no stable inode in std,
-//! the stamp is weaker: size, last-write time and creation time (100 ns ticks), see [`Stamp::of`].
+//! (size, modification and change times to the nanosecond, inode, device). On Windows, which
+//! has no change time and no stable inode in std, the stamp is weaker: size, last-write time and
+//! creation time (100 ns ticks), see [`Stamp::of`].
 //!
 //! Owns: the cache file (one per source folder, under the user's cache directory, never inside
-//! the site; read on its own thread while the run goes on to its first request), lookups (a hit is taken out), and the atomic save of what the run hashed. Must not:
-//! decide anything about uploads, or trust an entry whose stamp differs in any field. The change
-//! time (ctime) cannot be set back by tools like `touch`, so rewriting a file with the same size
-//! and an old mtime still misses.
+//! the site; read on its own thread while the run goes on to its first request), lookups (a hit
+//! is taken out), and the atomic save of what the run hashed. Must not: decide anything about
+//! uploads, or trust an entry whose stamp differs in any field. The change time (ctime) cannot be
+//! set back by tools like `touch`, so rewriting a file with the same size and an old mtime still
+//! misses.
 
 use crate::content::coding::{Coding, FirstBytes};
 use crate::content::digest::Md5;

@@ -181,7 +181,9 @@ impl folders::Visit for Walk<'_> {
             match std::fs::metadata(entry.path()) {
                 Ok(m) => m.file_type(),
                 // A broken link has nothing in it that an include could bring back.
-                Err(_) if self.filter.is_excluded(&rel) => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::NotFound && self.filter.is_excluded(&rel) => {
+                    return Ok(());
+                }
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {
                     return Err(bad(
                         "broken symbolic link (its target does not exist)".into()
@@ -314,7 +316,7 @@ fn check_root(root: &Path) -> Result<PathBuf, Error> {
     })
 }
 
-/// An error unless the symbolic link `entry` leads inside `real_root`: nothing outside the
+/// An error unless the symbolic link `link` leads inside `real_root`: nothing outside the
 /// site folder is published by accident.
 fn stays_inside(link: &Path, real_root: &Path) -> Result<(), Error> {
     let target = std::fs::canonicalize(link).map_err(|e| Error::BadEntry {
