@@ -51,6 +51,16 @@ def timed(cmd: list, env: dict, cwd: str = None) -> tuple:
     return wall, user + sys_, rss_kb / 1024
 
 
+def phase_result(tool: str, phase: str, walls: list, cpus: list, rsss: list,
+                 reqs: collections.Counter) -> dict:
+    """One tool's phase: median wall and CPU time, largest RSS, requests; printed as it ends."""
+    print(f"  {tool} {phase}: {statistics.median(walls):.2f} s "
+          f"(runs {', '.join(f'{w:.2f}' for w in walls)}), cpu {statistics.median(cpus):.2f} s, "
+          f"{max(rsss):.0f} MB, {dict(sorted(reqs.items()))}", flush=True)
+    return {"wall": statistics.median(walls), "walls": walls, "cpu": statistics.median(cpus),
+            "rss": max(rsss), "requests": dict(reqs)}
+
+
 def touch_all(site: str, when: float) -> None:
     """Sets every file's mtime: a rebuild with the same bytes."""
     for root, _, files in os.walk(site):
@@ -252,13 +262,8 @@ def main() -> None:
                 timed(argv, env, cwd)
                 reqs[tool] = counts(args.proxy) - before
                 drop_bucket(bucket)
-            w = walls[tool]
-            print(f"  {tool} a: {statistics.median(w):.2f} s "
-                  f"(runs {', '.join(f'{x:.2f}' for x in w)}), cpu {statistics.median(cpus[tool]):.2f} s, "
-                  f"{max(rsss[tool]):.0f} MB, {dict(sorted(reqs[tool].items()))}", flush=True)
-            results.append({"tool": tool, "phases": {"a": {
-                "wall": statistics.median(w), "walls": w, "cpu": statistics.median(cpus[tool]),
-                "rss": max(rsss[tool]), "requests": dict(reqs[tool])}}})
+            a = phase_result(tool, "a", walls[tool], cpus[tool], rsss[tool], reqs[tool])
+            results.append({"tool": tool, "phases": {"a": a}})
     else:
         for tool in args.tools.split(","):
             site = os.path.join(work, f"site-{tool}")
@@ -310,13 +315,7 @@ def main() -> None:
                     before = counts(args.proxy)
                     timed(argv, env, cwd)
                     reqs = counts(args.proxy) - before
-                phases[phase] = {
-                    "wall": statistics.median(walls), "walls": walls,
-                    "cpu": statistics.median(cpus), "rss": max(rsss), "requests": dict(reqs),
-                }
-                print(f"  {tool} {phase}: {statistics.median(walls):.2f} s "
-                      f"(runs {', '.join(f'{w:.2f}' for w in walls)}), cpu {statistics.median(cpus):.2f} s, "
-                      f"{max(rsss):.0f} MB, {dict(sorted(reqs.items()))}", flush=True)
+                phases[phase] = phase_result(tool, phase, walls, cpus, rsss, reqs)
             results.append({"tool": tool, "phases": phases})
             if bucket:
                 drop_bucket(bucket)
