@@ -248,16 +248,12 @@ impl Walk<'_> {
     /// The crossings of the folder the link `path` in `folder` leads to; an error if it leads
     /// outside the site folder (unless allowed) or back to a folder the walk is in.
     fn cross(&self, folder: &Folder, path: &Path) -> Result<Arc<Crossing>, Error> {
-        if !self.follow_outside {
-            stays_inside(path, self.real_root)?;
-        }
-        let real = |p: &Path| {
-            std::fs::canonicalize(p).map_err(|e| Error::BadEntry {
-                path: p.to_path_buf(),
-                reason: e.to_string(),
-            })
+        let target = if self.follow_outside {
+            real_path(path)?
+        } else {
+            stays_inside(path, self.real_root)?
         };
-        let (target, here) = (real(path)?, real(&folder.path)?);
+        let here = real_path(&folder.path)?;
         let mut crossing = folder.crossings.as_deref();
         let mut deepest = Some(here.as_path());
         while let Some(from) = deepest {
@@ -310,21 +306,23 @@ fn check_root(root: &Path) -> Result<PathBuf, Error> {
         Ok(m) if !m.is_dir() => return Err(Error::NotADir(root.to_path_buf())),
         Ok(_) => {}
     }
-    std::fs::canonicalize(root).map_err(|e| Error::BadEntry {
-        path: root.to_path_buf(),
+    real_path(root)
+}
+
+/// The real path of `path` (links resolved), or an error naming it.
+fn real_path(path: &Path) -> Result<PathBuf, Error> {
+    std::fs::canonicalize(path).map_err(|e| Error::BadEntry {
+        path: path.to_path_buf(),
         reason: e.to_string(),
     })
 }
 
-/// An error unless the symbolic link `link` leads inside `real_root`: nothing outside the
-/// site folder is published by accident.
-fn stays_inside(link: &Path, real_root: &Path) -> Result<(), Error> {
-    let target = std::fs::canonicalize(link).map_err(|e| Error::BadEntry {
-        path: link.to_path_buf(),
-        reason: e.to_string(),
-    })?;
+/// Where the symbolic link `link` leads, really; an error unless that is inside `real_root`:
+/// nothing outside the site folder is published by accident.
+fn stays_inside(link: &Path, real_root: &Path) -> Result<PathBuf, Error> {
+    let target = real_path(link)?;
     if target.starts_with(real_root) {
-        return Ok(());
+        return Ok(target);
     }
     Err(Error::BadEntry {
         path: link.to_path_buf(),
